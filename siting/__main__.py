@@ -1,0 +1,5 @@
+import sys
+
+from siting.cli import main
+
+sys.exit(main())

@@ -1,0 +1,383 @@
+"""Fast heuristics: greedy covering, swap search, Teitz–Bart and a Lagrangian p-median bound.
+
+They give the MIP a good incumbent to start from, and serve alone when an
+instance is too large for the MIP. Coverage heuristics work on the sparse
+covering matrix; the p-median ones on each demand point's candidates sorted by
+cost, scanned only as far as the current nearest / second-nearest facility
+(compiled with numba), so one swap pass costs far less than the full matrix.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import maximum_bipartite_matching
+
+
+def projects_fit(region_ok: np.ndarray | None, sites: list[int]) -> bool:
+    """True when every project can be matched to its own site among ``sites`` (bipartite matching)."""
+    if region_ok is None or not sites:
+        return True
+    sub = sp.csr_matrix(region_ok[:, sites].T.astype(np.int8))  # sites x projects
+    match = maximum_bipartite_matching(sub, perm_type="column")
+    return int((match >= 0).sum()) == len(sites)
+
+
+def greedy_cover(
+    A: sp.csr_matrix,
+    w: np.ndarray,
+    fixed: np.ndarray,
+    allowed: np.ndarray,
+    *,
+    p: int | None = None,
+    target: float | None = None,
+    region_ok: np.ndarray | None = None,
+) -> list[int]:
+    """Add the candidate that covers the most uncovered weight, until ``p`` sites or ``target`` weight.
+
+    Parameters
+    ----------
+    A
+        Covering matrix (demand group x candidate), 0/1.
+    w
+        Weight per row.
+    fixed
+        Candidates already open.
+    allowed
+        Candidates that may be added.
+    p
+        Number of sites to add (MCLP).
+    target
+        Covered weight to reach (LSCP: the total; "X % coverage" models); stops as soon as met.
+    region_ok
+        (project x candidate) allowed matrix; additions keep the projects matchable.
+
+    Returns
+    -------
+    list of int
+        The added candidates, in order.
+    """
+    A = sp.csr_matrix(A)
+    csc = A.tocsc()
+    covered = np.asarray(A[:, np.flatnonzero(fixed)].sum(axis=1)).ravel() > 0
+    gains = np.asarray(A.T @ (w * ~covered)).ravel()
+    gains[~allowed | fixed] = -np.inf
+    done = float(w[covered].sum())
+    chosen: list[int] = []
+    limit = p if p is not None else int(allowed.sum())
+    while len(chosen) < limit:
+        if target is not None and done >= target - 1e-9:
+            break
+        order = np.argsort(-gains, kind="stable")
+        j = -1
+        for cand in order[: max(50, len(chosen) + 50)]:
+            if not np.isfinite(gains[cand]):
+                break
+            if projects_fit(region_ok, [*chosen, int(cand)]):
+                j = int(cand)
+                break
+        if j < 0:
+            break
+        if target is not None and gains[j] <= 0:
+            break  # nothing more can be covered
+        chosen.append(j)
+        gains[j] = -np.inf
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        new = rows[~covered[rows]]
+        if len(new):
+            covered[new] = True
+            done += float(w[new].sum())
+            gains -= np.asarray(A[new].T @ w[new]).ravel()
+    return chosen
+
+
+def drop_redundant(A: sp.csr_matrix, fixed: np.ndarray, chosen: list[int]) -> list[int]:
+    """Remove chosen sites whose every covered row is covered by another open site (latest first)."""
+    csc = sp.csc_matrix(A)
+    open_ = fixed.copy()
+    open_[chosen] = True
+    count = np.asarray(A[:, np.flatnonzero(open_)].sum(axis=1)).ravel()
+    keep = list(chosen)
+    for j in reversed(chosen):
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        if (count[rows] >= 2).all():
+            count[rows] -= 1
+            keep.remove(j)
+    return keep
+
+
+def swap_cover(
+    A: sp.csr_matrix,
+    w: np.ndarray,
+    fixed: np.ndarray,
+    allowed: np.ndarray,
+    chosen: list[int],
+    *,
+    time_budget: float = 5.0,
+    same_region: np.ndarray | None = None,
+) -> list[int]:
+    """Improve an MCLP solution by single swaps (drop one site, add the best other) until none helps.
+
+    ``same_region`` (labels per candidate) limits swaps to one region, which keeps
+    region-bound projects feasible.
+    """
+    A = sp.csr_matrix(A)
+    csc = A.tocsc()
+    open_ = fixed.copy()
+    open_[chosen] = True
+    count = np.asarray(A[:, np.flatnonzero(open_)].sum(axis=1)).ravel()
+    sel = list(chosen)
+    t0 = time.perf_counter()
+    eps = 1e-9 * max(float(w.sum()), 1.0)
+    improved = True
+    while improved and time.perf_counter() - t0 < time_budget:
+        improved = False
+        for f in list(sel):
+            rows_f = csc.indices[csc.indptr[f] : csc.indptr[f + 1]]
+            loss = float(w[rows_f[count[rows_f] == 1]].sum())
+            count[rows_f] -= 1
+            gains = np.asarray(A.T @ (w * (count == 0))).ravel()
+            mask = ~allowed | open_
+            if same_region is not None:
+                mask |= same_region != same_region[f]
+            gains[mask] = -np.inf
+            j = int(np.argmax(gains))
+            if gains[j] > loss + eps:
+                rows_j = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+                count[rows_j] += 1
+                open_[f], open_[j] = False, True
+                sel[sel.index(f)] = j
+                improved = True
+            else:
+                count[rows_f] += 1
+            if time.perf_counter() - t0 > time_budget:
+                break
+    return sel
+
+
+# ---------------------------------------------------------------- p-median
+
+
+def sorted_costs(D: np.ndarray, max_rank: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per demand row: candidate indices by increasing cost, and those costs (optionally the first ``max_rank``)."""
+    if max_rank is not None and max_rank < D.shape[1]:
+        part = np.argpartition(D, max_rank - 1, axis=1)[:, :max_rank]
+        pc = np.take_along_axis(D, part, axis=1)
+        o = np.argsort(pc, axis=1, kind="stable")
+        order = np.take_along_axis(part, o, axis=1)
+    else:
+        order = np.argsort(D, axis=1, kind="stable")
+    return order.astype(np.int32), np.take_along_axis(D, order, axis=1)
+
+
+@numba.njit(cache=True)
+def _nearest_two(order, sc, is_open, big):  # pragma: no cover - compiled
+    n, k = sc.shape
+    d1 = np.full(n, big)
+    d2 = np.full(n, big)
+    c1 = np.full(n, -1, np.int64)
+    for i in range(n):
+        found = 0
+        for t in range(k):
+            j = order[i, t]
+            if is_open[j]:
+                if found == 0:
+                    d1[i] = sc[i, t]
+                    c1[i] = j
+                    found = 1
+                else:
+                    d2[i] = sc[i, t]
+                    break
+    return d1, c1, d2
+
+
+@numba.njit(cache=True)
+def _add_gain(order, sc, w, d1, m):  # pragma: no cover - compiled
+    n, k = sc.shape
+    gain = np.zeros(m)
+    for i in range(n):
+        for t in range(k):
+            dij = sc[i, t]
+            if dij >= d1[i]:
+                break
+            gain[order[i, t]] += w[i] * (d1[i] - dij)
+    return gain
+
+
+@numba.njit(cache=True)
+def _swap_terms(order, sc, w, d1, c1, d2, pos, q, m):  # pragma: no cover - compiled
+    n, k = sc.shape
+    gain = np.zeros(m)
+    loss = np.zeros(q)
+    extra = np.zeros((m, q))
+    for i in range(n):
+        f = pos[c1[i]] if c1[i] >= 0 else -1
+        if f >= 0:
+            loss[f] += w[i] * (d2[i] - d1[i])
+        for t in range(k):
+            dij = sc[i, t]
+            if dij >= d2[i]:
+                break
+            j = order[i, t]
+            if dij < d1[i]:
+                gain[j] += w[i] * (d1[i] - dij)
+            if f >= 0:
+                extra[j, f] += w[i] * (d2[i] - max(dij, d1[i]))
+    return gain, loss, extra
+
+
+def greedy_median(
+    order: np.ndarray, sc: np.ndarray, w: np.ndarray, fixed: np.ndarray, allowed: np.ndarray, p: int, big: float,
+    region_ok: np.ndarray | None = None,
+) -> list[int]:
+    """Greedy p-median: add the site that lowers the weighted cost most, ``p`` times."""
+    m = len(fixed)
+    is_open = fixed.copy()
+    chosen: list[int] = []
+    for _ in range(p):
+        d1, _, _ = _nearest_two(order, sc, is_open, big)
+        gain = _add_gain(order, sc, w, d1, m)
+        gain[~allowed | is_open] = -np.inf
+        j = -1
+        for cand in np.argsort(-gain, kind="stable")[: len(chosen) + 50]:
+            if np.isfinite(gain[cand]) and projects_fit(region_ok, [*chosen, int(cand)]):
+                j = int(cand)
+                break
+        if j < 0:
+            break
+        chosen.append(j)
+        is_open[j] = True
+    return chosen
+
+
+def teitz_bart(
+    order: np.ndarray,
+    sc: np.ndarray,
+    w: np.ndarray,
+    fixed: np.ndarray,
+    allowed: np.ndarray,
+    chosen: list[int],
+    big: float,
+    *,
+    time_budget: float = 20.0,
+    same_region: np.ndarray | None = None,
+) -> tuple[list[int], int]:
+    """Vertex substitution (Teitz & Bart) with the fast swap evaluation of Whitaker / Resende–Werneck.
+
+    Every pass evaluates all (add j, drop f) swaps at once and makes the best
+    improving one, until no swap improves the weighted cost.
+
+    Returns
+    -------
+    (chosen, swaps)
+    """
+    m = len(fixed)
+    sel = list(chosen)
+    q = len(sel)
+    swaps = 0
+    if q == 0:
+        return sel, 0
+    t0 = time.perf_counter()
+    eps = 1e-10 * max(float(np.abs(sc[:, 0] * w).sum()), 1.0)
+    while time.perf_counter() - t0 < time_budget:
+        is_open = fixed.copy()
+        is_open[sel] = True
+        pos = np.full(m, -1, dtype=np.int64)
+        pos[sel] = np.arange(q)
+        d1, c1, d2 = _nearest_two(order, sc, is_open, big)
+        gain, loss, extra = _swap_terms(order, sc, w, d1, c1, d2, pos, q, m)
+        profit = gain[:, None] - loss[None, :] + extra
+        bad = ~allowed | is_open
+        profit[bad, :] = -np.inf
+        if same_region is not None:
+            profit[same_region[:, None] != same_region[np.asarray(sel)][None, :]] = -np.inf
+        flat = int(np.argmax(profit))
+        j, f = divmod(flat, q)
+        if not profit[j, f] > eps:
+            break
+        sel[f] = j
+        swaps += 1
+    return sel, swaps
+
+
+@numba.njit(cache=True)
+def _lagrange_rho(order, sc, w, lam, m):  # pragma: no cover - compiled
+    n, k = sc.shape
+    rho = np.zeros(m)
+    for i in range(n):
+        for t in range(k):
+            v = w[i] * sc[i, t] - lam[i]
+            if v >= 0:
+                break
+            rho[order[i, t]] += v
+    return rho
+
+
+@numba.njit(cache=True)
+def _lagrange_subgrad(order, sc, w, lam, is_open):  # pragma: no cover - compiled
+    n, k = sc.shape
+    g = np.ones(n)
+    for i in range(n):
+        for t in range(k):
+            if w[i] * sc[i, t] - lam[i] >= 0:
+                break
+            if is_open[order[i, t]]:
+                g[i] -= 1.0
+    return g
+
+
+def lagrangian_median_bound(
+    order: np.ndarray,
+    sc: np.ndarray,
+    w: np.ndarray,
+    fixed: np.ndarray,
+    allowed: np.ndarray,
+    p: int,
+    upper: float,
+    lam0: np.ndarray,
+    *,
+    iterations: int = 400,
+    time_budget: float = 10.0,
+) -> float:
+    """A certified lower bound for the p-median by Lagrangian relaxation of the assignment rows.
+
+    ``L(λ) = Σλ_i + Σ_{j open} ρ_j`` with ``ρ_j = Σ_i min(0, w_i d_ij − λ_i)``, the
+    ``p`` most negative ``ρ`` among openable sites plus the fixed ones. Any λ gives
+    a valid bound; subgradient steps (Held–Karp) tighten it. λ is capped at
+    ``w_i`` times the last cost in each row's list, so pairs beyond the list never
+    matter and the bound stays valid when only the nearest candidates are kept.
+    Demand with zero weight is left out (λ = 0).
+    """
+    m = len(fixed)
+    cap = w * sc[:, -1]
+    lam = np.minimum(np.asarray(lam0, dtype=float), cap)
+    best = -np.inf
+    theta = 2.0
+    stall = 0
+    t0 = time.perf_counter()
+    cand = np.flatnonzero(allowed & ~fixed)
+    for _ in range(iterations):
+        rho = _lagrange_rho(order, sc, w, lam, m)
+        pick = cand[np.argsort(rho[cand], kind="stable")[:p]]
+        is_open = fixed.copy()
+        is_open[pick] = True
+        val = float(lam.sum() + rho[fixed].sum() + rho[pick].sum())
+        if val > best + 1e-12 * max(abs(best), 1.0):
+            best = val
+            stall = 0
+        else:
+            stall += 1
+            if stall >= 15:
+                theta /= 2
+                stall = 0
+        g = _lagrange_subgrad(order, sc, w, lam, is_open)
+        norm = float(g @ g)
+        if norm == 0 or theta < 1e-4 or upper - best <= 1e-9 * max(abs(upper), 1.0):
+            break
+        lam = np.clip(lam + theta * (upper - val) / norm * g, 0.0, cap)
+        if time.perf_counter() - t0 > time_budget:
+            break
+    return best

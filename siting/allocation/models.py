@@ -1,0 +1,705 @@
+"""Location-allocation models on a sparse cost matrix, solved with HiGHS and warm-started heuristics.
+
+Every model is built the same way as in PySAL spopt::
+
+    m = MCLP.from_cost_matrix(cost, weights, cutoff=900, p=5)
+    m = MCLP.from_geodataframes(demand_gdf, candidates_gdf, net, weight_col="pop", cutoff=900, p=5)
+    result = m.solve(time_limit=60)
+
+and takes existing facilities (``fixed``, forced open and not counted in ``p``),
+an eligibility mask (``eligible``), region labels (``region``) with regions new
+sites may use (``allowed_regions``) or per-project regions (``projects``).
+
+MIPs are built from the covering / usable pairs only, as one sparse matrix, with
+demand points that share a covering set merged into one row.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import maximum_bipartite_matching
+
+from siting.allocation import heuristics as H
+from siting.allocation.mip import MipSolution, relative_gap, solve_mip
+from siting.allocation.problem import AllocationProblem, build_problem, problem_from_geodataframes
+from siting.allocation.result import AllocationResult
+from siting.errors import SitingError
+
+#: Default largest MIP (non-zeros in the constraint matrix) before the heuristic serves alone.
+MAX_MIP_NNZ = 3_000_000
+
+
+def _listing(values: Any, limit: int = 10) -> str:
+    vals = [str(v) for v in values]
+    return ", ".join(vals[:limit]) + (f" and {len(vals) - limit} more" if len(vals) > limit else "")
+
+
+def group_rows(A: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Label rows of a sparse 0/1 matrix by their pattern: rows with the same covering set share a label.
+
+    Returns
+    -------
+    (labels, first)
+        ``labels[i]`` is the group of row ``i``; ``first[g]`` one row of group ``g``.
+    """
+    A = sp.csr_matrix(A)
+    A.sort_indices()
+    ind = A.indices.astype(np.int32)
+    keys = [ind[a:b].tobytes() for a, b in zip(A.indptr[:-1], A.indptr[1:])]
+    labels, uniq = pd.factorize(pd.Series(keys, dtype=object))
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[labels[::-1]] = np.arange(len(labels))[::-1]
+    return labels.astype(np.int64), first
+
+
+class _Lp:
+    """Collects column and row blocks (COO) and hands them to HiGHS in one call."""
+
+    def __init__(self) -> None:
+        self.c: list[np.ndarray] = []
+        self.lb: list[np.ndarray] = []
+        self.ub: list[np.ndarray] = []
+        self.integer: list[np.ndarray] = []
+        self.n_col = 0
+        self.r: list[np.ndarray] = []
+        self.k: list[np.ndarray] = []
+        self.v: list[np.ndarray] = []
+        self.rlo: list[np.ndarray] = []
+        self.rhi: list[np.ndarray] = []
+        self.n_row = 0
+
+    def cols(self, c: Any, lb: Any, ub: Any, integer: bool) -> int:
+        c = np.asarray(c, dtype=float)
+        n = len(c)
+        off = self.n_col
+        self.c.append(c)
+        self.lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (n,)).copy())
+        self.ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (n,)).copy())
+        self.integer.append(np.full(n, integer))
+        self.n_col += n
+        return off
+
+    def rows(self, r: Any, k: Any, v: Any, lo: Any, hi: Any, count: int) -> int:
+        off = self.n_row
+        r = np.asarray(r, dtype=np.int64)
+        self.r.append(r + off)
+        self.k.append(np.asarray(k, dtype=np.int64))
+        self.v.append(np.broadcast_to(np.asarray(v, dtype=float), r.shape).copy())
+        self.rlo.append(np.broadcast_to(np.asarray(lo, dtype=float), (count,)).copy())
+        self.rhi.append(np.broadcast_to(np.asarray(hi, dtype=float), (count,)).copy())
+        self.n_row += count
+        return off
+
+    @property
+    def nnz(self) -> int:
+        return int(sum(len(r) for r in self.r))
+
+    def solve(self, *, maximize: bool, start: np.ndarray | None, time_limit: float | None,
+              mip_rel_gap: float, verbose: bool) -> MipSolution:
+        cat = np.concatenate
+        A = sp.csr_matrix((cat(self.v), (cat(self.r), cat(self.k))), shape=(self.n_row, self.n_col))
+        return solve_mip(
+            cat(self.c), A, cat(self.rlo), cat(self.rhi), cat(self.lb), cat(self.ub), cat(self.integer),
+            maximize=maximize, time_limit=time_limit, mip_rel_gap=mip_rel_gap, start=start, verbose=verbose,
+        )
+
+
+class _Model:
+    """Shared plumbing: building, site-count / project rows, results."""
+
+    name: ClassVar[str] = ""
+    uses_cutoff: ClassVar[bool] = True
+
+    def __init__(self, problem: AllocationProblem, *, p: int | None = None, cutoff: float | None = None) -> None:
+        self.problem = problem
+        self.cutoff = None if cutoff is None else float(cutoff)
+        if self.uses_cutoff and self.cutoff is None:
+            raise SitingError(f"{self.name} needs a cutoff (the largest cost that counts as covered)")
+        self.p = self._check_p(p)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost: Any,
+        weights: Any = None,
+        *,
+        demand_ids: Any = None,
+        candidate_ids: Any = None,
+        fixed: Any = None,
+        eligible: Any = None,
+        region: Any = None,
+        capacity: Any = None,
+        projects: Any = None,
+        allowed_regions: Any = None,
+        **params: Any,
+    ) -> Any:
+        """Build the model from a dense array, a scipy sparse matrix or a long ``origin, destination, cost`` table.
+
+        See :func:`siting.allocation.problem.build_problem` for the arguments; ``params``
+        are the model's own (``p``, ``cutoff``, ...).
+        """
+        prob = build_problem(
+            cost, weights, demand_ids=demand_ids, candidate_ids=candidate_ids, fixed=fixed, eligible=eligible,
+            region=region, capacity=capacity, projects=projects, allowed_regions=allowed_regions,
+        )
+        return cls(prob, **params)
+
+    @classmethod
+    def from_geodataframes(
+        cls,
+        demand: Any,
+        candidates: Any,
+        network: Any,
+        *,
+        weight_col: str | None = None,
+        demand_id_col: str | None = None,
+        candidate_id_col: str | None = None,
+        weight: str = "time",
+        search_cutoff: float | None = None,
+        tolerance_m: float = 250.0,
+        fixed_col: str | None = None,
+        eligible_col: str | None = None,
+        region_col: str | None = None,
+        capacity_col: str | None = None,
+        projects: Any = None,
+        allowed_regions: Any = None,
+        **params: Any,
+    ) -> Any:
+        """Build the model from point GeoDataFrames and a road network (costs by :func:`siting.engine.od_matrix`).
+
+        The network search stops at ``search_cutoff`` (default: the model's ``cutoff``
+        for coverage models, no limit for median/center models).
+        """
+        if search_cutoff is None:
+            search_cutoff = params.get("cutoff") if cls.uses_cutoff and params.get("cutoff") is not None else np.inf
+        prob = problem_from_geodataframes(
+            demand, candidates, network, weight_col=weight_col, demand_id_col=demand_id_col,
+            candidate_id_col=candidate_id_col, weight=weight, search_cutoff=float(search_cutoff),
+            tolerance_m=tolerance_m, fixed_col=fixed_col, eligible_col=eligible_col, region_col=region_col,
+            capacity_col=capacity_col, projects=projects, allowed_regions=allowed_regions,
+        )
+        return cls(prob, **params)
+
+    def _check_p(self, p: int | None) -> int | None:
+        prob = self.problem
+        if prob.projects:
+            if p is not None and p != len(prob.projects):
+                raise SitingError(f"p = {p} but {len(prob.projects)} projects are given; leave p out")
+            p = len(prob.projects)
+        if p is None:
+            return None
+        p = int(p)
+        n_open = int(prob.openable.sum())
+        if p < 0:
+            raise SitingError(f"p must be >= 0, got {p}")
+        if p > n_open:
+            raise SitingError(
+                f"p = {p} is larger than the {n_open} candidate(s) that can be opened "
+                f"({prob.n_candidates} candidates, {int(prob.fixed.sum())} fixed, "
+                f"{int((~prob.eligible & ~prob.fixed).sum())} not eligible); lower p or add candidates"
+            )
+        return p
+
+    def _y_cols(self, lp: _Lp, cost: np.ndarray | float = 0.0) -> int:
+        prob = self.problem
+        return lp.cols(np.broadcast_to(np.asarray(cost, dtype=float), (prob.n_candidates,)),
+                       prob.fixed.astype(float), (prob.fixed | prob.openable).astype(float), True)
+
+    def _site_rows(self, lp: _Lp, y0: int, count: int | None, sense: str = "eq") -> tuple[int, np.ndarray, np.ndarray]:
+        """Add 'p new sites' (or project placement) rows; return (z offset, z project, z candidate)."""
+        prob = self.problem
+        op = np.flatnonzero(prob.openable)
+        ok = prob.region_allowed()
+        if ok is None:
+            if count is not None:
+                lo = count if sense == "eq" else -np.inf
+                lp.rows(np.zeros(len(op)), y0 + op, 1.0, lo, count, 1)
+            return -1, np.empty(0, np.int64), np.empty(0, np.int64)
+        kk, jj = np.nonzero(ok)
+        lonely = sorted(set(range(len(prob.projects or []))) - set(kk.tolist()))
+        if lonely:
+            names = [prob.projects[k].name for k in lonely]  # type: ignore[index]
+            raise SitingError(f"no eligible candidate lies in the allowed regions of project(s) {_listing(names)}")
+        z0 = lp.cols(np.zeros(len(kk)), 0.0, 1.0, True)
+        zc = z0 + np.arange(len(kk))
+        k_count = ok.shape[0]
+        lp.rows(kk, zc, 1.0, 1.0, 1.0, k_count)  # every project placed once
+        pos = np.full(prob.n_candidates, -1)
+        pos[op] = np.arange(len(op))
+        r = np.concatenate([pos[jj], np.arange(len(op))])
+        c = np.concatenate([zc, y0 + op])
+        v = np.concatenate([np.ones(len(kk)), -np.ones(len(op))])
+        lp.rows(r, c, v, 0.0, 0.0, len(op))  # an opened new site hosts exactly one project
+        return z0, kk, jj
+
+    def _project_start(self, kk: np.ndarray, jj: np.ndarray, sel: list[int]) -> np.ndarray | None:
+        """z values placing projects on the selected sites (a bipartite matching), or None."""
+        if not len(kk):
+            return np.empty(0)
+        prob = self.problem
+        ok = prob.region_allowed()
+        assert ok is not None
+        sub = sp.csr_matrix(ok[:, sel].astype(np.int8))
+        match = maximum_bipartite_matching(sub, perm_type="column")  # project -> position in sel
+        if (match < 0).any():
+            return None
+        z = np.zeros(len(kk))
+        site = np.asarray(sel)[match]
+        key = pd.MultiIndex.from_arrays([kk, jj]).get_indexer(pd.MultiIndex.from_arrays([np.arange(len(site)), site]))
+        z[key] = 1.0
+        return z
+
+    def _placement(self, kk: np.ndarray, jj: np.ndarray, zval: np.ndarray | None) -> dict[str, str]:
+        prob = self.problem
+        if zval is None or not len(kk) or not prob.projects:
+            return {}
+        on = zval > 0.5
+        return {prob.projects[int(k)].name: str(prob.candidate_ids[int(j)]) for k, j in zip(kk[on], jj[on])}
+
+    # ------------------------------------------------------------------ results
+    def _nearest_assignment(self, open_: np.ndarray) -> pd.DataFrame:
+        prob = self.problem
+        r, c, d = prob.rows, prob.cols, prob.cost
+        keep = open_[c]
+        r, c, d = r[keep], c[keep], d[keep]
+        order = np.lexsort((d, r))
+        r, c, d = r[order], c[order], d[order]
+        first = np.ones(len(r), dtype=bool)
+        first[1:] = r[1:] != r[:-1]
+        fac = np.full(prob.n_demand, None, dtype=object)
+        cost = np.full(prob.n_demand, np.nan)
+        fac[r[first]] = prob.candidate_ids[c[first]]
+        cost[r[first]] = d[first]
+        out = pd.DataFrame({"demand_id": prob.demand_ids, "facility_id": fac, "cost": cost})
+        if self.cutoff is not None:
+            out["covered"] = cost <= self.cutoff
+        return out
+
+    def _covered_weight(self, open_: np.ndarray) -> float:
+        prob = self.problem
+        r, c, _ = prob.pairs(self.cutoff, usable_only=False)
+        hit = np.zeros(prob.n_demand, dtype=bool)
+        hit[r[open_[c]]] = True
+        return float(prob.weights[hit].sum())
+
+    def _coverage(self, open_: np.ndarray) -> dict[str, Any]:
+        prob = self.problem
+        total = float(prob.weights.sum())
+        if self.cutoff is None:
+            return {"total_weight": total}
+        after = self._covered_weight(open_)
+        before = self._covered_weight(prob.fixed)
+        return {
+            "cutoff": self.cutoff,
+            "total_weight": total,
+            "covered_weight": after,
+            "covered_pct": 100.0 * after / total if total else None,
+            "covered_weight_fixed_only": before,
+            "covered_pct_fixed_only": 100.0 * before / total if total else None,
+        }
+
+    def _result(self, open_: np.ndarray, *, status: str, objective: float | None, bound: float | None,
+                method: str, t0: float, assignment: pd.DataFrame | None = None,
+                details: dict[str, Any] | None = None) -> AllocationResult:
+        prob = self.problem
+        new = np.flatnonzero(open_ & ~prob.fixed)
+        return AllocationResult(
+            model=self.name, status=status, objective=objective, bound=bound,
+            gap=0.0 if status == "optimal" else relative_gap(objective, bound),
+            selected=[str(x) for x in prob.candidate_ids[new]],
+            fixed=[str(x) for x in prob.candidate_ids[np.flatnonzero(prob.fixed)]],
+            assignment=self._nearest_assignment(open_) if assignment is None else assignment,
+            coverage=self._coverage(open_), method=method, seconds=time.perf_counter() - t0,
+            details=details or {},
+        )
+
+    def _open(self, sel: Any) -> np.ndarray:
+        o = self.problem.fixed.copy()
+        o[np.asarray(sel, dtype=np.int64)] = True
+        return o
+
+    def solve(self, time_limit: float | None = 60.0, *, method: str = "auto", max_mip_nnz: int = MAX_MIP_NNZ,
+              mip_rel_gap: float = 1e-6, verbose: bool = False) -> AllocationResult:
+        """Solve the model.
+
+        Parameters
+        ----------
+        time_limit
+            Seconds for HiGHS (the heuristics take a small share on top).
+        method
+            'auto' (MIP warm-started by the heuristic when the MIP has at most ``max_mip_nnz``
+            non-zeros, else the heuristic alone), 'mip' (always the MIP) or 'heuristic'.
+        max_mip_nnz
+            Size above which 'auto' keeps to the heuristic.
+        mip_rel_gap
+            Relative gap at which HiGHS may stop.
+        """
+        if method not in ("auto", "mip", "heuristic"):
+            raise SitingError(f"unknown method '{method}'; use auto, mip or heuristic")
+        return self._solve(time_limit, method, max_mip_nnz, mip_rel_gap, verbose)
+
+    def _solve(self, time_limit: float | None, method: str, max_mip_nnz: int, mip_rel_gap: float,
+               verbose: bool) -> AllocationResult:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+# ====================================================================== covering models
+
+
+class _CoverBase(_Model):
+    def _cover_groups(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Covering matrix of the demand not covered by fixed sites, merged by covering set.
+
+        Returns (G groups x candidates, group weights, group of each free demand row (-1 if none),
+        rows covered by fixed sites, rows no usable candidate covers).
+        """
+        prob = self.problem
+        assert self.cutoff is not None
+        A = prob.coverage(self.cutoff)
+        by_fixed = np.asarray(A[:, np.flatnonzero(prob.fixed)].sum(axis=1)).ravel() > 0
+        reach = np.diff(A.indptr) > 0
+        free = np.flatnonzero(~by_fixed & reach)
+        sub = A[free]
+        labels, first = group_rows(sub)
+        G = sp.csr_matrix(sub[first])
+        G.data[:] = 1.0
+        wg = np.bincount(labels, weights=prob.weights[free], minlength=len(first))
+        group = np.full(prob.n_demand, -1, dtype=np.int64)
+        group[free] = labels
+        return G, wg, group, by_fixed, ~reach
+
+
+class LSCP(_CoverBase):
+    """Location set covering: the fewest new sites so that every demand point is within ``cutoff``.
+
+    Demand with zero weight still has to be covered (as in spopt). Existing facilities
+    count for coverage but not in the objective.
+    """
+
+    name = "lscp"
+
+    def __init__(self, problem: AllocationProblem, *, cutoff: float) -> None:
+        super().__init__(problem, cutoff=cutoff)
+        if problem.projects:
+            raise SitingError("lscp chooses how many sites to open; it takes no project list")
+
+    def _solve(self, time_limit, method, max_mip_nnz, mip_rel_gap, verbose):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        prob = self.problem
+        G, wg, group, by_fixed, unreach = self._cover_groups()
+        if unreach.any():
+            ids = prob.demand_ids[np.flatnonzero(unreach)]
+            raise SitingError(
+                f"lscp is infeasible: {len(ids)} demand point(s) have no eligible candidate within the cutoff "
+                f"{self.cutoff:g}: {_listing(ids)}; raise the cutoff, add candidates or drop those points"
+            )
+        ones = np.ones(G.shape[0])
+        greedy = H.greedy_cover(G, ones, prob.fixed, prob.openable, target=float(G.shape[0]))
+        greedy = H.drop_redundant(G, prob.fixed, greedy)
+        lp = _Lp()
+        y0 = self._y_cols(lp, prob.openable.astype(float))
+        coo = G.tocoo()
+        lp.rows(coo.row, y0 + coo.col, 1.0, 1.0, np.inf, G.shape[0])
+        heur_open = self._open(greedy)
+        if method == "heuristic" or (method == "auto" and lp.nnz > max_mip_nnz):
+            return self._result(heur_open, status="feasible", objective=float(len(greedy)), bound=None,
+                                method="heuristic", t0=t0, details={"heuristic": "greedy"})
+        sol = lp.solve(maximize=False, start=heur_open.astype(float), time_limit=time_limit,
+                       mip_rel_gap=mip_rel_gap, verbose=verbose)
+        if sol.x is None:
+            return self._result(heur_open, status=sol.status, objective=float(len(greedy)), bound=sol.bound,
+                                method="heuristic", t0=t0, details={"heuristic": "greedy"})
+        open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
+        return self._result(open_, status=sol.status, objective=float((open_ & ~prob.fixed).sum()), bound=sol.bound,
+                            method="mip", t0=t0,
+                            details={"heuristic_objective": len(greedy), "groups": int(G.shape[0])})
+
+
+class MCLP(_CoverBase):
+    """Maximal covering: ``p`` new sites that cover the most demand weight within ``cutoff``.
+
+    The objective counts demand covered by fixed sites too.
+    """
+
+    name = "mclp"
+
+    def __init__(self, problem: AllocationProblem, *, cutoff: float, p: int | None = None) -> None:
+        super().__init__(problem, cutoff=cutoff, p=p)
+        if self.p is None:
+            raise SitingError("mclp needs p, the number of new sites")
+
+    def _solve(self, time_limit, method, max_mip_nnz, mip_rel_gap, verbose):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        prob = self.problem
+        assert self.p is not None
+        G, wg, group, by_fixed, _ = self._cover_groups()
+        const = float(prob.weights[by_fixed].sum())
+        ok = prob.region_allowed()
+        regional = ok is not None and any(pr.regions is not None for pr in prob.projects or [])
+        sel = H.greedy_cover(G, wg, prob.fixed, prob.openable, p=self.p, region_ok=ok)
+        th = time.perf_counter()
+        if ok is None or regional:
+            sel = H.swap_cover(G, wg, prob.fixed, prob.openable, sel,
+                               time_budget=max(1.0, 0.25 * (time_limit or 20.0)),
+                               same_region=prob.region.astype(str) if regional and prob.region is not None else None)
+        heur_open = self._open(sel)
+        heur_obj = self._covered_weight(heur_open)
+        details: dict[str, Any] = {"groups": int(G.shape[0]), "heuristic": "greedy+swap",
+                                   "heuristic_objective": heur_obj, "heuristic_seconds": time.perf_counter() - t0,
+                                   "greedy_seconds": th - t0}
+        lp = _Lp()
+        y0 = self._y_cols(lp)
+        z_g = lp.cols(wg, 0.0, 1.0, False)
+        coo = G.tocoo()
+        g_n = G.shape[0]
+        lp.rows(np.concatenate([np.arange(g_n), coo.row]), np.concatenate([z_g + np.arange(g_n), y0 + coo.col]),
+                np.concatenate([np.ones(g_n), -np.ones(len(coo.row))]), -np.inf, 0.0, g_n)
+        z0, kk, jj = self._site_rows(lp, y0, self.p)
+        too_big = method == "auto" and lp.nnz > max_mip_nnz
+        if method == "heuristic" or too_big:
+            details["mip_nnz"] = lp.nnz
+            if ok is not None:
+                details["placement"] = self._placement(kk, jj, self._project_start(kk, jj, sel))
+            return self._result(heur_open, status="feasible", objective=heur_obj, bound=None,
+                                method="heuristic", t0=t0, details=details)
+        zs = self._project_start(kk, jj, sel) if ok is not None else np.empty(0)
+        start = None
+        if zs is not None:
+            cov = np.asarray(G[:, np.asarray(sel, dtype=np.int64)].sum(axis=1)).ravel() if sel else np.zeros(g_n)
+            start = np.concatenate([heur_open.astype(float), np.minimum(cov, 1.0), zs])
+        sol = lp.solve(maximize=True, start=start, time_limit=time_limit, mip_rel_gap=mip_rel_gap, verbose=verbose)
+        if sol.x is None or (sol.objective or 0.0) + const < heur_obj - 1e-9:
+            return self._result(heur_open, status=sol.status if sol.x is None else "feasible", objective=heur_obj,
+                                bound=None if sol.bound is None else sol.bound + const, method="heuristic",
+                                t0=t0, details=details)
+        open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
+        if ok is not None:
+            details["placement"] = self._placement(kk, jj, sol.x[z0: z0 + len(kk)])
+        details["mip_seconds"] = sol.seconds
+        obj = self._covered_weight(open_)
+        return self._result(open_, status=sol.status, objective=obj,
+                            bound=None if sol.bound is None else sol.bound + const, method="mip", t0=t0,
+                            details=details)
+
+
+class CoverageTarget(_CoverBase):
+    """The fewest new sites so that at least ``share`` (0..1) of the demand weight is within ``cutoff``.
+
+    With ``capacitated=True`` a demand point only counts as covered for the part a
+    site's capacity (``capacity`` per candidate, or modules) can take.
+    """
+
+    name = "target"
+
+    def __init__(self, problem: AllocationProblem, *, cutoff: float, share: float, capacitated: bool = False,
+                 module_size: float | None = None, max_modules: Any = None) -> None:
+        super().__init__(problem, cutoff=cutoff)
+        if problem.projects:
+            raise SitingError("target chooses how many sites to open; it takes no project list")
+        if not 0 < share <= 1:
+            raise SitingError(f"share must be in (0, 1], got {share} (0.9 means 90 %)")
+        self.share = float(share)
+        self.capacitated = capacitated or module_size is not None
+        self.module_size = module_size
+        self.max_modules = max_modules
+
+    def _solve(self, time_limit, method, max_mip_nnz, mip_rel_gap, verbose):  # type: ignore[no-untyped-def]
+        if self.capacitated:
+            return _solve_capacitated(self, time_limit, mip_rel_gap, verbose, target=self.share)
+        t0 = time.perf_counter()
+        prob = self.problem
+        G, wg, group, by_fixed, unreach = self._cover_groups()
+        total = float(prob.weights.sum())
+        need = self.share * total
+        reachable = total - float(prob.weights[unreach].sum())
+        if reachable < need - 1e-9:
+            raise SitingError(
+                f"target is infeasible: at most {100 * reachable / total:.2f} % of the demand can be within the "
+                f"cutoff {self.cutoff:g} of an eligible candidate, below the {100 * self.share:g} % asked"
+            )
+        const = float(prob.weights[by_fixed].sum())
+        sel = H.greedy_cover(G, wg, prob.fixed, prob.openable, target=need - const)
+        heur_open = self._open(sel)
+        details: dict[str, Any] = {"share": self.share, "heuristic": "greedy", "heuristic_objective": len(sel)}
+        lp = _Lp()
+        y0 = self._y_cols(lp, prob.openable.astype(float))
+        g_n = G.shape[0]
+        z_g = lp.cols(np.zeros(g_n), 0.0, 1.0, False)
+        coo = G.tocoo()
+        lp.rows(np.concatenate([np.arange(g_n), coo.row]), np.concatenate([z_g + np.arange(g_n), y0 + coo.col]),
+                np.concatenate([np.ones(g_n), -np.ones(len(coo.row))]), -np.inf, 0.0, g_n)
+        lp.rows(np.zeros(g_n), z_g + np.arange(g_n), wg, need - const, np.inf, 1)
+        if method == "heuristic" or (method == "auto" and lp.nnz > max_mip_nnz):
+            return self._result(heur_open, status="feasible", objective=float(len(sel)), bound=None,
+                                method="heuristic", t0=t0, details=details)
+        cov = np.asarray(G[:, np.asarray(sel, dtype=np.int64)].sum(axis=1)).ravel() if sel else np.zeros(g_n)
+        start = np.concatenate([heur_open.astype(float), np.minimum(cov, 1.0)])
+        sol = lp.solve(maximize=False, start=start, time_limit=time_limit, mip_rel_gap=mip_rel_gap, verbose=verbose)
+        if sol.x is None:
+            return self._result(heur_open, status="feasible", objective=float(len(sel)), bound=sol.bound,
+                                method="heuristic", t0=t0, details=details)
+        open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
+        return self._result(open_, status=sol.status, objective=float((open_ & ~prob.fixed).sum()),
+                            bound=sol.bound, method="mip", t0=t0, details=details)
+
+
+class CMCLP(_CoverBase):
+    """Capacitated maximal covering: ``p`` new sites, each serving at most its capacity within ``cutoff``.
+
+    Capacity comes from the candidate table (beds, places), from each project's
+    ``capacity``, or from modules: with ``module_size`` s a site opens up to
+    ``max_modules`` modules of s places (childcare classes), its capacity being
+    its own ``capacity`` (existing places, 0 when unknown) plus s per module;
+    ``module_budget`` caps the modules opened in total. Demand may be split
+    between sites. The objective is the demand weight served within the cutoff.
+    """
+
+    name = "cmclp"
+
+    def __init__(self, problem: AllocationProblem, *, cutoff: float, p: int | None = None,
+                 module_size: float | None = None, max_modules: Any = None,
+                 module_budget: int | None = None) -> None:
+        super().__init__(problem, cutoff=cutoff, p=p)
+        if self.p is None:
+            raise SitingError("cmclp needs p, the number of new sites")
+        self.module_size = module_size
+        self.max_modules = max_modules
+        self.module_budget = module_budget
+
+    def _solve(self, time_limit, method, max_mip_nnz, mip_rel_gap, verbose):  # type: ignore[no-untyped-def]
+        return _solve_capacitated(self, time_limit, mip_rel_gap, verbose, count=self.p)
+
+
+def _capacity_terms(model: Any, lp: _Lp, y0: int, z0: int, kk: np.ndarray, jj: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(candidate, column, coefficient) of each site's capacity, plus the module column offset (-1: none)."""
+    prob = model.problem
+    m = prob.n_candidates
+    cap = prob.capacity if prob.capacity is not None else np.full(m, np.nan)
+    s = model.module_size
+    jr: list[np.ndarray] = []
+    cr: list[np.ndarray] = []
+    vr: list[np.ndarray] = []
+    usable = prob.fixed | prob.openable
+    base = np.where(np.isnan(cap), 0.0, cap) if s is not None else cap
+    proj_cap = None
+    if len(kk) and prob.projects and any(pr.capacity is not None for pr in prob.projects):
+        proj_cap = np.array([np.nan if pr.capacity is None else pr.capacity for pr in prob.projects])
+    if proj_cap is not None:
+        # a new site's capacity is that of the project placed on it (or the candidate's own)
+        v = np.where(np.isnan(proj_cap[kk]), base[jj], proj_cap[kk])
+        on_y = np.flatnonzero(prob.fixed)
+        jr += [jj, on_y]
+        cr += [z0 + np.arange(len(kk)), y0 + on_y]
+        vr += [v, base[on_y]]
+    else:
+        on_y = np.flatnonzero(usable)
+        jr.append(on_y)
+        cr.append(y0 + on_y)
+        vr.append(base[on_y])
+    j_all = np.concatenate(jr)
+    v_all = np.concatenate(vr)
+    if np.isnan(v_all).any():
+        bad = prob.candidate_ids[j_all[np.isnan(v_all)]]
+        raise SitingError(f"{model.name} needs a capacity for every candidate; missing for {_listing(pd.unique(bad))}")
+    m0 = -1
+    if s is not None:
+        if s <= 0:
+            raise SitingError(f"module_size must be > 0, got {s}")
+        kmax = np.broadcast_to(np.asarray(model.max_modules if model.max_modules is not None else 10, dtype=float),
+                               (m,)).copy()
+        kmax[~usable] = 0
+        m0 = lp.cols(np.zeros(m), 0.0, kmax, True)
+        lp.rows(np.concatenate([np.arange(m), np.arange(m)]),
+                np.concatenate([m0 + np.arange(m), y0 + np.arange(m)]),
+                np.concatenate([np.ones(m), -kmax]), -np.inf, 0.0, m)  # modules only on open sites
+        if getattr(model, "module_budget", None) is not None:
+            lp.rows(np.zeros(m), m0 + np.arange(m), 1.0, -np.inf, float(model.module_budget), 1)
+        j_all = np.concatenate([j_all, np.arange(m)])
+        cr.append(m0 + np.arange(m))
+        v_all = np.concatenate([v_all, np.full(m, float(s))])
+    return j_all, np.concatenate(cr), v_all, m0
+
+
+def _solve_capacitated(model: Any, time_limit: float | None, mip_rel_gap: float, verbose: bool, *,
+                       count: int | None = None, target: float | None = None) -> AllocationResult:
+    """Capacitated coverage (max served weight with ``count`` new sites, or fewest sites for a ``target`` share)."""
+    t0 = time.perf_counter()
+    prob = model.problem
+    A = prob.coverage(model.cutoff)
+    reach = np.diff(A.indptr) > 0
+    rows = np.flatnonzero(reach & (prob.weights > 0))
+    labels, first = group_rows(A[rows])
+    wg = np.bincount(labels, weights=prob.weights[rows], minlength=len(first))
+    G = sp.csr_matrix(A[rows][first]).tocoo()
+    g_n = len(first)
+    lp = _Lp()
+    site_cost = prob.openable.astype(float) if target is not None else 0.0
+    y0 = self_y = model._y_cols(lp, site_cost)
+    z0, kk, jj = model._site_rows(lp, y0, count)
+    x0 = lp.cols(wg[G.row] if target is None else np.zeros(len(G.row)), 0.0, 1.0, False)
+    xc = x0 + np.arange(len(G.row))
+    lp.rows(G.row, xc, 1.0, -np.inf, 1.0, g_n)  # each group served at most once
+    pair = np.arange(len(G.row))
+    lp.rows(np.concatenate([pair, pair]), np.concatenate([xc, self_y + G.col]),
+            np.concatenate([np.ones(len(pair)), -np.ones(len(pair))]), -np.inf, 0.0, len(pair))
+    cj, ccol, cval, m0 = _capacity_terms(model, lp, y0, z0, kk, jj)
+    m = prob.n_candidates
+    lp.rows(np.concatenate([G.col, cj]), np.concatenate([xc, ccol]), np.concatenate([wg[G.row], -cval]),
+            -np.inf, 0.0, m)
+    if target is not None:
+        need = target * float(prob.weights.sum())
+        lp.rows(np.zeros(len(pair)), xc, wg[G.row], need, np.inf, 1)
+    sol = lp.solve(maximize=target is None, start=None, time_limit=time_limit, mip_rel_gap=mip_rel_gap,
+                   verbose=verbose)
+    if sol.x is None:
+        if sol.status == "infeasible":
+            what = (f"{100 * target:g} % of the demand cannot be served within the cutoff by the capacity available"
+                    if target is not None else "no placement satisfies the site, region and capacity rules")
+            raise SitingError(f"{model.name} is infeasible: {what}")
+        raise SitingError(f"{model.name}: HiGHS found no solution within the time limit ({sol.status}); "
+                          "raise the time limit")
+    x = sol.x
+    open_ = x[y0: y0 + m] > 0.5
+    share = x[xc]
+    served = share * wg[G.row]
+    # spread each group's shares over its demand points
+    grp_rows = pd.DataFrame({"g": labels, "demand": rows})
+    pairs = pd.DataFrame({"g": G.row, "j": G.col, "share": share})
+    pairs = pairs[pairs["share"] > 1e-9]
+    asg = grp_rows.merge(pairs, on="g")
+    cost_lookup = pd.Series(prob.cost, index=pd.MultiIndex.from_arrays([prob.rows, prob.cols]))
+    asg_cost = cost_lookup.reindex(pd.MultiIndex.from_arrays([asg["demand"], asg["j"]])).to_numpy()
+    assignment = pd.DataFrame({
+        "demand_id": prob.demand_ids[asg["demand"].to_numpy()],
+        "facility_id": prob.candidate_ids[asg["j"].to_numpy()],
+        "share": asg["share"].to_numpy(),
+        "cost": asg_cost,
+    }).sort_values(["demand_id", "share"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    load = np.bincount(G.col, weights=served, minlength=m)
+    details: dict[str, Any] = {"groups": g_n}
+    if m0 >= 0:
+        mods = np.rint(x[m0: m0 + m]).astype(int)
+        need_mods = np.ceil(np.maximum(load - np.nan_to_num(prob.capacity if prob.capacity is not None
+                                                               else np.zeros(m)), 0) / model.module_size - 1e-9)
+        details["modules"] = {str(prob.candidate_ids[j]): int(min(mods[j], need_mods[j])) for j in np.flatnonzero(open_)}
+    details["load"] = {str(prob.candidate_ids[j]): float(load[j]) for j in np.flatnonzero(open_)}
+    if len(kk):
+        details["placement"] = model._placement(kk, jj, x[z0: z0 + len(kk)])
+    res = model._result(open_, status=sol.status, objective=None, bound=sol.bound, method="mip", t0=t0,
+                        assignment=assignment, details=details)
+    total = float(prob.weights.sum())
+    res.coverage["served_weight"] = float(served.sum())
+    res.coverage["served_pct"] = 100.0 * float(served.sum()) / total if total else None
+    if target is None:
+        res.objective = float(served.sum())
+    else:
+        res.objective = float((open_ & ~prob.fixed).sum())
+    res.gap = 0.0 if sol.status == "optimal" else relative_gap(res.objective, res.bound)
+    return res

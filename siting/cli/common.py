@@ -1,0 +1,80 @@
+"""Options and helpers shared by the sub-commands (network options, JSON output)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from siting.coords import INPUT_CRS
+
+if TYPE_CHECKING:
+    from siting.network import RoadNetwork
+
+
+def add_network_options(parser: argparse.ArgumentParser, *, source_flag: str | None = "--network") -> None:
+    """Add the network source, ``--mode`` and speed options.
+
+    With ``source_flag=None`` the caller adds the source itself (e.g. as a
+    positional argument named ``source``).
+    """
+    if source_flag:
+        parser.add_argument(
+            source_flag,
+            dest="source",
+            required=True,
+            metavar="SOURCE",
+            help="OSM file (.osm.pbf, .osm, .osm.bz2), GraphML, or (online) a place name or bbox W,S,E,N",
+        )
+    parser.add_argument("--mode", default="walk", help="walk, bike or drive (default: walk)")
+    parser.add_argument(
+        "--walk-speed",
+        type=float,
+        default=None,
+        metavar="KMH",
+        help="walking speed in km/h (default 3.6 = 1.0 m/s, suited to older pedestrians)",
+    )
+    parser.add_argument("--bike-speed", type=float, default=None, metavar="KMH", help="cycling speed in km/h (default 12)")
+    parser.add_argument("--no-cache", action="store_true", help="rebuild the graph instead of using the disk cache")
+    parser.add_argument("--cache-dir", default=None, help="graph cache folder (default ~/.cache/siting or $SITING_CACHE_DIR)")
+
+
+def add_crs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--crs",
+        default="wgs84",
+        choices=INPUT_CRS,
+        help="coordinate system of input points: wgs84 (default), gcj02 (Amap/Gaode, adcode) or bd09 (Baidu)",
+    )
+
+
+def network_from_args(args: argparse.Namespace) -> RoadNetwork:
+    """Load the network named by the options of :func:`add_network_options`."""
+    from siting.network import check_mode, load_network
+    from siting.speeds import SpeedProfile
+
+    check_mode(args.mode)
+    defaults = SpeedProfile()
+    profile = SpeedProfile(
+        walk_kmh=args.walk_speed if args.walk_speed is not None else defaults.walk_kmh,
+        bike_kmh=args.bike_speed if args.bike_speed is not None else defaults.bike_kmh,
+    )
+    if profile.walk_kmh <= 0 or profile.bike_kmh <= 0:
+        from siting.errors import SitingError
+
+        raise SitingError("speeds must be positive")
+    return load_network(args.source, args.mode, profile, cache=not args.no_cache, cache_dir=args.cache_dir)
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON document to stdout (UTF-8, Chinese kept readable)."""
+    from siting.io import _json_default
+
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2, default=_json_default)
+    sys.stdout.write("\n")
+
+
+def warn(message: str) -> None:
+    """A warning on stderr (stdout stays clean for --json)."""
+    print(f"siting: warning: {message}", file=sys.stderr)

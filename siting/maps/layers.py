@@ -1,0 +1,411 @@
+"""Map layers: each function takes GeoDataFrames and returns a :class:`MapLayer`.
+
+A :class:`MapLayer` holds the data and draws itself onto a folium map for a
+given basemap (shifting coordinates to GCJ-02 for Amap), so callers compose
+layers freely and pick the basemap once, in :func:`siting.maps.build_map`.
+Input frames may be in any CRS (WGS84 when they have none); labels come from
+the data, Chinese included, HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from folium.plugins import HeatMap
+
+from siting.errors import InputError
+from siting.maps.basemaps import display_frame
+
+#: Minute-band colours, short (dark blue) to long (pale), from ColorBrewer GnBu.
+BAND_COLOURS = ("#084081", "#0868ac", "#2b8cbe", "#4eb3d3", "#7bccc4", "#a8ddb5", "#ccebc5", "#e0f3db")
+#: Coverage classes (share of demand covered) and their colours, red (poor) to green (good).
+COVERAGE_BINS = (0.0, 0.5, 0.75, 0.9, 1.0)
+COVERAGE_COLOURS = ("#d7191c", "#fdae61", "#a6d96a", "#1a9641")
+NO_DATA = "#bdbdbd"
+VIOLATION = "#d62728"
+
+#: Facility kinds -> (marker colour, Font Awesome icon, words that identify the kind).
+FACILITY_STYLES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "elderly": ("purple", "person-cane", ("elder", "nursing", "senior", "aged", "养老", "敬老", "老年", "护理", "颐养")),
+    "childcare": ("orange", "baby", ("child", "kinder", "nursery", "creche", "crèche", "托育", "幼", "托儿", "早教")),
+    "hospital": ("red", "hospital", ("hospital", "clinic", "医院", "卫生")),
+    "community": ("blue", "people-roof", ("community", "社区", "综合", "integrated", "service")),
+}
+DEFAULT_STYLE = ("cadetblue", "circle", ())
+
+
+@dataclass
+class MapLayer:
+    """Data plus how to draw it: ``render(basemap)`` gives folium feature groups.
+
+    Attributes
+    ----------
+    name
+        Name in the layer control (for multi-group layers, a prefix).
+    render
+        ``render(basemap) -> list[folium.FeatureGroup]``.
+    legend
+        ``(colour, label)`` pairs shown in the map legend under ``name``.
+    bounds
+        ``(minx, miny, maxx, maxy)`` in WGS84, or None when the layer is empty.
+    """
+
+    name: str
+    render: Callable[[str], list[folium.FeatureGroup]]
+    legend: list[tuple[str, str]] = field(default_factory=list)
+    bounds: tuple[float, float, float, float] | None = None
+
+    def to_folium(self, basemap: str = "osm") -> list[folium.FeatureGroup]:
+        """The feature groups for ``basemap`` (coordinates shifted when it needs GCJ-02)."""
+        return self.render(basemap)
+
+    def add_to(self, m: folium.Map, basemap: str = "osm") -> list[folium.FeatureGroup]:
+        """Add the layer's groups to ``m``; return them."""
+        groups = self.render(basemap)
+        for g in groups:
+            g.add_to(m)
+        return groups
+
+
+def _frame(frame: gpd.GeoDataFrame | pd.DataFrame, what: str) -> gpd.GeoDataFrame:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        if isinstance(frame, pd.DataFrame) and {"lon", "lat"} <= set(frame.columns):
+            return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=4326)
+        raise InputError(f"{what}: expected a GeoDataFrame (or a table with lon/lat columns)")
+    out = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+    return out if out.crs is None else out.to_crs(4326)
+
+
+def _bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    if frame.empty:
+        return None
+    b = frame.total_bounds
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+
+def _require(frame: gpd.GeoDataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{what}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, frame.columns))}"
+        )
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _popup_table(row: pd.Series, fields: Sequence[tuple[str, str]], title: str | None = None) -> str:
+    rows = []
+    for col, label in fields:
+        if col in row.index and _text(row[col]) != "":
+            rows.append(f"<tr><th>{html.escape(label)}</th><td>{html.escape(_text(row[col]))}</td></tr>")
+    head = f"<b>{html.escape(title)}</b>" if title else ""
+    return f'<div class="siting-popup">{head}<table>{"".join(rows)}</table></div>'
+
+
+def _round_coords(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    # 1e-6 degrees is about 0.1 m: keeps exported files small without visible change.
+    return frame.set_geometry(frame.geometry.set_precision(1e-6))
+
+
+def _json_ready(frame: gpd.GeoDataFrame, keep: Sequence[str]) -> gpd.GeoDataFrame:
+    cols = [c for c in keep if c in frame.columns]
+    out = frame[cols + [frame.geometry.name]].copy()
+    for c in cols:
+        if not pd.api.types.is_numeric_dtype(out[c]):
+            out[c] = out[c].map(_text)
+    return out
+
+
+def band_colour(rank: int, n: int) -> str:
+    """Colour of the ``rank``-th shortest of ``n`` minute bands."""
+    if n <= 1:
+        return BAND_COLOURS[1]
+    idx = round(rank * (len(BAND_COLOURS) - 1) / (n - 1))
+    return BAND_COLOURS[idx]
+
+
+def isochrone_layer(
+    isochrones: gpd.GeoDataFrame, minutes_col: str = "minutes", name: str = "Isochrones (minutes)",
+    label_col: str | None = None,
+) -> MapLayer:
+    """Isochrone polygons coloured by minute band (shortest band drawn on top).
+
+    Parameters
+    ----------
+    isochrones
+        Polygons with a ``minutes_col`` column (the band's upper bound in minutes).
+    label_col
+        Optional column shown in the tooltip (e.g. the facility name).
+    """
+    frame = _frame(isochrones, "isochrones")
+    _require(frame, [minutes_col], "isochrones")
+    bands = sorted(pd.unique(pd.to_numeric(frame[minutes_col], errors="raise")))
+    colours = {b: band_colour(i, len(bands)) for i, b in enumerate(bands)}
+    legend = [(colours[b], f"≤ {_text(b)} min") for b in bands]
+
+    def render(basemap: str) -> list[folium.FeatureGroup]:
+        group = folium.FeatureGroup(name=name)
+        shown = _round_coords(display_frame(frame, basemap))
+        keep = [minutes_col] + ([label_col] if label_col else [])
+        # longest band first so shorter ones stay visible on top
+        shown = _json_ready(shown.sort_values(minutes_col, ascending=False), keep)
+        if len(shown):
+            folium.GeoJson(
+                shown,
+                name=name,
+                style_function=lambda f: {
+                    "fillColor": colours.get(f["properties"][minutes_col], BAND_COLOURS[-1]),
+                    "color": colours.get(f["properties"][minutes_col], BAND_COLOURS[-1]),
+                    "weight": 1, "fillOpacity": 0.35,
+                },
+                tooltip=folium.GeoJsonTooltip(keep, aliases=["minutes"] + ([label_col] if label_col else [])),
+            ).add_to(group)
+        return [group]
+
+    return MapLayer(name, render, legend, _bounds(frame))
+
+
+def facility_style(kind: Any) -> tuple[str, str]:
+    """(marker colour, Font Awesome icon) for a facility type, matched on its words (Chinese too)."""
+    text = _text(kind).lower()
+    for colour, icon, words in FACILITY_STYLES.values():
+        if text and any(w in text for w in words):
+            return colour, icon
+    return DEFAULT_STYLE[0], DEFAULT_STYLE[1]
+
+
+def _facility_fields(frame: gpd.GeoDataFrame, extra: Sequence[str]) -> list[tuple[str, str]]:
+    fields = [("type", "type"), ("beds", "beds"), ("places", "places"), ("owner", "owner"),
+              ("status", "rule status"), ("county", "county")]
+    return fields + [(c, c) for c in extra if c in frame.columns]
+
+
+def facility_layer(
+    facilities: gpd.GeoDataFrame, type_col: str = "type", name_col: str = "name",
+    name: str = "Facilities", popup_columns: Sequence[str] = (),
+) -> MapLayer:
+    """Facilities as icon markers, one layer-control entry per type.
+
+    Popups show name, type, beds or places, owner and rule status (columns
+    ``beds``, ``places``, ``owner``, ``status`` when present) plus ``popup_columns``.
+    """
+    frame = _frame(facilities, "facilities")
+    if type_col not in frame.columns:
+        frame = frame.assign(**{type_col: "facility"})
+    kinds = list(dict.fromkeys(frame[type_col].map(_text).replace("", "other")))
+    legend = []
+    for k in kinds:
+        colour, _ = facility_style(k)
+        legend.append((_ICON_CSS.get(colour, colour), k))
+    fields = _facility_fields(frame, popup_columns)
+
+    def render(basemap: str) -> list[folium.FeatureGroup]:
+        shown = display_frame(frame, basemap)
+        groups = []
+        types = shown[type_col].map(_text).replace("", "other")
+        for kind in kinds:
+            group = folium.FeatureGroup(name=f"{name}: {kind}")
+            colour, icon = facility_style(kind)
+            for _, row in shown[types == kind].iterrows():
+                pt = row.geometry.representative_point()
+                title = _text(row.get(name_col, "")) or _text(row.get("id", ""))
+                folium.Marker(
+                    [pt.y, pt.x],
+                    icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
+                    popup=folium.Popup(_popup_table(row, fields, title), max_width=320),
+                    tooltip=html.escape(title) if title else None,
+                ).add_to(group)
+            groups.append(group)
+        return groups
+
+    return MapLayer(name, render, legend, _bounds(frame))
+
+
+# folium.Icon colour names -> the CSS colour of the awesome-markers sprite, for the legend.
+_ICON_CSS = {
+    "purple": "#d252b9", "orange": "#f69730", "red": "#d63e2a", "blue": "#38aadd",
+    "cadetblue": "#436978", "green": "#72b026", "darkred": "#a23336", "gray": "#575757",
+    "lightgray": "#a3a3a3", "darkgreen": "#728224",
+}
+
+
+def hospital_layer(
+    hospitals: gpd.GeoDataFrame, radius_m: float = 5000.0, name_col: str = "name",
+    name: str = "Hospitals and 5 km rings",
+) -> MapLayer:
+    """Hospitals as markers with a ring of ``radius_m`` metres around each."""
+    frame = _frame(hospitals, "hospitals")
+    label = f"{_text(radius_m / 1000.0)} km" if radius_m % 1000 == 0 else f"{radius_m:g} m"
+    legend = [("#d63e2a", f"hospital, {label} ring")]
+
+    def render(basemap: str) -> list[folium.FeatureGroup]:
+        group = folium.FeatureGroup(name=name)
+        for _, row in display_frame(frame, basemap).iterrows():
+            pt = row.geometry.representative_point()
+            title = _text(row.get(name_col, "")) or "hospital"
+            folium.Circle(
+                [pt.y, pt.x], radius=radius_m, color="#d63e2a", weight=1.5, fill=True, fill_opacity=0.05,
+                dash_array="6 4",
+            ).add_to(group)
+            folium.Marker(
+                [pt.y, pt.x], icon=folium.Icon(color="red", icon="hospital", prefix="fa"),
+                popup=folium.Popup(_popup_table(row, [("beds", "beds"), ("owner", "owner")], title), max_width=320),
+                tooltip=html.escape(title),
+            ).add_to(group)
+        return [group]
+
+    return MapLayer(name, render, legend, _bounds(frame))
+
+
+def violation_layer(
+    violations: gpd.GeoDataFrame, rule_col: str = "rule_id", reason_col: str = "reason",
+    name_col: str = "name", name: str = "Rule violations",
+) -> MapLayer:
+    """What breaks a rule, in red: points as circle markers, lines and areas as red outlines."""
+    frame = _frame(violations, "violations")
+    legend = [(VIOLATION, "breaks a rule")]
+    fields = [(rule_col, "rule"), (reason_col, "reason")]
+
+    def render(basemap: str) -> list[folium.FeatureGroup]:
+        group = folium.FeatureGroup(name=name)
+        shown = display_frame(frame, basemap)
+        points = shown.geom_type == "Point"
+        for _, row in shown[points].iterrows():
+            title = _text(row.get(name_col, "")) or _text(row.get(rule_col, ""))
+            folium.CircleMarker(
+                [row.geometry.y, row.geometry.x], radius=9, color=VIOLATION, weight=3, fill=True,
+                fill_color=VIOLATION, fill_opacity=0.6,
+                popup=folium.Popup(_popup_table(row, fields, title), max_width=320),
+                tooltip=html.escape(title) if title else None,
+            ).add_to(group)
+        other = _json_ready(_round_coords(shown[~points]), [c for c, _ in fields] + [name_col])
+        if len(other):
+            folium.GeoJson(
+                other, style_function=lambda f: {"color": VIOLATION, "weight": 3, "fillOpacity": 0.15,
+                                                  "fillColor": VIOLATION},
+                tooltip=folium.GeoJsonTooltip([c for c, _ in fields if c in other.columns]),
+            ).add_to(group)
+        return [group]
+
+    return MapLayer(name, render, legend, _bounds(frame))
+
+
+def coverage_class(value: float) -> int:
+    """Index into :data:`COVERAGE_COLOURS` for a coverage share in 0..1 (-1 for missing)."""
+    if value is None or not np.isfinite(value):
+        return -1
+    for i in range(len(COVERAGE_BINS) - 2, -1, -1):
+        if value >= COVERAGE_BINS[i]:
+            return i
+    return 0
+
+
+def coverage_layer(
+    units: gpd.GeoDataFrame, value_col: str = "coverage", name_col: str = "name",
+    name: str = "Coverage by district/town", extra_columns: Sequence[str] = (),
+) -> MapLayer:
+    """Choropleth of the share of demand covered (0..1) per district or town polygon."""
+    frame = _frame(units, "coverage units")
+    _require(frame, [value_col], "coverage units")
+    values = pd.to_numeric(frame[value_col], errors="coerce")
+    bad = values.notna() & ((values < 0) | (values > 1.0 + 1e-9))
+    if bad.any():
+        first = frame.index[bad.to_numpy()][0]
+        raise InputError(
+            f"coverage units: '{value_col}' must be a share between 0 and 1, found {values[first]:g}",
+            row=int(np.flatnonzero(bad.to_numpy())[0]) + 1, field=value_col,
+            hint="Divide percentages by 100",
+        )
+    labels = [f"{COVERAGE_BINS[i]:.0%}–{COVERAGE_BINS[i + 1]:.0%}" for i in range(len(COVERAGE_COLOURS))]
+    legend = list(zip(COVERAGE_COLOURS, labels)) + [(NO_DATA, "no data")]
+
+    def render(basemap: str) -> list[folium.FeatureGroup]:
+        group = folium.FeatureGroup(name=name)
+        shown = _round_coords(display_frame(frame, basemap))
+        shown = _json_ready(shown.assign(**{value_col: values.to_numpy()}), [name_col, value_col, *extra_columns])
+        shown["coverage_pct"] = [("" if not np.isfinite(v) else f"{v:.1%}") for v in shown[value_col]]
+        if len(shown):
+            def style(f: dict[str, Any]) -> dict[str, Any]:
+                v = f["properties"].get(value_col)
+                k = coverage_class(float(v) if v is not None else float("nan"))
+                return {"fillColor": NO_DATA if k < 0 else COVERAGE_COLOURS[k], "color": "#555555",
+                        "weight": 1, "fillOpacity": 0.55}
+
+            tip = [c for c in (name_col, "coverage_pct", *extra_columns) if c in shown.columns]
+            folium.GeoJson(shown, style_function=style, tooltip=folium.GeoJsonTooltip(tip)).add_to(group)
+        return [group]
+
+    return MapLayer(name, render, legend, _bounds(frame))
+
+
+def heatmap_layer(
+    demand: gpd.GeoDataFrame, weight_col: str | None = "uncovered", name: str = "Uncovered demand (heat)",
+    radius: int = 18,
+) -> MapLayer:
+    """Heat map of demand points not covered (weight = ``weight_col``, e.g. uncovered people)."""
+    frame = _frame(demand, "demand")
+    if weight_col is not None:
+        _require(frame, [weight_col], "demand")
+        w = pd.to_numeric(frame[weight_col], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+        frame = frame[w > 0]
+        w = w[w > 0]
+    else:
+        w = np.ones(len(frame))
+    legend = [("#ff0000", "many uncovered"), ("#00ff00", "few uncovered")]
+
+    def render(basemap: str) -> list[folium.FeatureGroup]:
+        group = folium.FeatureGroup(name=name)
+        pts = display_frame(frame, basemap).geometry.representative_point()
+        if len(pts):
+            top = float(w.max())
+            data = [[round(p.y, 6), round(p.x, 6), round(float(v) / top, 4)] for p, v in zip(pts, w)]
+            HeatMap(data, radius=radius, blur=15, min_opacity=0.3, max_zoom=16).add_to(group)
+        return [group]
+
+    return MapLayer(name, render, legend, _bounds(frame))
+
+
+def planned_layers(
+    before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, name_col: str = "name",
+    name: str = "Planned sites", popup_columns: Sequence[str] = (),
+) -> MapLayer:
+    """Planned sites before and after siting: two toggleable groups (grey before, green after)."""
+    b, a = _frame(before, "planned sites (before)"), _frame(after, "planned sites (after)")
+    legend = [("#575757", "before (as planned)"), ("#72b026", "after (as sited)")]
+    fields = [("type", "type"), ("beds", "beds"), ("places", "places"), ("owner", "owner"),
+              ("status", "rule status")] + [(c, c) for c in popup_columns]
+
+    def render(basemap: str) -> list[folium.FeatureGroup]:
+        groups = []
+        for frame, label, colour, icon in ((b, "before", "gray", "location-dot"),
+                                           (a, "after", "green", "square-plus")):
+            group = folium.FeatureGroup(name=f"{name}: {label}")
+            for _, row in display_frame(frame, basemap).iterrows():
+                pt = row.geometry.representative_point()
+                title = _text(row.get(name_col, "")) or _text(row.get("id", ""))
+                folium.Marker(
+                    [pt.y, pt.x], icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
+                    popup=folium.Popup(_popup_table(row, fields, f"{title} ({label})"), max_width=320),
+                    tooltip=html.escape(f"{title} ({label})"),
+                ).add_to(group)
+            groups.append(group)
+        return groups
+
+    bounds = [x for x in (_bounds(b), _bounds(a)) if x is not None]
+    union = (min(x[0] for x in bounds), min(x[1] for x in bounds), max(x[2] for x in bounds),
+             max(x[3] for x in bounds)) if bounds else None
+    return MapLayer(name, render, legend, union)

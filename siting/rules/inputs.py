@@ -1,0 +1,340 @@
+"""Everything a rule check may read, gathered once: facilities, hospitals, planned projects,
+baselines, administrative units, population and (lazily) the road network.
+
+Build it from a scenario (:func:`inputs_from_scenario`) or from files
+(:func:`gather_inputs`). A rule asks for what it needs and reports
+``not_evaluable`` naming the missing input when it is absent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from siting.coords import to_wgs84
+from siting.errors import InputError
+from siting.facilities import FACILITY_TYPES, normalise_owner_kind, read_facilities
+from siting.io import numeric_column, read_table, require_columns
+
+SUBJECT_COLUMNS = [
+    "id", "name", "type", "beds", "places", "nursing_beds", "owner", "owner_kind", "has_clinic", "category",
+    "category_assumed", "level", "tier", "unit", "county", "town", "lon", "lat", "location_precision", "origin",
+]
+
+
+def read_projects(path: str | Path, crs: str = "wgs84", extra_types: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a planned-projects table (``id,name,type,county,...,beds,nursing_beds,places,owner,owner_kind,lon,lat``).
+
+    Unlike a facility file, coordinates may be empty (a plan often names only the county);
+    such rows keep NaN coordinates and ``location_precision`` 'unknown'.
+    """
+    p = Path(path)
+    frame = read_table(p, "projects file")
+    require_columns(frame, ["id", "name", "type"], p)
+    allowed = FACILITY_TYPES + tuple(extra_types)
+    types = frame["type"].astype(str).str.strip().str.lower()
+    bad = ~types.isin(allowed)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"unknown facility type '{frame['type'].iloc[i]}'", path=p, row=i + 1, field="type",
+                         hint=f"Use one of {', '.join(allowed)}")
+    out = frame.copy()
+    out["type"] = types
+    for column in ("beds", "places", "nursing_beds"):
+        out[column] = numeric_column(out, column, p, required=False, minimum=0) if column in out.columns else np.nan
+    lon = numeric_column(out, "lon", p, required=False) if "lon" in out.columns else np.full(len(out), np.nan)
+    lat = numeric_column(out, "lat", p, required=False) if "lat" in out.columns else np.full(len(out), np.nan)
+    ok = ~(np.isnan(lon) | np.isnan(lat))
+    wlon, wlat = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    if ok.any():
+        wlon[ok], wlat[ok] = to_wgs84(lon[ok], lat[ok], crs)
+    out["lon"], out["lat"] = wlon, wlat
+    for column in ("owner", "owner_kind", "county", "town", "unit", "tier", "category", "location_precision"):
+        out[column] = out[column].astype(str).str.strip() if column in out.columns else ""
+    out["owner_kind"] = [normalise_owner_kind(k, o) for k, o in zip(out["owner_kind"], out["owner"])]
+    out.loc[~ok, "location_precision"] = "unknown"
+    out["has_clinic"] = pd.array([None] * len(out), dtype="boolean")
+    out["level"] = np.nan
+    out["category_assumed"] = False
+    out.attrs["source"] = str(p)
+    return out
+
+
+@dataclass
+class CheckInputs:
+    """Inputs of a compliance check. Every field is optional."""
+
+    facilities: pd.DataFrame | None = None
+    hospitals: pd.DataFrame | None = None
+    projects: pd.DataFrame | None = None
+    baselines: dict[str, Any] | None = None
+    baselines_key: str | None = None
+    units: pd.DataFrame | None = None
+    unit_boundaries: Any = None
+    population: pd.DataFrame | None = None
+    network_source: Path | None = None
+    network_mode: str = "walk"
+    hospital_mode: str = "drive"
+    walk_kmh: float | None = None
+    bike_kmh: float | None = None
+    minutes: float = 15.0
+    demand: dict[str, Any] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+    scenario_path: Path | None = None
+    networks: dict[str, Any] = field(default_factory=dict)
+    documents: dict[str, Any] = field(default_factory=dict)
+
+    # ---- network -----------------------------------------------------------------------------
+
+    def network_reason(self) -> str:
+        """Why there is no network (for ``not_evaluable`` reasons)."""
+        if self.network_source is None:
+            return "no road network: pass --osm FILE (or set network.source in the scenario)"
+        hint = (f"run `siting fetch-osm --scenario {self.scenario_path}` or pass --osm FILE"
+                if self.scenario_path else "pass --osm FILE")
+        return f"no road network: {self.network_source} not found; {hint}"
+
+    def has_network(self) -> bool:
+        return self.network_source is not None and Path(self.network_source).exists()
+
+    def network(self, mode: str | None = None) -> Any:
+        """The road network for ``mode`` (built once, cached), or None without a network source."""
+        mode = mode or self.network_mode
+        if not self.has_network():
+            return None
+        if mode not in self.networks:
+            from siting.network import load_network
+            from siting.speeds import SpeedProfile
+
+            kwargs: dict[str, Any] = {}
+            if self.walk_kmh:
+                kwargs["walk_kmh"] = self.walk_kmh
+            if self.bike_kmh:
+                kwargs["bike_kmh"] = self.bike_kmh
+            self.networks[mode] = load_network(str(self.network_source), mode, SpeedProfile(**kwargs))
+        return self.networks[mode]
+
+    # ---- facilities ---------------------------------------------------------------------------
+
+    def subjects(self, applies_to: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Facilities and planned projects matching a rule's ``applies_to`` filter, in one table.
+
+        ``origin`` says where each row came from ('facilities' or 'projects'); ``from`` in the
+        filter restricts it.
+        """
+        applies_to = applies_to or {}
+        origins = applies_to.get("from", ["facilities", "projects"])
+        parts = []
+        if "facilities" in origins and self.facilities is not None:
+            parts.append(self.facilities.assign(origin="facilities"))
+        if "projects" in origins and self.projects is not None:
+            parts.append(self.projects.assign(origin="projects"))
+        if not parts:
+            return pd.DataFrame(columns=SUBJECT_COLUMNS)
+        frame = pd.concat([_conform(p) for p in parts], ignore_index=True)
+        return filter_frame(frame, applies_to)
+
+    def have_subject_data(self, applies_to: dict[str, Any] | None = None) -> bool:
+        origins = (applies_to or {}).get("from", ["facilities", "projects"])
+        return ("facilities" in origins and self.facilities is not None) or (
+            "projects" in origins and self.projects is not None)
+
+    def subject_sources(self, applies_to: dict[str, Any] | None = None) -> str:
+        origins = (applies_to or {}).get("from", ["facilities", "projects"])
+        names = [o for o in origins if getattr(self, o) is not None]
+        return " + ".join(names) if names else "none"
+
+    def all_hospitals(self) -> pd.DataFrame:
+        """Hospitals from the hospitals file and from ``type == hospital`` rows of the facility file."""
+        parts = []
+        if self.hospitals is not None:
+            parts.append(self.hospitals[self.hospitals["type"] == "hospital"].assign(origin="hospitals"))
+        if self.facilities is not None:
+            rows = self.facilities[self.facilities["type"] == "hospital"]
+            if parts:
+                rows = rows[~rows["id"].isin(parts[0]["id"])]
+            parts.append(rows.assign(origin="facilities"))
+        if not parts:
+            return pd.DataFrame(columns=SUBJECT_COLUMNS)
+        return pd.concat([_conform(p) for p in parts], ignore_index=True)
+
+    def medical(self, types: list[str]) -> pd.DataFrame:
+        """Medical institutions of the given types from the hospitals and facility files."""
+        parts = []
+        if self.hospitals is not None:
+            parts.append(self.hospitals.assign(origin="hospitals"))
+        if self.facilities is not None:
+            rows = self.facilities
+            if parts:
+                rows = rows[~rows["id"].isin(parts[0]["id"])]
+            parts.append(rows.assign(origin="facilities"))
+        if not parts:
+            return pd.DataFrame(columns=SUBJECT_COLUMNS)
+        frame = pd.concat([_conform(p) for p in parts], ignore_index=True)
+        return frame[frame["type"].isin(types)].reset_index(drop=True)
+
+    # ---- figures -------------------------------------------------------------------------------
+
+    def baseline(self, key: str | None) -> tuple[float | None, dict[str, Any] | None]:
+        """A baseline figure by key (``elderly_beds_existing``) from the scenario's city section."""
+        if key is None or self.baselines is None:
+            return None, None
+        entry = self.baselines.get(key)
+        if entry is None:
+            return None, None
+        if isinstance(entry, dict):
+            value = entry.get("value")
+            return (None if value is None else float(value)), entry
+        return float(entry), {"value": entry}
+
+    def population_by(self, level: str, indicator: str = "population", year: int | None = None) -> pd.DataFrame:
+        """Population per unit at ``level`` ('city', 'county', 'town'): columns unit, adcode, code, value, source."""
+        if self.population is None:
+            return pd.DataFrame(columns=["unit", "adcode", "code", "value", "source"])
+        p = self.population
+        p = p[(p["level"] == level) & (p["indicator"] == indicator)]
+        if year is not None and "year" in p.columns:
+            p = p[p["year"].astype(str) == str(year)]
+        cols = [c for c in ("unit", "adcode", "code", "value", "source") if c in p.columns]
+        return p[cols].reset_index(drop=True)
+
+
+def _conform(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in SUBJECT_COLUMNS:
+        if column not in out.columns:
+            if column in ("beds", "places", "nursing_beds", "level", "lon", "lat"):
+                out[column] = np.nan
+            elif column == "has_clinic":
+                out[column] = pd.array([None] * len(out), dtype="boolean")
+            elif column == "category_assumed":
+                out[column] = False
+            else:
+                out[column] = ""
+    return out[SUBJECT_COLUMNS + [c for c in out.columns if c not in SUBJECT_COLUMNS]]
+
+
+def filter_frame(frame: pd.DataFrame, applies_to: dict[str, Any]) -> pd.DataFrame:
+    """Rows of ``frame`` matching an ``applies_to`` filter (lists mean 'any of')."""
+    keep = np.ones(len(frame), dtype=bool)
+    for key in ("type", "owner_kind", "category", "tier"):
+        if key in applies_to:
+            keep &= frame[key].astype(str).isin([str(v).lower() for v in applies_to[key]]).to_numpy()
+    if "name_matches" in applies_to:
+        pattern = re.compile(str(applies_to["name_matches"]))
+        keep &= frame["name"].astype(str).map(lambda s: bool(pattern.search(s))).to_numpy(dtype=bool)
+    return frame[keep].reset_index(drop=True)
+
+
+def _read_baselines(path: Path, key: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    import yaml
+
+    with path.open(encoding="utf-8") as fh:
+        loaded = yaml.safe_load(fh)
+    if not isinstance(loaded, dict):
+        raise InputError("the baselines file must be a mapping", path=path)
+    documents = loaded.get("documents", {}) or {}
+    if key is None:
+        return loaded, documents
+    if key not in loaded:
+        raise InputError(f"no section '{key}' in the baselines file", path=path,
+                         hint=f"Sections: {', '.join(k for k in loaded if k != 'documents')}")
+    return loaded[key], documents
+
+
+def _read_population(path: Path, key: str | None) -> pd.DataFrame:
+    frame = read_table(path, "population file")
+    require_columns(frame, ["unit", "level", "indicator", "value"], path)
+    frame["value"] = numeric_column(frame, "value", path)
+    if key is not None and "city" in frame.columns:
+        frame = frame[frame["city"] == key].reset_index(drop=True)
+    return frame
+
+
+def _read_units(path: Path) -> pd.DataFrame:
+    frame = read_table(path, "units table")
+    require_columns(frame, ["code", "name", "level"], path)
+    return frame
+
+
+def gather_inputs(
+    *,
+    facilities: str | Path | None = None,
+    hospitals: str | Path | None = None,
+    projects: str | Path | None = None,
+    baselines: str | Path | None = None,
+    baselines_key: str | None = None,
+    units: str | Path | None = None,
+    unit_boundaries: str | Path | None = None,
+    population: str | Path | None = None,
+    population_key: str | None = None,
+    osm: str | Path | None = None,
+    network_mode: str = "walk",
+    hospital_mode: str = "drive",
+    walk_kmh: float | None = None,
+    bike_kmh: float | None = None,
+    minutes: float = 15.0,
+    crs: str = "wgs84",
+    extra_types: tuple[str, ...] = (),
+    demand: dict[str, Any] | None = None,
+    scenario_path: Path | None = None,
+) -> CheckInputs:
+    """Read every given input file (validated) into a :class:`CheckInputs`."""
+    ci = CheckInputs(network_mode=network_mode, hospital_mode=hospital_mode, walk_kmh=walk_kmh,
+                     bike_kmh=bike_kmh, minutes=minutes, demand=dict(demand or {}), scenario_path=scenario_path)
+    if facilities is not None:
+        ci.facilities = read_facilities(facilities, crs=crs, extra_types=extra_types)
+        ci.paths["facilities"] = str(facilities)
+    if hospitals is not None:
+        ci.hospitals = read_facilities(hospitals, crs=crs, extra_types=extra_types, default_type="hospital",
+                                       what="hospitals file")
+        ci.paths["hospitals"] = str(hospitals)
+    if projects is not None:
+        ci.projects = read_projects(projects, crs=crs, extra_types=extra_types)
+        ci.paths["projects"] = str(projects)
+    if baselines is not None:
+        p = Path(baselines)
+        if not p.exists():
+            raise InputError("baselines file not found", path=p)
+        ci.baselines, docs = _read_baselines(p, baselines_key)
+        ci.baselines_key = baselines_key
+        ci.paths["baselines"] = f"{p}" + (f" [{baselines_key}]" if baselines_key else "")
+        ci.documents = dict(docs)
+    if units is not None:
+        ci.units = _read_units(Path(units))
+        ci.paths["units"] = str(units)
+    if unit_boundaries is not None:
+        import geopandas as gpd
+
+        p = Path(unit_boundaries)
+        if not p.exists():
+            raise InputError("unit boundaries file not found", path=p)
+        ci.unit_boundaries = gpd.read_file(p).to_crs(4326)
+        ci.paths["unit_boundaries"] = str(p)
+    if population is not None:
+        ci.population = _read_population(Path(population), population_key)
+        ci.paths["population"] = str(population) + (f" [{population_key}]" if population_key else "")
+    if osm is not None:
+        ci.network_source = Path(osm)
+        ci.paths["network"] = f"{osm} ({network_mode}; hospitals by {hospital_mode})"
+    return ci
+
+
+def inputs_from_scenario(scenario: Any, **overrides: Any) -> CheckInputs:
+    """Inputs named by a :class:`siting.scenario.Scenario`; keyword overrides win (e.g. ``osm=``)."""
+    sc = scenario
+    kwargs: dict[str, Any] = {
+        "facilities": sc.facilities, "hospitals": sc.hospitals, "projects": sc.projects,
+        "baselines": sc.baselines, "baselines_key": sc.baselines_key, "units": sc.units_table,
+        "unit_boundaries": sc.units_boundaries, "population": sc.population, "population_key": sc.population_key,
+        "osm": sc.network.source, "network_mode": sc.network.mode, "hospital_mode": sc.network.hospital_mode,
+        "walk_kmh": sc.network.walk_kmh, "bike_kmh": sc.network.bike_kmh, "minutes": sc.minutes,
+        "crs": sc.crs, "extra_types": tuple(sc.facility_types), "demand": sc.demand, "scenario_path": sc.path,
+    }
+    kwargs.update({k: v for k, v in overrides.items() if v is not None})
+    return gather_inputs(**kwargs)
