@@ -47,7 +47,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from siting.errors import InputError, SitingError
 from siting.io import require_file, write_text
@@ -126,6 +126,10 @@ class JobKind:
     check
         ``check(params)`` raising ``ValueError`` on a bad value; run when the
         manifest is read, so typos fail before any work starts.
+    extra_inputs
+        ``extra_inputs(params) -> {label: absolute path}``: files the job reads
+        besides its path parameters (those a scenario names); their bytes go
+        into the job id too.
     """
 
     name: str
@@ -136,6 +140,7 @@ class JobKind:
     slug: tuple[str, ...] = ()
     networks: Callable[[dict[str, Any]], list[Hashable]] | None = None
     check: Callable[[dict[str, Any]], None] | None = None
+    extra_inputs: Callable[[dict[str, Any]], dict[str, str]] | None = None
     summary: str = ""
 
     @property
@@ -155,6 +160,7 @@ def register_kind(
     slug: Sequence[str] = (),
     networks: Callable[[dict[str, Any]], list[Hashable]] | None = None,
     check: Callable[[dict[str, Any]], None] | None = None,
+    extra_inputs: Callable[[dict[str, Any]], dict[str, str]] | None = None,
 ) -> Callable[[Callable[[dict[str, Any]], dict[str, Any]]], Callable[[dict[str, Any]], dict[str, Any]]]:
     """Decorator registering ``func(params) -> dict`` as the job kind ``name``.
 
@@ -173,6 +179,7 @@ def register_kind(
             slug=tuple(slug),
             networks=networks,
             check=check,
+            extra_inputs=extra_inputs,
             summary=doc[0] if doc else "",
         )
         return func
@@ -252,8 +259,12 @@ class Job:
         }
 
     def networks(self) -> list[Hashable]:
+        """The shared networks the job needs (none when they cannot be told: the job will say why)."""
         kind = get_kind(self.kind)
-        return list(kind.networks(self.resolved)) if kind.networks else []
+        try:
+            return list(kind.networks(self.resolved)) if kind.networks else []
+        except Exception:  # a bad input: the job itself fails and records the error
+            return []
 
 
 _TOP_KEYS = {"version", "description", "defaults", "jobs", "grid", "grids"}
@@ -284,6 +295,8 @@ def _short(value: Any, is_path: bool = False) -> str:
         return Path(value).name.split(".")[0]
     if isinstance(value, bool | int | float | str):
         return str(value)
+    if isinstance(value, list) and value and all(isinstance(v, int | float) for v in value):
+        return "_".join(str(v) for v in value)  # minutes: [5, 10, 15] -> 5_10_15
     return ""
 
 
@@ -298,12 +311,15 @@ def make_job(
     *,
     base_dir: str | Path = ".",
     labels: Sequence[str] = (),
+    label_keys: Sequence[str] = (),
     origin: str = "",
     source: str | Path | None = None,
     _digests: dict[Path, str | None] | None = None,
 ) -> Job:
     """Build a :class:`Job` from one manifest entry (``kind``, optional ``name``, parameters).
 
+    The slug is ``name`` when given, else the kind, ``labels``, the values of
+    the kind's slug parameters and of ``label_keys`` (a grid's varied keys).
     Raises :class:`InputError` naming ``source`` and ``origin`` for an unknown
     kind, unknown or missing parameters, or a bad value.
     """
@@ -352,13 +368,23 @@ def make_job(
             kind.check(resolved)
         except (ValueError, TypeError) as exc:
             raise InputError(str(exc), path=source, field=where) from exc
+    if kind.extra_inputs is not None:
+        try:
+            extra = kind.extra_inputs(resolved)
+        except Exception:  # an unreadable input: the job fails at run time and says why
+            extra = {}
+        for label, file in sorted(extra.items()):
+            if label not in inputs:
+                shown = Path(os.path.relpath(file, base.resolve())).as_posix()
+                inputs[label] = {"path": shown, "sha256": _sha256(Path(file), digests)}
     identity = {"kind": kind.name, "params": full, "inputs": {k: v["sha256"] for k, v in inputs.items()}}
     digest = hashlib.sha256(_hash_text(identity).encode("utf-8")).hexdigest()[:12]
     if isinstance(name, str | int) and str(name):
         slug = slugify(str(name))
     else:
         parts = [kind.name.rsplit(":", 1)[-1], *labels]
-        parts += [_short(full.get(k), k in kind.paths) for k in kind.slug]
+        keys = [*kind.slug, *(k for k in label_keys if k not in kind.slug)]
+        parts += [_short(full.get(k), k in kind.paths) for k in keys]
         kept: list[str] = []
         for part in parts:
             # Skip parts already said (the network stem inside a bundle name).
@@ -417,17 +443,17 @@ def load_manifest(path: str | Path) -> list[Job]:
         raise InputError("'jobs' must be a list of mappings", path=p, field="jobs")
     if not isinstance(grids, list):
         raise InputError("'grids' must be a list of mappings", path=p, field="grids")
-    entries: list[tuple[dict[str, Any], list[str], str]] = []
+    entries: list[tuple[dict[str, Any], list[str], list[str], str]] = []
     for i, entry in enumerate(explicit):
         if not isinstance(entry, dict):
             raise InputError("each job must be a mapping of parameter: value", path=p, field=f"jobs[{i}]")
-        entries.append((entry, [], f"jobs[{i}]"))
+        entries.append((entry, [], [], f"jobs[{i}]"))
     for g, grid in enumerate(grids):
         entries.extend(_expand_grid(grid, f"grids[{g}]", p))
     if not entries:
         raise InputError("the manifest has no jobs", path=p, hint="Add a 'jobs' list or a 'grids' entry")
     used_kinds: dict[str, JobKind] = {}
-    for entry, _, origin in entries:
+    for entry, _, _, origin in entries:
         kind_name = entry.get("kind", defaults.get("kind"))
         if isinstance(kind_name, str):
             try:
@@ -441,7 +467,7 @@ def load_manifest(path: str | Path) -> list[Job]:
             )
     digests: dict[Path, str | None] = {}
     jobs: dict[str, Job] = {}
-    for entry, labels, origin in entries:
+    for entry, labels, label_keys, origin in entries:
         kind_name = entry.get("kind", defaults.get("kind"))
         kind = get_kind(kind_name) if isinstance(kind_name, str) else None
         merged = {
@@ -449,12 +475,17 @@ def load_manifest(path: str | Path) -> list[Job]:
             if k == "kind" or (kind is not None and (k in kind.parameters or not kind.parameters))
         }
         merged.update(entry)
-        job = make_job(merged, base_dir=p.parent, labels=labels, origin=origin, source=p, _digests=digests)
+        job = make_job(
+            merged, base_dir=p.parent, labels=labels, label_keys=label_keys, origin=origin, source=p,
+            _digests=digests,
+        )
         jobs.setdefault(job.id, job)
     return list(jobs.values())
 
 
-def _expand_grid(grid: Any, where: str, source: Path) -> Iterator[tuple[dict[str, Any], list[str], str]]:
+def _expand_grid(
+    grid: Any, where: str, source: Path
+) -> Iterator[tuple[dict[str, Any], list[str], list[str], str]]:
     if not isinstance(grid, dict):
         raise InputError("a grid must be a mapping", path=source, field=where)
     fixed = {k: v for k, v in grid.items() if k not in ("vary", "each")}
@@ -475,8 +506,7 @@ def _expand_grid(grid: Any, where: str, source: Path) -> Iterator[tuple[dict[str
             label = f"b{b}"
         for combo in itertools.product(*(vary[k] for k in keys)):
             entry = {**fixed, **bundle, **dict(zip(keys, combo))}
-            labels = ([str(label)] if label is not None else []) + [_short(v) for v in combo]
-            yield entry, labels, f"{where} #{n}"
+            yield entry, [str(label)] if label is not None else [], keys, f"{where} #{n}"
             n += 1
 
 
@@ -556,6 +586,12 @@ class _Backend:
         raise NotImplementedError
 
 
+def _init_pool_worker() -> None:
+    # What jobs print (solver banners, from C too) goes to stderr: stdout is the CLI's --json.
+    sys.stdout.flush()
+    os.dup2(2, 1)
+
+
 class _PoolBackend(_Backend):
     def __init__(self, workers: int) -> None:
         import multiprocessing as mp
@@ -563,8 +599,9 @@ class _PoolBackend(_Backend):
 
         # forkserver: no fork of a process with threads (tqdm, numba); siting preloaded once.
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["siting.batch", "siting.batch_jobs"])
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        ctx.set_forkserver_preload(["siting.batch", "siting.batch_jobs", "siting.network", "siting.engine",
+                                    "siting.snap"])
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_pool_worker)
         self.workers = workers
         self.name = f"process pool ({workers} worker{'s' if workers != 1 else ''})"
 
@@ -579,6 +616,9 @@ class _PoolBackend(_Backend):
     def cancel(self, futures: list[Any]) -> None:
         for f in futures:
             f.cancel()
+        # Interrupted: stop the running jobs too rather than wait for them (their results are not kept).
+        for proc in list(getattr(self.pool, "_processes", {}).values()):
+            proc.terminate()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -586,6 +626,10 @@ class _PoolBackend(_Backend):
 
 class _DaskBackend(_Backend):
     def __init__(self, scheduler: str, workers: int | None) -> None:
+        if scheduler.startswith("local:") and not (scheduler[6:].isdigit() and int(scheduler[6:]) >= 1):
+            raise SitingError(f"bad scheduler '{scheduler}': use local:N with N >= 1 workers, e.g. local:2")
+        if not scheduler.startswith(("local", "tcp://", "tls://")) and ":" not in scheduler:
+            raise SitingError(f"bad scheduler '{scheduler}': use tcp://HOST:PORT or local:N")
         import logging
 
         from distributed import Client, LocalCluster
@@ -593,8 +637,6 @@ class _DaskBackend(_Backend):
         self.cluster = None
         if scheduler.startswith("local:") or scheduler == "local":
             n = scheduler.partition(":")[2] or str(workers or os.cpu_count() or 1)
-            if not n.isdigit() or int(n) < 1:
-                raise SitingError(f"bad scheduler '{scheduler}': use local:N with N >= 1 workers, e.g. local:2")
             self.cluster = LocalCluster(
                 n_workers=int(n), threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address=None, silence_logs=logging.ERROR,
@@ -823,15 +865,47 @@ def run_batch(
     BatchSummary
         Counts of done, failed and skipped jobs. A failing job never stops the others.
     """
-    from tqdm import tqdm
-
-    start = time.perf_counter()
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise SitingError(f"--out {out} is a file; give a folder for the batch results")
     if manifest is not None and Path(manifest).resolve().parent == (out / RESULTS).resolve():
         raise SitingError("the manifest is inside the results folder; choose another --out")
     (out / RESULTS).mkdir(parents=True, exist_ok=True)
+    lock = _lock(out)
+    try:
+        return _run_locked(jobs, out, scheduler=scheduler, workers=workers, force=force, progress=progress,
+                           manifest=manifest, backend=backend)
+    finally:
+        lock.close()
+
+
+def _lock(out: Path) -> IO[Any]:
+    """Hold ``DIR/.lock`` for the run: two runs into one folder would do the same jobs twice."""
+    import fcntl
+
+    fh = open(out / ".lock", "a")  # noqa: SIM115
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise SitingError(f"another `siting batch` is running into {out}; wait for it or choose another --out") from None
+    return fh
+
+
+def _run_locked(
+    jobs: Sequence[Job],
+    out: Path,
+    *,
+    scheduler: str | None,
+    workers: int | None,
+    force: bool,
+    progress: bool,
+    manifest: str | Path | None,
+    backend: _Backend | None,
+) -> BatchSummary:
+    from tqdm import tqdm
+
+    start = time.perf_counter()
     run = uuid.uuid4().hex[:12]
     manifest_name = str(Path(manifest).resolve()) if manifest is not None else None
     todo: list[Job] = []
@@ -842,13 +916,13 @@ def run_batch(
     book.prune({j.id for j in jobs})
     for job in skipped:
         book.clear(job.id)
-    log = RunLog(out / RUNLOG, run)
     own_backend = backend is None
+    if own_backend and todo:
+        backend = open_backend(scheduler, workers)  # bad --scheduler / --workers fail before any writing
+    log = RunLog(out / RUNLOG, run)
     summary = BatchSummary(out=str(out), backend="", workers=0, total=len(jobs), skipped=len(skipped), run=run)
     futures: list[Any] = []
     try:
-        if own_backend and todo:
-            backend = open_backend(scheduler, workers)
         summary.backend = backend.name if backend else "nothing to run"
         summary.workers = backend.workers if backend else 0
         log.write(
@@ -867,26 +941,32 @@ def run_batch(
             )
             if skipped:
                 bar.set_postfix(skipped=len(skipped))
+
+            def finish(job: Job, outcome: Mapping[str, Any]) -> None:
+                _record(job, outcome, out, book, log, summary)
+                if not outcome["ok"] and progress:
+                    first = outcome["error"].splitlines()[0] if outcome["error"] else ""
+                    bar.write(f"failed: {job.id}: {first}", file=sys.stderr)
+                    bar.set_postfix(failed=summary.failed, skipped=len(skipped))
+                bar.update(1)
+
             by_future = {}
-            for job in todo:
-                fut = backend.submit(execute, job.payload(), job.id)
-                by_future[fut] = job
-                futures.append(fut)
             try:
+                for job in todo:
+                    try:
+                        fut = backend.submit(execute, job.payload(), job.id)
+                    except Exception as exc:  # a broken pool: this job cannot start
+                        finish(job, _lost(job, exc))
+                        continue
+                    by_future[fut] = job
+                    futures.append(fut)
                 for fut in backend.as_completed(futures):
                     job = by_future.pop(fut)
                     try:
                         outcome = fut.result()
-                    except Exception as exc:  # the worker died (killed, out of memory) or lost
-                        outcome = {"id": job.id, "ok": False, "error": f"worker lost: {exc!r}",
-                                   "error_type": type(exc).__name__, "traceback": traceback.format_exc(),
-                                   "worker": "", "seconds": 0.0}
-                    _record(job, outcome, out, book, log, summary)
-                    if not outcome["ok"]:
-                        bar.write(f"failed: {job.id}: {outcome['error'].splitlines()[0] if outcome['error'] else ''}",
-                                  file=sys.stderr)
-                        bar.set_postfix(failed=summary.failed, skipped=len(skipped))
-                    bar.update(1)
+                    except Exception as exc:  # the worker died (killed, out of memory) or was lost
+                        outcome = _lost(job, exc)
+                    finish(job, outcome)
             finally:
                 bar.close()
     except KeyboardInterrupt:
@@ -903,6 +983,13 @@ def run_batch(
         if own_backend and backend is not None:
             backend.close()
     return summary
+
+
+def _lost(job: Job, exc: BaseException) -> dict[str, Any]:
+    return {
+        "id": job.id, "ok": False, "error": f"worker lost: {exc!r}", "error_type": type(exc).__name__,
+        "traceback": "".join(traceback.format_exception(exc)), "worker": "", "seconds": 0.0,
+    }
 
 
 def _record(job: Job, outcome: Mapping[str, Any], out: Path, book: FailureBook, log: RunLog,

@@ -16,10 +16,20 @@ Kinds
     Facilities on a network: per facility, how many network nodes reach it
     within the time limit; overall, the share of nodes within the limit of
     their nearest facility.
+``coverage``
+    Coverage scores of a facility type for a population group (:mod:`siting.coverage`).
+``isochrones``
+    Service-circle polygons per facility and time limit (:mod:`siting.isochrones`).
+``check``
+    A scenario's rule checks (:func:`siting.rules.check`).
+``allocate``
+    A location-allocation model (:mod:`siting.allocation`) on network travel
+    times between demand points and candidate sites.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
@@ -53,7 +63,7 @@ def network_spec(params: Mapping[str, Any]) -> tuple[Any, ...]:
     return (source, *stamp, params.get("mode", "walk"), params.get("walk_kmh"), params.get("bike_kmh"))
 
 
-def warm_network(spec: tuple[Any, ...]) -> Any:
+def warm_network(spec: Hashable) -> Any:
     """The network for ``spec``, from this worker's cache or built (and cached on disk)."""
     if spec in _NETWORKS:
         _NETWORKS.move_to_end(spec)
@@ -61,13 +71,14 @@ def warm_network(spec: tuple[Any, ...]) -> Any:
     from siting.network import load_network
     from siting.speeds import SpeedProfile
 
-    source, _, _, mode, walk_kmh, bike_kmh = spec
-    speeds = {}
-    if walk_kmh is not None:
-        speeds["walk_kmh"] = float(walk_kmh)
-    if bike_kmh is not None:
-        speeds["bike_kmh"] = float(bike_kmh)
-    net = load_network(source, mode, SpeedProfile(**speeds))
+    parts: tuple[Any, ...] = tuple(spec)  # type: ignore[arg-type]
+    source, _, _, mode, walk_kmh, bike_kmh = parts
+    base = SpeedProfile()
+    profile = SpeedProfile(
+        walk_kmh=base.walk_kmh if walk_kmh is None else float(walk_kmh),
+        bike_kmh=base.bike_kmh if bike_kmh is None else float(bike_kmh),
+    )
+    net = load_network(source, mode, profile)
     _NETWORKS[spec] = net
     while len(_NETWORKS) > max(1, _MAX_NETWORKS):
         _NETWORKS.popitem(last=False)
@@ -233,3 +244,393 @@ def access_job(params: dict[str, Any]) -> dict[str, Any]:
             "p90": float(np.percentile(finite, 90)) if len(finite) else None,
         },
     }
+
+
+# ----------------------------------------------------------------------------------------------
+# Rule checks (siting.rules) on a scenario
+
+_SCENARIO_FILES = ("facilities", "hospitals", "projects", "baselines", "units_boundaries", "units_table",
+                   "population", "candidates")
+
+
+def _scenario_network_specs(params: dict[str, Any]) -> list[Hashable]:
+    from siting.scenario import load_scenario
+
+    sc = load_scenario(params["scenario"])
+    source = params.get("network") or sc.network.source
+    if source is None or not os.path.exists(source):
+        return []
+    speeds = {"walk_kmh": sc.network.walk_kmh, "bike_kmh": sc.network.bike_kmh}
+    modes = [params.get("mode") or sc.network.mode, sc.network.hospital_mode]
+    return [network_spec({"network": str(source), "mode": m, **speeds}) for m in dict.fromkeys(modes)]
+
+
+def _scenario_inputs(params: dict[str, Any]) -> dict[str, str]:
+    """The files a scenario names (their bytes make part of the job id)."""
+    from siting.scenario import load_scenario
+
+    sc = load_scenario(params["scenario"])
+    files = {f"scenario.{name}": getattr(sc, name) for name in _SCENARIO_FILES}
+    if params.get("network") is None:
+        files["scenario.network"] = sc.network.source
+    return {k: str(v) for k, v in files.items() if v is not None}
+
+
+def _check_check(params: dict[str, Any]) -> None:
+    if params.get("rules") is not None and params.get("rules_file") is not None:
+        raise ValueError("give either rules (a built-in pack name) or rules_file (a pack YAML), not both")
+    if params.get("mode") is not None and params["mode"] not in MODES:
+        raise ValueError(f"mode '{params['mode']}' is not one of {', '.join(MODES)}")
+    minutes = params.get("minutes")
+    if minutes is not None and (not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes <= 0):
+        raise ValueError(f"minutes must be a positive number, not {minutes!r}")
+    only = params.get("only")
+    if only is not None and (not isinstance(only, list) or not all(isinstance(r, str) for r in only)):
+        raise ValueError("only must be a list of rule ids, e.g. [A1, A4]")
+
+
+@register_kind(
+    "check",
+    required=("scenario",),
+    optional={"rules": None, "rules_file": None, "only": None, "network": None, "mode": None, "minutes": None},
+    paths=("scenario", "rules_file", "network"),
+    slug=("scenario", "rules", "rules_file", "mode", "minutes"),
+    networks=_scenario_network_specs,
+    check=_check_check,
+    extra_inputs=_scenario_inputs,
+)
+def check_job(params: dict[str, Any]) -> dict[str, Any]:
+    """Check a scenario's plan against a rule pack (:func:`siting.rules.check`).
+
+    ``rules`` (a built-in pack: qinzhou, guangxi, jingdezhen, gb50180) or
+    ``rules_file`` (a pack YAML) replaces the scenario's pack; ``network``,
+    ``mode`` and ``minutes`` override the scenario's; ``only`` limits the
+    rules run. The result is the compliance report without the machine's
+    paths: pack, counts, documents and every rule's result.
+    """
+    from siting.rules import check
+
+    overrides: dict[str, Any] = {}
+    if params.get("network") is not None:
+        overrides["osm"] = params["network"]
+    if params.get("mode") is not None:
+        overrides["network_mode"] = params["mode"]
+    if params.get("minutes") is not None:
+        overrides["minutes"] = float(params["minutes"])
+    report = check(params["scenario"], rules=params.get("rules") or params.get("rules_file"),
+                   only=params.get("only"), **overrides)
+    doc = report.to_json()
+    # The scenario and input paths are this machine's; the job's inputs are in the result file.
+    return {k: v for k, v in doc.items() if k not in ("scenario", "inputs")}
+
+
+# ----------------------------------------------------------------------------------------------
+# Location-allocation (siting.allocation) on a network
+
+ALLOCATION_MODELS = ("mclp", "lscp", "pmedian", "pcenter")
+
+
+def _check_allocate(params: dict[str, Any]) -> None:
+    _check_network(params)
+    model = params.get("model")
+    if model not in ALLOCATION_MODELS:
+        raise ValueError(f"model '{model}' is not one of {', '.join(ALLOCATION_MODELS)}")
+    if (params.get("demand") is None) == (params.get("demand_nodes") is None):
+        raise ValueError("give demand (a CSV id,lon,lat[,weight] or a list) or demand_nodes (every N-th node), "
+                         "one of the two")
+    n = params.get("demand_nodes")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+        raise ValueError(f"demand_nodes must be a whole number >= 1, not {n!r}")
+    if model in ("mclp", "pmedian", "pcenter"):
+        p = params.get("p")
+        if not isinstance(p, int) or isinstance(p, bool) or p < 1:
+            raise ValueError(f"model {model} needs p, the number of sites to open (a whole number >= 1), not {p!r}")
+    if model in ("mclp", "lscp"):
+        minutes = params.get("minutes")
+        if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes <= 0:
+            raise ValueError(f"model {model} needs minutes, the time that counts as covered, not {minutes!r}")
+    if params.get("method") not in ("auto", "mip", "heuristic"):
+        raise ValueError(f"method must be auto, mip or heuristic, not {params.get('method')!r}")
+
+
+_PROBLEMS: OrderedDict[Hashable, Any] = OrderedDict()  # cost matrices of this worker's recent allocate jobs
+
+
+def _input_key(value: Any) -> Hashable:
+    """Identity of a points input: a file by path, size and mtime; an inline list by its content."""
+    if isinstance(value, str):
+        try:
+            st = os.stat(value)
+            return (value, st.st_size, st.st_mtime_ns)
+        except OSError:
+            return (value, -1, -1)
+    import json
+
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def drop_timings(obj: Any) -> Any:
+    """``obj`` without keys named ``seconds`` or ``*_seconds``: timings vary between runs and
+    belong in the run log, not in result files."""
+    if isinstance(obj, Mapping):
+        return {k: drop_timings(v) for k, v in obj.items()
+                if not (isinstance(k, str) and (k == "seconds" or k.endswith("_seconds")))}
+    if isinstance(obj, list):
+        return [drop_timings(v) for v in obj]
+    return obj
+
+
+def _flag_column(frame: pd.DataFrame, column: str, default: bool, what: str) -> np.ndarray | None:
+    from siting.facilities import parse_bool
+
+    if column not in frame.columns:
+        return None
+    out = np.full(len(frame), default)
+    for i, value in enumerate(frame[column].astype(str)):
+        try:
+            flag = parse_bool(value)
+        except ValueError:
+            raise InputError(f"'{value}' is not yes/no", path=frame.attrs.get("source"), row=i + 1,
+                             field=column, hint="Use true/false, yes/no or 1/0") from None
+        out[i] = default if flag is None else flag
+    del what
+    return out
+
+
+@register_kind(
+    "allocate",
+    required=("network", "candidates", "model"),
+    optional={**NETWORK_PARAMS, "demand": None, "demand_nodes": None, "p": None, "minutes": None, "crs": "wgs84",
+              "snap_tolerance_m": 250.0, "method": "auto", "time_limit": 60.0},
+    paths=("network", "demand", "candidates"),
+    slug=("network", "mode", "model", "p", "minutes"),
+    networks=_networks,
+    check=_check_allocate,
+)
+def allocate_job(params: dict[str, Any]) -> dict[str, Any]:
+    """Choose sites among candidates with a location-allocation model on network travel times.
+
+    ``demand`` is a CSV (``id,lon,lat`` and optional ``weight``) or an inline
+    list; ``demand_nodes: N`` puts unit demand on every N-th network node
+    instead. ``candidates`` is a CSV (``id,lon,lat`` and optional ``fixed``,
+    ``eligible``, ``capacity``) or a list. ``model`` is mclp, lscp, pmedian or
+    pcenter (:mod:`siting.allocation`), with ``p`` sites and ``minutes`` as
+    the coverage time. The result is the solver's report (status, objective,
+    bound, gap, selected ids, coverage) without its wall time.
+    """
+    import geopandas as gpd
+
+    from siting.allocation import MODELS
+    from siting.allocation.problem import problem_from_geodataframes
+    from siting.io import numeric_column
+
+    net = get_network(params)
+    crs = str(params["crs"])
+    if params.get("demand_nodes") is not None:
+        idx = np.arange(0, net.n_nodes, int(params["demand_nodes"]))
+        demand = pd.DataFrame({"id": [f"node{int(net.node_osmid[i])}" for i in idx], "lon": net.lon[idx],
+                               "lat": net.lat[idx]})
+    else:
+        demand = read_job_points(params["demand"], crs=crs, what="demand")
+    weights = (numeric_column(demand, "weight", demand.attrs.get("source", "demand"), minimum=0)
+               if "weight" in demand.columns else np.ones(len(demand)))
+    candidates = read_job_points(params["candidates"], crs=crs, what="candidates")
+    fixed = _flag_column(candidates, "fixed", False, "candidates")
+    eligible = _flag_column(candidates, "eligible", True, "candidates")
+    capacity = None
+    if "capacity" in candidates.columns:
+        capacity = numeric_column(candidates, "capacity", candidates.attrs.get("source", "candidates"),
+                                  required=False, minimum=0)
+
+    def layer(frame: pd.DataFrame, **columns: Any) -> gpd.GeoDataFrame:
+        data = {"id": frame["id"].astype(str).to_numpy(), **{k: v for k, v in columns.items() if v is not None}}
+        return gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=4326)
+
+    model_name = str(params["model"])
+    cls = MODELS[model_name]
+    cutoff = None if params.get("minutes") is None else float(params["minutes"]) * 60.0
+    model_params: dict[str, Any] = {}
+    if model_name in ("mclp", "lscp"):
+        model_params["cutoff"] = cutoff
+    if model_name in ("mclp", "pmedian", "pcenter"):
+        model_params["p"] = int(params["p"])
+    if model_name == "pmedian" and cutoff is not None:
+        model_params["cutoff"] = cutoff
+    search_cutoff = cutoff if cutoff is not None and model_name in ("mclp", "lscp") else np.inf
+    # Jobs that differ only in the model or p share one cost matrix on this worker.
+    key = (network_spec(params), _input_key(params.get("demand")), params.get("demand_nodes"),
+           _input_key(params["candidates"]), crs, search_cutoff, float(params["snap_tolerance_m"]))
+    problem = _PROBLEMS.get(key)
+    if problem is None:
+        problem = problem_from_geodataframes(
+            layer(demand, weight=weights), layer(candidates, fixed=fixed, eligible=eligible, capacity=capacity),
+            net, weight_col="weight", demand_id_col="id", candidate_id_col="id",
+            fixed_col="fixed" if fixed is not None else None,
+            eligible_col="eligible" if eligible is not None else None,
+            capacity_col="capacity" if capacity is not None else None,
+            search_cutoff=search_cutoff, tolerance_m=float(params["snap_tolerance_m"]),
+        )
+        _PROBLEMS[key] = problem
+        while len(_PROBLEMS) > 8:
+            _PROBLEMS.popitem(last=False)
+    result = cls(problem, **model_params).solve(time_limit=float(params["time_limit"]), method=str(params["method"]))
+    out = drop_timings(result.to_dict(assignment=False))
+    out["n_demand"] = len(demand)
+    out["n_candidates"] = len(candidates)
+    out["network"] = network_facts(net)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Service circles (siting.isochrones)
+
+
+def _check_isochrones(params: dict[str, Any]) -> None:
+    from siting.errors import SitingError
+    from siting.isochrones import parse_minutes
+
+    _check_network(params)
+    minutes: Any = params.get("minutes")
+    try:
+        parse_minutes([minutes] if isinstance(minutes, int | float) else minutes)
+    except (SitingError, TypeError, ValueError) as exc:
+        raise ValueError(str(exc)) from None
+    if not isinstance(params.get("geometry"), bool):
+        raise ValueError("geometry must be true or false")
+
+
+@register_kind(
+    "isochrones",
+    required=("network", "facilities", "minutes"),
+    optional={**NETWORK_PARAMS, "crs": "wgs84", "snap_tolerance_m": 250.0, "direction": "to_facility",
+              "buffer_m": None, "geometry": False},
+    paths=("network", "facilities"),
+    slug=("network", "mode", "minutes"),
+    networks=_networks,
+    check=_check_isochrones,
+)
+def isochrones_job(params: dict[str, Any]) -> dict[str, Any]:
+    """Service-circle polygons (:func:`siting.isochrones.isochrones`) per facility and time limit.
+
+    ``minutes`` is a number or a list (5, 10, 15). Per facility and limit: area,
+    reachable street area, quality, snap distance; the polygons themselves as
+    GeoJSON geometries (WGS84) with ``geometry: true``.
+    """
+    import shapely
+
+    from siting.isochrones import DEFAULT_BUFFER_M, isochrones
+
+    net = get_network(params)
+    points = read_job_points(params["facilities"], crs=str(params["crs"]))
+    minutes = params["minutes"]
+    frame = isochrones(
+        net, points, [minutes] if isinstance(minutes, int | float) else list(minutes),
+        reverse=params["direction"] == "to_facility",
+        buffer_m=DEFAULT_BUFFER_M if params.get("buffer_m") is None else float(params["buffer_m"]),
+        tolerance_m=float(params["snap_tolerance_m"]), threads=1,
+    )
+    rows = []
+    for rec, geom in zip(frame.drop(columns="geometry").to_dict(orient="records"), frame.geometry):
+        row = {k: rec[k] for k in ("facility_id", "minutes", "area_m2", "network_area_m2", "quality", "snap_m",
+                                   "beyond_tolerance", "reached_segments")}
+        if params["geometry"]:
+            row["geometry"] = json.loads(shapely.to_geojson(geom))
+        rows.append(row)
+    return {"network": network_facts(net), "isochrones": rows}
+
+
+# ----------------------------------------------------------------------------------------------
+# Coverage scores (siting.coverage)
+
+_DEMAND: OrderedDict[Hashable, Any] = OrderedDict()  # demand layers of this worker's recent coverage jobs
+
+
+def _check_coverage(params: dict[str, Any]) -> None:
+    from siting.demand import GROUP_COLUMNS, group_name
+    from siting.errors import SitingError
+
+    _check_isochrones({**params, "geometry": False})
+    if (params.get("demand") is None) == (params.get("population") is None):
+        raise ValueError("give demand (a demand file) or population (a census total spread over the OSM "
+                         "extract's homes), one of the two")
+    population = params.get("population")
+    if population is not None and (not isinstance(population, int | float) or isinstance(population, bool)
+                                   or population <= 0):
+        raise ValueError(f"population must be a positive number, not {population!r}")
+    shares = params.get("shares")
+    if shares is not None and (not isinstance(shares, dict) or not all(
+            isinstance(v, int | float) and 0 <= v <= 1 for v in shares.values())):
+        raise ValueError("shares maps groups to fractions, e.g. {'60+': 0.1577}")
+    try:
+        for group in [params.get("group"), *(shares or {})]:
+            if group_name(str(group)) not in GROUP_COLUMNS:
+                raise ValueError(f"unknown group {group!r}")
+    except SitingError as exc:
+        raise ValueError(str(exc)) from None
+    if not isinstance(params.get("facilities"), str):
+        raise ValueError("facilities must be a facility CSV (id,name,type,lon,lat[,beds,places])")
+
+
+def _demand_layer(params: dict[str, Any], net: Any) -> Any:
+    from siting.demand import add_groups, demand_from_census, extent_unit, read_demand
+
+    shares = params.get("shares") or None
+    key = (network_spec(params), _input_key(params.get("demand")), params.get("population"),
+           json.dumps(shares, sort_keys=True))
+    if key in _DEMAND:
+        _DEMAND.move_to_end(key)
+        return _DEMAND[key]
+    if params.get("demand") is not None:
+        layer = read_demand(params["demand"])
+        if shares:
+            layer = add_groups(layer, shares)
+    else:
+        from siting.osm_features import read_buildings, read_landuse
+
+        source = params["network"]
+        units = extent_unit(net, "extent", float(params["population"]))
+        layer = demand_from_census(units, "population", read_buildings(source), read_landuse(source),
+                                   unit_column="unit", shares=shares)
+    _DEMAND[key] = layer
+    while len(_DEMAND) > 4:
+        _DEMAND.popitem(last=False)
+    return layer
+
+
+@register_kind(
+    "coverage",
+    required=("network", "facilities", "facility_type"),
+    optional={**NETWORK_PARAMS, "group": "all", "minutes": 15, "demand": None, "population": None,
+              "shares": None, "crs": "wgs84", "snap_tolerance_m": 250.0, "decay": "none",
+              "capacity_column": None},
+    paths=("network", "facilities", "demand"),
+    slug=("network", "facility_type", "group", "mode", "minutes"),
+    networks=_networks,
+    check=_check_coverage,
+)
+def coverage_job(params: dict[str, Any]) -> dict[str, Any]:
+    """Coverage scores of one facility type for one group (:func:`siting.coverage.coverage`).
+
+    ``facilities`` is a facility CSV (:func:`siting.facilities.read_facilities`);
+    ``facility_type`` picks its rows (elderly, childcare, hospital, ...). The
+    demand is a demand file (``demand``: CSV ``lon,lat,population[,pop_60plus,
+    pop_0_3]``, a vector file or a raster), or ``population``: a census total
+    spread over the residential buildings of the network's OSM extract.
+    ``shares`` adds age groups (``{'60+': 0.1577}``). The result is the
+    coverage summary: covered population and share per time limit, travel-time
+    distribution, equity (Gini, Lorenz curve), 2SFCA figures and warnings.
+    """
+    from siting.coverage import coverage
+    from siting.facilities import read_facilities
+
+    net = get_network(params)
+    facilities = read_facilities(params["facilities"], crs=str(params["crs"]))
+    demand = _demand_layer(params, net)
+    minutes = params["minutes"]
+    result = coverage(
+        net, demand, facilities, str(params["facility_type"]), str(params["group"]),
+        [minutes] if isinstance(minutes, int | float) else list(minutes),
+        capacity_column=params.get("capacity_column"), decay=str(params["decay"]),
+        tolerance_m=float(params["snap_tolerance_m"]),
+    )
+    return {"network": network_facts(net), **drop_timings(result.to_dict())}

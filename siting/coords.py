@@ -104,12 +104,21 @@ def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], 
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
+def _crs_name(crs: str) -> str:
+    return crs.lower().replace("-", "").replace("_", "").replace(":", "")
+
+
+def is_wgs84(crs: str) -> bool:
+    """True for the names of WGS84 longitude/latitude ('wgs84', 'EPSG:4326', '4326')."""
+    return _crs_name(crs) in ("wgs84", "epsg4326", "4326")
+
+
 def to_wgs84(
     lon: ArrayLike, lat: ArrayLike, crs: str = "wgs84"
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Convert points given in ``crs`` ('wgs84', 'gcj02' or 'bd09') to WGS84."""
-    name = crs.lower().replace("-", "").replace("_", "")
-    if name in ("wgs84", "epsg4326", "4326"):
+    name = _crs_name(crs)
+    if is_wgs84(crs):
         return _as_arrays(lon, lat)
     if name == "gcj02":
         return gcj02_to_wgs84(lon, lat)

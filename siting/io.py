@@ -18,12 +18,14 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from siting.coords import to_wgs84
+from siting.coords import is_wgs84, to_wgs84
 from siting.errors import InputError
 
 
 @contextmanager
-def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+def atomic_write(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None
+) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; rename it over ``path`` on success.
 
     Examples
@@ -35,14 +37,22 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as fh:
+        binary = "b" in mode
+        with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else newline) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give outputs the usual mode
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -53,8 +63,30 @@ def write_text(path: str | Path, text: str) -> Path:
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
-    """Write JSON atomically (UTF-8, Chinese kept readable, keys in given order)."""
-    return write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    """Write JSON atomically (UTF-8, Chinese kept readable, keys in given order; NaN and inf as null)."""
+    return write_text(path, to_json(obj) + "\n")
+
+
+def to_json(obj: Any, indent: int | None = 2) -> str:
+    """Strict JSON text: numpy scalars and arrays converted, NaN and infinities written as null."""
+    return json.dumps(json_safe(obj), ensure_ascii=False, indent=indent, allow_nan=False, default=_json_default)
+
+
+def json_safe(obj: Any) -> Any:
+    """A copy of ``obj`` with NaN/inf floats replaced by None and numpy values made plain."""
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, float | np.floating):
+        return float(obj) if np.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame, **kwargs: Any) -> Path:
@@ -194,7 +226,7 @@ def read_points(path: str | Path, crs: str = "wgs84", what: str = "points file")
     out = frame.copy()
     out["id"] = ids
     wlon, wlat = to_wgs84(lon, lat, crs)
-    if crs.lower().replace("-", "") != "wgs84":
+    if not is_wgs84(crs):
         out["lon_input"], out["lat_input"] = lon, lat
     out["lon"], out["lat"] = wlon, wlat
     out.attrs["source"] = str(p)

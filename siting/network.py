@@ -419,8 +419,10 @@ def from_networkx(
 
     Nodes need ``x`` (longitude) and ``y`` (latitude). Edges use ``length``
     (metres; computed from the end points when missing), ``highway`` and
-    ``maxspeed`` for travel times. Directed graphs keep their directions (osmnx
-    has already applied one-ways); undirected graphs get both directions.
+    ``maxspeed`` for travel times. A graph written by :meth:`RoadNetwork.to_networkx`
+    for the same mode (graph attribute ``mode``) keeps its edges' ``travel_time``.
+    Directed graphs keep their directions (osmnx has already applied one-ways);
+    undirected graphs get both directions.
     """
     check_mode(mode)
     profile = profile or SpeedProfile()
@@ -439,6 +441,7 @@ def from_networkx(
         xs, ys = (np.asarray(c, dtype=np.float64) for c in tr.transform(xs, ys))
     osmid = np.array([int(graph.nodes[n].get("osmid", n)) if str(graph.nodes[n].get("osmid", n)).lstrip("-").isdigit() else i for i, n in enumerate(nodes)], dtype=np.int64)
     us, vs, lengths, times, highways, ways = [], [], [], [], [], []
+    own_times = str(graph.graph.get("mode", "")) == mode
     edges = graph.edges(data=True)
     for a, b, data in edges:
         ia, ib = index[a], index[b]
@@ -447,7 +450,10 @@ def from_networkx(
         length = data.get("length")
         length = float(length) if length is not None else float(haversine_m(xs[ia], ys[ia], xs[ib], ys[ib]))
         hw = str(_first(data.get("highway", "road")))
-        t = length / (speed_kmh(mode, hw, _first(data.get("maxspeed")), profile) / 3.6)
+        if own_times and data.get("travel_time") is not None:
+            t = float(data["travel_time"])
+        else:
+            t = length / (speed_kmh(mode, hw, _first(data.get("maxspeed")), profile) / 3.6)
         pairs = [(ia, ib)] if graph.is_directed() else [(ia, ib), (ib, ia)]
         for p, q in pairs:
             us.append(p)
@@ -623,7 +629,7 @@ def _load_online(source: str, mode: str, profile: SpeedProfile, strongly_connect
         parts = []
     try:
         if len(parts) == 4:
-            graph = ox.graph_from_bbox(tuple(parts), network_type=network_type, simplify=False, retain_all=True)
+            graph = ox.graph_from_bbox((parts[0], parts[1], parts[2], parts[3]), network_type=network_type, simplify=False, retain_all=True)
         else:
             graph = ox.graph_from_place(source, network_type=network_type, simplify=False, retain_all=True)
     except Exception as exc:  # network errors, geocoder misses

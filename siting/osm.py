@@ -88,8 +88,10 @@ def read_highways(path: str | Path) -> OsmWays:
         )
         header = processor.header
         for way in processor:
+            if not isinstance(way, osmium.osm.Way):
+                continue
             t = way.tags
-            way_tags = {k: t.get(k) for k in WAY_TAGS if k in t}
+            way_tags = {k: str(t.get(k)) for k in WAY_TAGS if k in t}
             # A way that leaves the extract has nodes without locations: split it
             # there, so that no segment joins two nodes that are not neighbours.
             pieces: list[tuple[list[int], list[float], list[float]]] = [([], [], [])]

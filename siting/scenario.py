@@ -22,8 +22,16 @@ one. Example (``scenarios/qinzhou.yaml``)::
     study_area: {boundaries: ../data/china/boundaries_qinzhou.geojson, adcode: "450700", crs: wgs84}
     fetch: {url: https://download.geofabrik.de/asia/china/guangxi-latest.osm.pbf,
             output: ../data/osm/qinzhou.osm.pbf}
-    demand: {population: pop_60plus, weight: population}
+    demand: {level: city, shares: {"60+": 0.1577}}   # or {file: pop.tif} or {population: 37308}
     minutes: 15
+    overrides:                          # change a pack's rule for this study only
+      A4: {params: {distance: network}, applies_to: {type: [elderly]}}
+
+``demand`` (for service-circle rules): ``file`` (population raster or points/polygons table,
+``population_column``), or ``population`` (one census total over the network's extent, ``name``),
+or ``level`` (unit boundaries of that level with the census population, joined by adcode); plus
+``shares`` of the age groups and ``buildings`` (OSM file whose homes spread the totals; default
+the network file).
 
 Unknown keys are errors naming the file and line, so a typo never passes silently.
 """
@@ -41,7 +49,7 @@ from siting.errors import InputError
 TOP_KEYS = {
     "name", "title", "description", "rules", "crs", "facilities", "hospitals", "facility_types",
     "projects", "baselines", "units", "population", "network", "study_area", "fetch", "demand",
-    "minutes", "candidates", "out",
+    "minutes", "candidates", "out", "overrides",
 }
 NETWORK_MODES = ("walk", "bike", "drive")
 
@@ -106,6 +114,7 @@ class Scenario:
     candidates: Path | None = None
     minutes: float = 15.0
     out: Path | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
     def network_available(self) -> bool:
@@ -297,6 +306,10 @@ def load_scenario(path: str | Path) -> Scenario:
 
     dm = _section(raw, "demand", p)
     sc.demand = strip_lines(dm)
+    ov = raw.get("overrides") or {}
+    if not isinstance(ov, dict):
+        raise InputError(f"line {_line(raw, 'overrides')}: 'overrides' must map rule ids to params/applies_to", path=p)
+    sc.overrides = ov  # keeps line numbers; validated against the pack by siting.rules
     minutes = number(raw, "minutes", 15.0)
     sc.minutes = 15.0 if minutes is None else minutes
     return sc

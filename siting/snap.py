@@ -120,9 +120,9 @@ def describe_problems(snapped: pd.DataFrame, id_column: str = "id", limit: int =
     ):
         mask = snapped[flag].to_numpy(bool)
         if flag == "outside_extent":
-            mask &= ~snapped["swapped"].to_numpy(bool)
+            mask = mask & ~snapped["swapped"].to_numpy(bool)
         if flag == "beyond_tolerance":
-            mask &= ~snapped["outside_extent"].to_numpy(bool)
+            mask = mask & ~snapped["outside_extent"].to_numpy(bool)
         if mask.any():
             shown = ", ".join(ids[mask].tolist()[:limit]) + (" ..." if mask.sum() > limit else "")
             notes.append(f"{int(mask.sum())} point(s) {text}: {shown}")

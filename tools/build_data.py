@@ -207,17 +207,17 @@ def project_type(service_type: str) -> str:
 
 
 def owner_kind(owner: str) -> str:
-    """government (局/委/政府), public_institution (hospital, MCH), state_enterprise, unknown.
+    """government (局/委/政府), public_institution (hospital, MCH), state_company, company.
 
-    The words are those of ``siting.facilities.OWNER_KINDS``. A company counts as a
-    state enterprise only when its name says so; other companies are 'unknown', never 'private'.
+    The words are those of ``siting.facilities.OWNER_KINDS``. A company counts as a state
+    company only when its name says so (国有/国资/城市建设投资/资产经营); other companies are 'company'.
     """
     if re.search(r"(局|委|政府)$", owner):
         return "government"
     if re.search(r"(医院|保健院)$", owner):
         return "public_institution"
     if "公司" in owner:
-        return "state_enterprise" if STATE_COMPANY.search(owner) else "unknown"
+        return "state_company" if STATE_COMPANY.search(owner) else "company"
     raise ValueError(f"cannot classify owner {owner!r}")
 
 
@@ -298,6 +298,25 @@ def build_projects_jingdezhen(seeds: Path, units: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([norm, seed], axis=1)
 
 
+# ---------------------------------------------------------------- figures
+
+
+def print_stats(data: Path) -> None:
+    """Unit counts, share of towns with a point and the mean GCJ-02 shift, from the bundled files."""
+    for city in CITIES:
+        u = pd.read_csv(data / "china" / f"units_{city}.csv", dtype=str, keep_default_na=False)
+        counts = u["level"].value_counts().to_dict()
+        towns = u[u["level"] == "town"]
+        has = u[u["lon_wgs84"] != ""]
+        glon, glat = has["longitude"].astype(float), has["latitude"].astype(float)
+        wlon, wlat = has["lon_wgs84"].astype(float), has["lat_wgs84"].astype(float)
+        east = np.radians(glon - wlon) * 6371008.8 * np.cos(np.radians(wlat))
+        north = np.radians(glat - wlat) * 6371008.8
+        print(f"{city}: {len(u)} units {counts}; towns with a point {(towns['lon_wgs84'] != '').sum()}/{len(towns)}"
+              f" ({(towns['lon_wgs84'] != '').mean():.1%}); GCJ-02 minus WGS84 mean east {east.mean():.0f} m,"
+              f" north {north.mean():.0f} m, distance {np.hypot(east, north).mean():.0f} m")
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -305,7 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the read-only originals")
     parser.add_argument("--out", type=Path, default=REPO / "data", help="the data folder to write")
+    parser.add_argument("--stats", action="store_true", help="only print figures of the bundled files")
     args = parser.parse_args(argv)
+    if args.stats:
+        print_stats(args.out)
+        return 0
     china, seeds, out = args.shared / "data" / "china", args.shared / "seeds", args.out
 
     units_by_city = {}

@@ -5,8 +5,11 @@ the heuristic serves alone on instances too large for the MIP. See
 :mod:`siting.allocation.models`.
 """
 
-from siting.allocation.models import LSCP, MCLP
-from siting.allocation.problem import AllocationProblem, Project, build_problem
+from siting.allocation.models import CMCLP, LSCP, MCLP, MODELS, CoverageTarget, CPMedian, PCenter, PMedian
+from siting.allocation.problem import AllocationProblem, Project, build_problem, problem_from_geodataframes
 from siting.allocation.result import AllocationResult
 
-__all__ = ["LSCP", "MCLP", "AllocationProblem", "AllocationResult", "Project", "build_problem"]
+__all__ = [
+    "CMCLP", "LSCP", "MCLP", "MODELS", "AllocationProblem", "AllocationResult", "CPMedian", "CoverageTarget",
+    "PCenter", "PMedian", "Project", "build_problem", "problem_from_geodataframes",
+]

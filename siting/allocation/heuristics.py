@@ -341,7 +341,7 @@ def lagrangian_median_bound(
     *,
     iterations: int = 400,
     time_budget: float = 10.0,
-) -> float:
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """A certified lower bound for the p-median by Lagrangian relaxation of the assignment rows.
 
     ``L(λ) = Σλ_i + Σ_{j open} ρ_j`` with ``ρ_j = Σ_i min(0, w_i d_ij − λ_i)``, the
@@ -349,12 +349,19 @@ def lagrangian_median_bound(
     a valid bound; subgradient steps (Held–Karp) tighten it. λ is capped at
     ``w_i`` times the last cost in each row's list, so pairs beyond the list never
     matter and the bound stays valid when only the nearest candidates are kept.
-    Demand with zero weight is left out (λ = 0).
+
+    Returns
+    -------
+    (bound, rho, pick, closed)
+        The best bound, its ``ρ``, the sites it opens, and the candidates that
+        cannot be open in any solution cheaper than ``upper`` (reduced-cost test).
     """
     m = len(fixed)
     cap = w * sc[:, -1]
     lam = np.minimum(np.asarray(lam0, dtype=float), cap)
     best = -np.inf
+    best_rho = np.zeros(m)
+    best_pick = np.empty(0, dtype=np.int64)
     theta = 2.0
     stall = 0
     t0 = time.perf_counter()
@@ -365,8 +372,8 @@ def lagrangian_median_bound(
         is_open = fixed.copy()
         is_open[pick] = True
         val = float(lam.sum() + rho[fixed].sum() + rho[pick].sum())
-        if val > best + 1e-12 * max(abs(best), 1.0):
-            best = val
+        if not np.isfinite(best) or val > best + 1e-12 * max(abs(best), 1.0):
+            best, best_rho, best_pick = val, rho, pick
             stall = 0
         else:
             stall += 1
@@ -380,4 +387,83 @@ def lagrangian_median_bound(
         lam = np.clip(lam + theta * (upper - val) / norm * g, 0.0, cap)
         if time.perf_counter() - t0 > time_budget:
             break
-    return best
+    closed = np.zeros(m, dtype=bool)
+    if 0 < len(best_pick) < len(cand):
+        # opening j instead of the weakest pick raises the bound by rho_j - max(rho over pick)
+        worst = float(best_rho[best_pick].max())
+        out = np.setdiff1d(cand, best_pick)
+        tol = 1e-9 * max(abs(upper), 1.0)
+        closed[out[best + best_rho[out] - worst > upper + tol]] = True
+    return best, best_rho, best_pick, closed
+
+
+def lagrangian_cover_bound(
+    G: sp.csr_matrix,
+    w: np.ndarray,
+    allowed: np.ndarray,
+    p: int,
+    lower: float,
+    *,
+    iterations: int = 300,
+    time_budget: float = 5.0,
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """A certified upper bound for the MCLP by Lagrangian relaxation of the covering rows.
+
+    ``L(μ) = Σ_g max(0, w_g − μ_g) + (sum of the p largest σ_j)``, ``σ_j = Σ_{g ∋ j} μ_g``,
+    over candidates that may open; any ``0 ≤ μ ≤ w`` gives a bound (the fixed sites'
+    coverage is left out of ``G``, ``w`` and ``lower``). Subgradient steps lower it.
+
+    Returns
+    -------
+    (bound, closed, opened)
+        The best bound, and candidates that no solution better than ``lower`` can open
+        (``closed``) or leave closed (``opened``), by the reduced-cost test.
+    """
+    G = sp.csr_matrix(G)
+    GT = G.T.tocsr()
+    m = G.shape[1]
+    cand = np.flatnonzero(allowed)
+    best = np.inf
+    mu = 0.5 * w
+    best_mu = mu
+    theta = 2.0
+    stall = 0
+    t0 = time.perf_counter()
+    p = min(p, len(cand))
+    for _ in range(iterations):
+        sigma = GT @ mu
+        top = cand[np.argpartition(-sigma[cand], p - 1)[:p]] if p > 0 else np.empty(0, dtype=np.int64)
+        z = w > mu
+        val = float((w - mu)[z].sum() + sigma[top].sum())
+        if not np.isfinite(best) or val < best - 1e-12 * max(abs(best), 1.0):
+            best, best_mu = val, mu
+            stall = 0
+        else:
+            stall += 1
+            if stall >= 10:
+                theta /= 2
+                stall = 0
+        y = np.zeros(m)
+        y[top] = 1.0
+        cnt = G @ y
+        sub = cnt - z
+        norm = float(sub @ sub)
+        if norm == 0 or theta < 1e-4 or best - lower <= 1e-9 * max(abs(lower), 1.0):
+            break
+        mu = np.clip(mu - theta * (val - lower) / norm * sub, 0.0, w)
+        if time.perf_counter() - t0 > time_budget:
+            break
+    sigma = GT @ best_mu
+    closed = np.zeros(m, dtype=bool)
+    opened = np.zeros(m, dtype=bool)
+    if 0 < p < len(cand):
+        srt = np.sort(sigma[cand])[::-1]
+        pth, nxt = srt[p - 1], srt[p]
+        top = np.zeros(m, dtype=bool)
+        top[cand[np.argsort(-sigma[cand], kind="stable")[:p]]] = True
+        tol = 1e-9 * max(abs(lower), 1.0)
+        cl = allowed & ~top & (best - pth + sigma < lower - tol)
+        op = top & (best - sigma + nxt < lower - tol)
+        closed[cl] = True
+        opened[op] = True
+    return best, closed, opened

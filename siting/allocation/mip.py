@@ -162,10 +162,11 @@ def _read(h: Any, inf: float, integrality: np.ndarray, mip_rel_gap: float, secon
     has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
     x = np.asarray(h.getSolution().col_value, dtype=float) if has_x else None
     objective = float(info.objective_function_value) if has_x else None
+    bound: float | None
     if integrality.any():
         bound = float(info.mip_dual_bound)
         if not math.isfinite(bound) or abs(bound) >= inf:
-            bound = None  # type: ignore[assignment]
+            bound = None
     else:
         bound = objective
     gap = relative_gap(objective, bound)

@@ -177,7 +177,8 @@ class _Model:
         for coverage models, no limit for median/center models).
         """
         if search_cutoff is None:
-            search_cutoff = params.get("cutoff") if cls.uses_cutoff and params.get("cutoff") is not None else np.inf
+            cut = params.get("cutoff")
+            search_cutoff = float(cut) if cls.uses_cutoff and cut is not None else np.inf
         prob = problem_from_geodataframes(
             demand, candidates, network, weight_col=weight_col, demand_id_col=demand_id_col,
             candidate_id_col=candidate_id_col, weight=weight, search_cutoff=float(search_cutoff),
@@ -453,8 +454,16 @@ class MCLP(_CoverBase):
         details: dict[str, Any] = {"groups": int(G.shape[0]), "heuristic": "greedy+swap",
                                    "heuristic_objective": heur_obj, "heuristic_seconds": time.perf_counter() - t0,
                                    "greedy_seconds": th - t0}
+        tl = time.perf_counter()
+        lag, closed, opened = H.lagrangian_cover_bound(G, wg, prob.openable, self.p, heur_obj - const,
+                                                       time_budget=max(1.0, 0.2 * (time_limit or 20.0)))
+        lag_bound = lag + const
+        details.update(lagrangian_bound=lag_bound, bound_seconds=time.perf_counter() - tl,
+                       fixed_closed=int(closed.sum()), fixed_open=int(opened.sum()))
         lp = _Lp()
         y0 = self._y_cols(lp)
+        lp.ub[0][closed] = 0.0
+        lp.lb[0][opened] = 1.0
         z_g = lp.cols(wg, 0.0, 1.0, False)
         coo = G.tocoo()
         g_n = G.shape[0]
@@ -462,30 +471,32 @@ class MCLP(_CoverBase):
                 np.concatenate([np.ones(g_n), -np.ones(len(coo.row))]), -np.inf, 0.0, g_n)
         z0, kk, jj = self._site_rows(lp, y0, self.p)
         too_big = method == "auto" and lp.nnz > max_mip_nnz
-        if method == "heuristic" or too_big:
+        proven = relative_gap(heur_obj, lag_bound) is not None and (relative_gap(heur_obj, lag_bound) or 0.0) <= mip_rel_gap
+        if method == "heuristic" or too_big or (proven and method == "auto"):
             details["mip_nnz"] = lp.nnz
             if ok is not None:
                 details["placement"] = self._placement(kk, jj, self._project_start(kk, jj, sel))
-            return self._result(heur_open, status="feasible", objective=heur_obj, bound=None,
-                                method="heuristic", t0=t0, details=details)
+            return self._result(heur_open, status="optimal" if proven else "feasible", objective=heur_obj,
+                                bound=lag_bound, method="heuristic", t0=t0, details=details)
         zs = self._project_start(kk, jj, sel) if ok is not None else np.empty(0)
         start = None
         if zs is not None:
             cov = np.asarray(G[:, np.asarray(sel, dtype=np.int64)].sum(axis=1)).ravel() if sel else np.zeros(g_n)
             start = np.concatenate([heur_open.astype(float), np.minimum(cov, 1.0), zs])
-        sol = lp.solve(maximize=True, start=start, time_limit=time_limit, mip_rel_gap=mip_rel_gap, verbose=verbose)
+        left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - t0))
+        sol = lp.solve(maximize=True, start=start, time_limit=left, mip_rel_gap=mip_rel_gap, verbose=verbose)
+        bound = lag_bound if sol.bound is None else min(lag_bound, sol.bound + const)
         if sol.x is None or (sol.objective or 0.0) + const < heur_obj - 1e-9:
-            return self._result(heur_open, status=sol.status if sol.x is None else "feasible", objective=heur_obj,
-                                bound=None if sol.bound is None else sol.bound + const, method="heuristic",
+            st = "infeasible" if sol.status == "infeasible" else "feasible"
+            return self._result(heur_open, status=st, objective=heur_obj, bound=bound, method="heuristic",
                                 t0=t0, details=details)
         open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
         if ok is not None:
             details["placement"] = self._placement(kk, jj, sol.x[z0: z0 + len(kk)])
         details["mip_seconds"] = sol.seconds
         obj = self._covered_weight(open_)
-        return self._result(open_, status=sol.status, objective=obj,
-                            bound=None if sol.bound is None else sol.bound + const, method="mip", t0=t0,
-                            details=details)
+        st = "optimal" if sol.status == "optimal" or (relative_gap(obj, bound) or 0.0) <= mip_rel_gap else sol.status
+        return self._result(open_, status=st, objective=obj, bound=bound, method="mip", t0=t0, details=details)
 
 
 class CoverageTarget(_CoverBase):
@@ -703,3 +714,325 @@ def _solve_capacitated(model: Any, time_limit: float | None, mip_rel_gap: float,
         res.objective = float((open_ & ~prob.fixed).sum())
     res.gap = 0.0 if sol.status == "optimal" else relative_gap(res.objective, res.bound)
     return res
+
+
+# ====================================================================== median and center models
+
+
+def _unreachable_error(model: _Model, rows: np.ndarray, what: str) -> SitingError:
+    ids = model.problem.demand_ids[rows]
+    return SitingError(
+        f"{model.name} is infeasible: {len(ids)} demand point(s) {what}: {_listing(ids)}; "
+        "add candidates, widen the matrix search or drop those points"
+    )
+
+
+class PMedian(_Model):
+    """p-median: ``p`` new sites that minimise the demand-weighted cost to the nearest open site.
+
+    ``cutoff`` is optional and only used for the coverage figures. Warm start:
+    greedy then Teitz–Bart; with the heuristic alone the bound is a Lagrangian one.
+    """
+
+    name = "pmedian"
+    uses_cutoff = False
+
+    def __init__(self, problem: AllocationProblem, *, p: int | None = None, cutoff: float | None = None) -> None:
+        super().__init__(problem, p=p, cutoff=cutoff)
+        if self.p is None:
+            raise SitingError("pmedian needs p, the number of new sites")
+
+    def _solve(self, time_limit, method, max_mip_nnz, mip_rel_gap, verbose):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        prob = self.problem
+        assert self.p is not None
+        r, c, d = prob.pairs(None)
+        w = prob.weights
+        has = np.zeros(prob.n_demand, dtype=bool)
+        has[r] = True
+        if (~has & (w > 0)).any():
+            raise _unreachable_error(self, np.flatnonzero(~has & (w > 0)), "have no path to any eligible candidate")
+        active = np.flatnonzero(w > 0)
+        pos = np.full(prob.n_demand, -1)
+        pos[active] = np.arange(len(active))
+        keep = pos[r] >= 0
+        r, c, d = pos[r[keep]], c[keep], d[keep]
+        wa = w[active]
+        big = 10.0 * (float(d.max()) + 1.0) if len(d) else 1.0
+        D = np.full((len(active), prob.n_candidates), big)
+        D[r, c] = d
+        order, sc = H.sorted_costs(D)
+        del D
+        ok = prob.region_allowed()
+        regional = ok is not None and any(pr.regions is not None for pr in prob.projects or [])
+        same_region = prob.region.astype(str) if regional and prob.region is not None else None
+        sel = H.greedy_median(order, sc, wa, prob.fixed, prob.openable, self.p, big, region_ok=ok)
+        tg = time.perf_counter()
+        budget = max(2.0, 0.5 * (time_limit or 60.0))
+        sel, swaps = H.teitz_bart(order, sc, wa, prob.fixed, prob.openable, sel, big, time_budget=budget,
+                                  same_region=same_region)
+
+        def cost_of(sites: list[int]) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+            d1, c1, d2 = H._nearest_two(order, sc, self._open(sites), big)
+            return float(wa @ d1), d1, c1, d2
+
+        heur_obj, d1, c1, d2 = cost_of(sel)
+        tl = time.perf_counter()
+        lag_budget = max(1.0, 0.2 * (time_limit or 60.0))
+        lag, _, pick, closed = H.lagrangian_median_bound(order, sc, wa, prob.fixed, prob.openable, self.p, heur_obj,
+                                                         wa * np.minimum(d2, big), time_budget=lag_budget)
+        restarts = 0
+        if sorted(pick.tolist()) != sorted(sel) and ok is None:
+            # Lagrangian heuristic: the relaxation's sites are a good second start for the swaps
+            alt, more = H.teitz_bart(order, sc, wa, prob.fixed, prob.openable, [int(j) for j in pick], big,
+                                     time_budget=budget)
+            restarts, swaps = 1, swaps + more
+            alt_obj = cost_of(alt)
+            if alt_obj[0] < heur_obj:
+                sel = alt
+                heur_obj, d1, c1, d2 = alt_obj
+                lag, _, pick, closed = H.lagrangian_median_bound(
+                    order, sc, wa, prob.fixed, prob.openable, self.p, heur_obj, wa * np.minimum(d2, big),
+                    time_budget=lag_budget)
+        heur_open = self._open(sel)
+        if (d1 >= big).any():
+            raise _unreachable_error(self, active[d1 >= big], "cannot reach any of the chosen sites")
+        lag = min(lag, heur_obj)
+        details: dict[str, Any] = {"heuristic": "greedy+teitz-bart", "swaps": swaps, "restarts": restarts,
+                                   "heuristic_objective": heur_obj, "greedy_seconds": tg - t0,
+                                   "heuristic_seconds": time.perf_counter() - t0, "lagrangian_bound": lag,
+                                   "bound_seconds": time.perf_counter() - tl, "fixed_closed": int(closed.sum())}
+        # candidates the reduced-cost test closes cannot be in a better solution: leave their pairs out
+        use = ~closed[c]
+        nnz = 3 * int(use.sum()) + prob.n_candidates
+        proven = (relative_gap(heur_obj, lag) or 0.0) <= mip_rel_gap
+        if method == "heuristic" or (method == "auto" and (nnz > max_mip_nnz or proven)):
+            return self._result(heur_open, status="optimal" if proven else "feasible", objective=heur_obj,
+                                bound=lag, method="heuristic", t0=t0, details=details)
+
+        r, c, d = r[use], c[use], d[use]
+        lp = _Lp()
+        y0 = self._y_cols(lp)
+        lp.ub[0][closed] = 0.0
+        x0 = lp.cols(wa[r] * d, 0.0, 1.0, False)
+        xc = x0 + np.arange(len(r))
+        lp.rows(r, xc, 1.0, 1.0, 1.0, len(active))
+        pair = np.arange(len(r))
+        lp.rows(np.concatenate([pair, pair]), np.concatenate([xc, y0 + c]),
+                np.concatenate([np.ones(len(r)), -np.ones(len(r))]), -np.inf, 0.0, len(r))
+        z0, kk, jj = self._site_rows(lp, y0, self.p)
+        zs = self._project_start(kk, jj, sel) if ok is not None else np.empty(0)
+        start = None
+        if zs is not None:
+            xs = ((c == c1[r]) & heur_open[c]).astype(float)
+            # one pair per demand even when two open sites tie
+            first = np.zeros(len(r), dtype=bool)
+            idx = np.flatnonzero(xs > 0)
+            _, u = np.unique(r[idx], return_index=True)
+            first[idx[u]] = True
+            start = np.concatenate([heur_open.astype(float), first.astype(float), zs])
+        left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - t0))
+        sol = lp.solve(maximize=False, start=start, time_limit=left, mip_rel_gap=mip_rel_gap, verbose=verbose)
+        bound = lag if sol.bound is None else max(lag, sol.bound)
+        if sol.x is None or (sol.objective or np.inf) > heur_obj + 1e-9 * max(1.0, heur_obj):
+            st = "infeasible" if sol.status == "infeasible" else "feasible"
+            return self._result(heur_open, status=st, objective=heur_obj, bound=min(bound, heur_obj),
+                                method="heuristic", t0=t0, details=details)
+        open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
+        if ok is not None:
+            details["placement"] = self._placement(kk, jj, sol.x[z0: z0 + len(kk)])
+        details["mip_seconds"] = sol.seconds
+        res = self._result(open_, status=sol.status, objective=None, bound=bound, method="mip", t0=t0,
+                           details=details)
+        assert res.assignment is not None
+        res.objective = float(np.nansum(w * res.assignment["cost"].to_numpy(dtype=float)))
+        res.gap = 0.0 if sol.status == "optimal" else relative_gap(res.objective, res.bound)
+        if res.gap is not None and res.gap <= mip_rel_gap:
+            res.status, res.gap = "optimal", 0.0
+        return res
+
+    def _coverage(self, open_: np.ndarray) -> dict[str, Any]:
+        out = super()._coverage(open_)
+        a = self._nearest_assignment(open_)
+        w = self.problem.weights
+        tot = float(np.nansum(w * a["cost"].to_numpy(dtype=float)))
+        out["weighted_cost"] = tot
+        out["mean_cost"] = tot / float(w.sum()) if w.sum() else None
+        return out
+
+
+class CPMedian(_Model):
+    """Capacitated assignment (capacitated p-median): every demand point served, no site above capacity.
+
+    Minimises the weighted cost; demand may be split between sites. Capacity as in
+    :class:`CMCLP` (candidate ``capacity``, project capacity or modules). ``cutoff``, when
+    given, forbids pairs beyond it.
+    """
+
+    name = "cpmedian"
+    uses_cutoff = False
+
+    def __init__(self, problem: AllocationProblem, *, p: int | None = None, cutoff: float | None = None,
+                 module_size: float | None = None, max_modules: Any = None,
+                 module_budget: int | None = None) -> None:
+        super().__init__(problem, p=p, cutoff=cutoff)
+        if self.p is None:
+            raise SitingError("cpmedian needs p, the number of new sites")
+        self.module_size = module_size
+        self.max_modules = max_modules
+        self.module_budget = module_budget
+
+    def _solve(self, time_limit, method, max_mip_nnz, mip_rel_gap, verbose):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        prob = self.problem
+        r, c, d = prob.pairs(self.cutoff)
+        w = prob.weights
+        has = np.zeros(prob.n_demand, dtype=bool)
+        has[r] = True
+        if (~has & (w > 0)).any():
+            raise _unreachable_error(self, np.flatnonzero(~has & (w > 0)), "have no eligible candidate in reach")
+        keep = w[r] > 0
+        r, c, d = r[keep], c[keep], d[keep]
+        active = np.unique(r)
+        pos = np.full(prob.n_demand, -1)
+        pos[active] = np.arange(len(active))
+        m = prob.n_candidates
+        lp = _Lp()
+        y0 = self._y_cols(lp)
+        z0, kk, jj = self._site_rows(lp, y0, self.p)
+        x0 = lp.cols(w[r] * d, 0.0, 1.0, False)
+        xc = x0 + np.arange(len(r))
+        lp.rows(pos[r], xc, 1.0, 1.0, 1.0, len(active))
+        pair = np.arange(len(r))
+        lp.rows(np.concatenate([pair, pair]), np.concatenate([xc, y0 + c]),
+                np.concatenate([np.ones(len(r)), -np.ones(len(r))]), -np.inf, 0.0, len(r))
+        cj, ccol, cval, m0 = _capacity_terms(self, lp, y0, z0, kk, jj)
+        lp.rows(np.concatenate([c, cj]), np.concatenate([xc, ccol]), np.concatenate([w[r], -cval]), -np.inf, 0.0, m)
+        sol = lp.solve(maximize=False, start=None, time_limit=time_limit, mip_rel_gap=mip_rel_gap, verbose=verbose)
+        if sol.x is None:
+            if sol.status == "infeasible":
+                raise SitingError("cpmedian is infeasible: the open sites' capacity cannot serve all the demand "
+                                  "(or the region rules cannot be met); add capacity, sites or modules")
+            raise SitingError(f"cpmedian: HiGHS found no solution within the time limit ({sol.status})")
+        x = sol.x
+        open_ = x[y0: y0 + m] > 0.5
+        share = x[xc]
+        on = share > 1e-9
+        assignment = pd.DataFrame({
+            "demand_id": prob.demand_ids[r[on]], "facility_id": prob.candidate_ids[c[on]],
+            "share": share[on], "cost": d[on],
+        }).sort_values(["demand_id", "share"], ascending=[True, False], kind="stable").reset_index(drop=True)
+        load = np.bincount(c, weights=share * w[r], minlength=m)
+        details: dict[str, Any] = {"load": {str(prob.candidate_ids[j]): float(load[j]) for j in np.flatnonzero(open_)}}
+        if m0 >= 0:
+            details["modules"] = {str(prob.candidate_ids[j]): int(round(x[m0 + j])) for j in np.flatnonzero(open_)}
+        if len(kk):
+            details["placement"] = self._placement(kk, jj, x[z0: z0 + len(kk)])
+        obj = float((w[r] * d * share).sum())
+        res = self._result(open_, status=sol.status, objective=obj, bound=sol.bound, method="mip", t0=t0,
+                           assignment=assignment, details=details)
+        res.coverage["weighted_cost"] = obj
+        res.coverage["mean_cost"] = obj / float(w.sum()) if w.sum() else None
+        return res
+
+
+class PCenter(_Model):
+    """p-center: ``p`` new sites that minimise the largest cost from a demand point to its nearest open site.
+
+    Solved exactly by bisection over the distinct costs: at each radius a set-cover
+    MIP (HiGHS) decides whether ``p`` sites reach everyone. Demand with zero weight is ignored.
+    """
+
+    name = "pcenter"
+    uses_cutoff = False
+
+    def __init__(self, problem: AllocationProblem, *, p: int | None = None) -> None:
+        super().__init__(problem, p=p)
+        if self.p is None:
+            raise SitingError("pcenter needs p, the number of new sites")
+
+    def _feasible(self, radius: float, time_limit: float | None, mip_rel_gap: float, verbose: bool
+                  ) -> tuple[bool | None, np.ndarray | None, dict[str, str]]:
+        """(True/False/None=unknown, open sites, placement) for covering every active demand point within ``radius``."""
+        prob = self.problem
+        assert self.p is not None
+        w = prob.weights
+        A = prob.coverage(radius)[w > 0]
+        if (np.diff(A.indptr) == 0).any():
+            return False, None, {}
+        by_fixed = np.asarray(A[:, np.flatnonzero(prob.fixed)].sum(axis=1)).ravel() > 0
+        sub = A[~by_fixed]
+        if sub.shape[0] == 0 and not prob.projects:
+            o = prob.fixed.copy()
+            return True, o, {}
+        labels, first = group_rows(sub)
+        G = sp.csr_matrix(sub[first])
+        if not prob.projects:
+            g = H.drop_redundant(G, prob.fixed, H.greedy_cover(G, np.ones(G.shape[0]), prob.fixed, prob.openable,
+                                                                target=float(G.shape[0])))
+            if len(g) <= self.p:
+                return True, self._open(g), {}
+        lp = _Lp()
+        y0 = self._y_cols(lp, prob.openable.astype(float))
+        coo = G.tocoo()
+        lp.rows(coo.row, y0 + coo.col, 1.0, 1.0, np.inf, G.shape[0])
+        z0, kk, jj = self._site_rows(lp, y0, self.p, sense="le")
+        sol = lp.solve(maximize=False, start=None, time_limit=time_limit, mip_rel_gap=0.0, verbose=verbose)
+        if sol.status == "infeasible":
+            return False, None, {}
+        if sol.x is not None:
+            return True, sol.x[y0: y0 + prob.n_candidates] > 0.5, self._placement(kk, jj, sol.x[z0: z0 + len(kk)])
+        return None, None, {}
+
+    def _solve(self, time_limit, method, max_mip_nnz, mip_rel_gap, verbose):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        prob = self.problem
+        assert self.p is not None
+        r, c, d = prob.pairs(None)
+        act = prob.weights > 0
+        keep = act[r]
+        r, c, d = r[keep], c[keep], d[keep]
+        has = np.zeros(prob.n_demand, dtype=bool)
+        has[r] = True
+        if (~has & act).any():
+            raise _unreachable_error(self, np.flatnonzero(~has & act), "have no path to any eligible candidate")
+        nearest = pd.Series(d).groupby(r).min()
+        radii = np.unique(d[d >= nearest.max()])
+        steps = int(np.ceil(np.log2(len(radii) + 1))) + 1
+        per = None if time_limit is None else max(1.0, time_limit / steps)
+        lo, hi = -1, len(radii) - 1  # radii[lo] proven infeasible (or below all), radii[hi] feasible
+        ok, best, place = self._feasible(float(radii[hi]), per, mip_rel_gap, verbose)
+        if not ok:
+            raise SitingError(f"pcenter: {self.p} new site(s) cannot reach every demand point whatever the radius; "
+                              "raise p or add candidates")
+        unknown = False
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            f, o, pl = self._feasible(float(radii[mid]), per, mip_rel_gap, verbose)
+            if f:
+                hi, best, place = mid, o, pl
+            else:
+                unknown |= f is None
+                lo = mid
+        assert best is not None
+        open_ = best.copy()
+        extra = self.p - int((open_ & ~prob.fixed).sum())
+        if extra > 0 and not prob.projects:
+            # the radius is met with fewer sites; open the rest too, as the model asks for p
+            spare = np.flatnonzero(prob.openable & ~open_)[:extra]
+            open_[spare] = True
+        a = self._nearest_assignment(open_)
+        obj = float(a["cost"].to_numpy(dtype=float)[act].max())
+        bound = float(radii[lo + 1]) if not unknown else None
+        details: dict[str, Any] = {"radii_tested": steps, "bisection_unproven": unknown}
+        if place:
+            details["placement"] = place
+        status = "optimal" if not unknown else "time_limit"
+        return self._result(open_, status=status, objective=obj, bound=bound, method="mip", t0=t0,
+                            assignment=a, details=details)
+
+
+MODELS: dict[str, type[_Model]] = {
+    "lscp": LSCP, "mclp": MCLP, "pmedian": PMedian, "pcenter": PCenter,
+    "cmclp": CMCLP, "cpmedian": CPMedian, "target": CoverageTarget,
+}

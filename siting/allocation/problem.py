@@ -249,8 +249,8 @@ def build_problem(
         rows, cols = np.nonzero(finite)
         vals_ = arr[rows, cols]
     n, m = len(d_ids), len(c_ids)
-    # duplicate pairs: keep the cheapest
-    if len(rows):
+    # duplicate pairs (long tables, sparse input): keep the cheapest; a dense array has none
+    if len(rows) and not isinstance(cost, np.ndarray):
         order = np.lexsort((vals_, cols, rows))
         rows, cols, vals_ = rows[order], cols[order], vals_[order]
         first = np.ones(len(rows), dtype=bool)
@@ -319,7 +319,7 @@ def problem_from_geodataframes(
     cs = snap(network, clon, clat, tolerance_m=tolerance_m)
     dn = ds["node"].to_numpy()
     cn = cs["node"].to_numpy()
-    od = engine.od_matrix(network, dn, cn, search_cutoff, weight=weight)
+    od = engine.od_matrix(network, dn, cn, search_cutoff, weight=weight)  # type: ignore[arg-type]
     col = "time_s" if weight == "time" else "length_m"
     n, m = len(dn), len(cn)
     mat = sp.coo_matrix(

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from siting.errors import SitingError
 
 
-
 def command_modules() -> list[str]:
     """Names of the sub-command modules (``siting/cli/*_cmd.py``), sorted."""
     import pkgutil

@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="tcp://HOST:PORT of a running Dask scheduler, or local:N for a Dask LocalCluster of N "
         "workers on 127.0.0.1 (default: a local process pool)",
     )
-    p.add_argument("--workers", type=int, metavar="N", help="process-pool size (default: all cores)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="process-pool size (default: all cores); the LocalCluster size with --scheduler local")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--force", action="store_true", help="rerun jobs whose result already exists")
     again.add_argument("--resume", action="store_true", help="skip jobs whose result exists (the default)")
@@ -36,8 +37,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
+    import signal
+
     from siting.batch import job_status, load_manifest, run_batch
+
+    # `kill` (SIGTERM) stops a run as cleanly as Ctrl-C: failures and the run log are written.
+    signal.signal(signal.SIGTERM, _interrupt)
 
     jobs = load_manifest(args.manifest)
     if args.list:

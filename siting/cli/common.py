@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -69,10 +68,9 @@ def network_from_args(args: argparse.Namespace) -> RoadNetwork:
 
 def print_json(obj: Any) -> None:
     """Print one JSON document to stdout (UTF-8, Chinese kept readable)."""
-    from siting.io import _json_default
+    from siting.io import to_json
 
-    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2, default=_json_default)
-    sys.stdout.write("\n")
+    sys.stdout.write(to_json(obj) + "\n")
 
 
 def warn(message: str) -> None:

@@ -19,6 +19,7 @@ from siting.maps.layers import (
     hospital_layer,
     isochrone_layer,
     planned_layers,
+    standard_layers,
     violation_layer,
 )
 from siting.maps.offline import check_offline, inline_assets, remote_references
@@ -43,5 +44,6 @@ __all__ = [
     "needs_gcj02",
     "planned_layers",
     "remote_references",
+    "standard_layers",
     "violation_layer",
 ]

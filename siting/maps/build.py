@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import folium
-from branca.element import Element, MacroElement, Template
+from branca.element import Element, Figure, MacroElement, Template
 from folium.plugins import MeasureControl
 
 from siting.io import write_text
@@ -21,11 +21,11 @@ _CSS = """
 .siting-title {position: fixed; top: 10px; left: 50%; transform: translateX(-50%); z-index: 1000;
   background: rgba(255,255,255,0.92); padding: 6px 14px; border-radius: 6px; font-size: 16px;
   font-weight: 600; box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 70%; text-align: center;
-  font-family: "Helvetica Neue", Arial, "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;}
-.siting-legend {position: fixed; bottom: 30px; left: 10px; z-index: 1000; background: rgba(255,255,255,0.92);
+  font-family: "Helvetica Neue", Arial, "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif;}
+.siting-legend {position: fixed; bottom: 60px; left: 10px; z-index: 1000; background: rgba(255,255,255,0.92);
   padding: 8px 10px; border-radius: 6px; font-size: 12px; line-height: 1.4; max-height: 45%; overflow-y: auto;
   box-shadow: 0 1px 4px rgba(0,0,0,0.3);
-  font-family: "Helvetica Neue", Arial, "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif;}
+  font-family: "Helvetica Neue", Arial, "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif;}
 .siting-legend h4 {font-size: 12px; margin: 4px 0 2px 0; font-weight: 600;}
 .siting-legend i {display: inline-block; width: 14px; height: 10px; margin-right: 6px; opacity: 0.8;
   border: 1px solid #666;}
@@ -87,7 +87,7 @@ def build_map(
     basemap
         'osm' (default), 'amap' (overlays shifted to GCJ-02) or 'tianditu' (needs a key).
     adcode
-        Credit the adcode project (CC-BY-4.0) when Chinese administrative units are shown.
+        Credit the adcode project (CC-BY-4.0); on by itself when a layer shows adcode units.
     measure
         Add a distance/area measuring tool.
     location
@@ -116,10 +116,12 @@ def build_map(
     folium.LayerControl(collapsed=False).add_to(m)
     if measure:
         MeasureControl(position="topleft", primary_length_unit="meters", primary_area_unit="sqmeters").add_to(m)
+    adcode = adcode or any(layer.adcode for layer in layers)
     attributions = [DATA_ATTRIBUTION] + ([ADCODE_ATTRIBUTION] if adcode else [])
     m.add_child(_Attribution(attributions))
 
     root = m.get_root()
+    assert isinstance(root, Figure)  # a Map's root is always its Figure
     root.header.add_child(Element(_CSS), name="siting_css")
     if title:
         root.header.add_child(Element(f"<title>{html.escape(title)}</title>"), name="siting_page_title")

@@ -56,12 +56,16 @@ class MapLayer:
         ``(colour, label)`` pairs shown in the map legend under ``name``.
     bounds
         ``(minx, miny, maxx, maxy)`` in WGS84, or None when the layer is empty.
+    adcode
+        True when the layer shows Chinese administrative units from the adcode
+        project, whose CC-BY-4.0 licence asks for attribution on the map.
     """
 
     name: str
     render: Callable[[str], list[folium.FeatureGroup]]
     legend: list[tuple[str, str]] = field(default_factory=list)
     bounds: tuple[float, float, float, float] | None = None
+    adcode: bool = False
 
     def to_folium(self, basemap: str = "osm") -> list[folium.FeatureGroup]:
         """The feature groups for ``basemap`` (coordinates shifted when it needs GCJ-02)."""
@@ -78,7 +82,10 @@ class MapLayer:
 def _frame(frame: gpd.GeoDataFrame | pd.DataFrame, what: str) -> gpd.GeoDataFrame:
     if not isinstance(frame, gpd.GeoDataFrame):
         if isinstance(frame, pd.DataFrame) and {"lon", "lat"} <= set(frame.columns):
-            return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=4326)
+            lon = pd.to_numeric(frame["lon"], errors="coerce")
+            lat = pd.to_numeric(frame["lat"], errors="coerce")
+            keep = (lon.notna() & lat.notna()).to_numpy()  # unlocated rows (e.g. projects) cannot be drawn
+            return gpd.GeoDataFrame(frame[keep], geometry=gpd.points_from_xy(lon[keep], lat[keep]), crs=4326)
         raise InputError(f"{what}: expected a GeoDataFrame (or a table with lon/lat columns)")
     out = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
     return out if out.crs is None else out.to_crs(4326)
@@ -134,7 +141,7 @@ def band_colour(rank: int, n: int) -> str:
     """Colour of the ``rank``-th shortest of ``n`` minute bands."""
     if n <= 1:
         return BAND_COLOURS[1]
-    idx = round(rank * (len(BAND_COLOURS) - 1) / (n - 1))
+    idx = math.floor(rank * (len(BAND_COLOURS) - 1) / (n - 1) + 0.5)
     return BAND_COLOURS[idx]
 
 
@@ -153,7 +160,13 @@ def isochrone_layer(
     """
     frame = _frame(isochrones, "isochrones")
     _require(frame, [minutes_col], "isochrones")
-    bands = sorted(pd.unique(pd.to_numeric(frame[minutes_col], errors="raise")))
+    minutes = pd.to_numeric(frame[minutes_col], errors="coerce")
+    if minutes.isna().any():
+        i = int(np.flatnonzero(minutes.isna().to_numpy())[0])
+        raise InputError(f"isochrones: '{frame[minutes_col].iloc[i]}' is not a number of minutes", row=i + 1,
+                         field=minutes_col)
+    frame = frame.assign(**{minutes_col: minutes})
+    bands = sorted(pd.unique(minutes))
     colours = {b: band_colour(i, len(bands)) for i, b in enumerate(bands)}
     legend = [(colours[b], f"≤ {_text(b)} min") for b in bands]
 
@@ -316,10 +329,20 @@ def coverage_class(value: float) -> int:
 
 def coverage_layer(
     units: gpd.GeoDataFrame, value_col: str = "coverage", name_col: str = "name",
-    name: str = "Coverage by district/town", extra_columns: Sequence[str] = (),
+    name: str = "Coverage by district/town", extra_columns: Sequence[str] = (), simplify_m: float = 10.0,
+    adcode: bool | None = None,
 ) -> MapLayer:
-    """Choropleth of the share of demand covered (0..1) per district or town polygon."""
+    """Choropleth of the share of demand covered (0..1) per district or town polygon.
+
+    Boundaries are simplified to about ``simplify_m`` metres (0 keeps every vertex):
+    county outlines carry tens of thousands of vertices no one sees on a map.
+    ``adcode`` credits the adcode project on the map; by default it is on when
+    the frame has an ``adcode`` column (the bundled Chinese boundaries do).
+    """
     frame = _frame(units, "coverage units")
+    if simplify_m > 0 and len(frame):
+        # degrees per metre of latitude; good enough for a drawing tolerance
+        frame = frame.assign(geometry=frame.geometry.simplify(simplify_m / 111_320.0, preserve_topology=True))
     _require(frame, [value_col], "coverage units")
     values = pd.to_numeric(frame[value_col], errors="coerce")
     bad = values.notna() & ((values < 0) | (values > 1.0 + 1e-9))
@@ -349,7 +372,8 @@ def coverage_layer(
             folium.GeoJson(shown, style_function=style, tooltip=folium.GeoJsonTooltip(tip)).add_to(group)
         return [group]
 
-    return MapLayer(name, render, legend, _bounds(frame))
+    from_adcode = "adcode" in frame.columns if adcode is None else adcode
+    return MapLayer(name, render, legend, _bounds(frame), adcode=from_adcode)
 
 
 def heatmap_layer(
@@ -365,7 +389,7 @@ def heatmap_layer(
         w = w[w > 0]
     else:
         w = np.ones(len(frame))
-    legend = [("#ff0000", "many uncovered"), ("#00ff00", "few uncovered")]
+    legend = [("#ff0000", "most uncovered"), ("#00ff00", "some"), ("#0000ff", "few")]  # leaflet.heat gradient
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
         group = folium.FeatureGroup(name=name)
@@ -409,3 +433,45 @@ def planned_layers(
     union = (min(x[0] for x in bounds), min(x[1] for x in bounds), max(x[2] for x in bounds),
              max(x[3] for x in bounds)) if bounds else None
     return MapLayer(name, render, legend, union)
+
+
+def standard_layers(
+    *,
+    isochrones: gpd.GeoDataFrame | None = None,
+    facilities: gpd.GeoDataFrame | pd.DataFrame | None = None,
+    hospitals: gpd.GeoDataFrame | pd.DataFrame | None = None,
+    violations: gpd.GeoDataFrame | pd.DataFrame | None = None,
+    coverage: gpd.GeoDataFrame | None = None,
+    uncovered: gpd.GeoDataFrame | pd.DataFrame | None = None,
+    planned_before: gpd.GeoDataFrame | pd.DataFrame | None = None,
+    planned_after: gpd.GeoDataFrame | pd.DataFrame | None = None,
+    hospital_radius_m: float = 5000.0,
+) -> list[MapLayer]:
+    """The usual layers, in drawing order, for whichever inputs are given (None ones are left out).
+
+    Frames use the default column names of the layer functions (``minutes``,
+    ``type``/``name``, ``rule_id``/``reason``, ``coverage``, ``uncovered``).
+    Tables with ``lon``/``lat`` columns are accepted for point layers.
+
+    Examples
+    --------
+    >>> m = build_map(standard_layers(facilities=fac, hospitals=hosp), title="Monaco")  # doctest: +SKIP
+    """
+    layers: list[MapLayer] = []
+    if coverage is not None:
+        layers.append(coverage_layer(coverage))
+    if isochrones is not None:
+        layers.append(isochrone_layer(isochrones))
+    if uncovered is not None:
+        layers.append(heatmap_layer(uncovered))
+    if hospitals is not None:
+        layers.append(hospital_layer(hospitals, hospital_radius_m))
+    if facilities is not None:
+        layers.append(facility_layer(facilities))
+    if planned_before is not None or planned_after is not None:
+        empty = gpd.GeoDataFrame(geometry=[], crs=4326)
+        layers.append(planned_layers(planned_before if planned_before is not None else empty,
+                                     planned_after if planned_after is not None else empty))
+    if violations is not None:
+        layers.append(violation_layer(violations))
+    return layers

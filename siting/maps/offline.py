@@ -98,21 +98,41 @@ def _local(css_path: Path, ref: str) -> Path:
 
 
 def _inline_font_sources(css: str, css_path: Path) -> str:
-    """Keep only the @font-face sources that are vendored (e.g. woff2), as data URIs."""
+    """Keep only the @font-face sources that are vendored (e.g. woff2), as data URIs.
 
-    def fix_src(decl: re.Match[str]) -> str:
-        kept = []
-        for entry in re.split(r",(?![^(]*\))", decl.group(2)):
-            ref = _URL.search(entry)
-            if ref is None:  # local(...) and the like
-                kept.append(entry.strip())
-                continue
-            target = _local(css_path, ref.group(2))
-            if target.is_file():
-                kept.append(entry.replace(ref.group(0), f'url("{_data_uri(target)}")').strip())
-        return f"{decl.group(1)}{','.join(kept)}{decl.group(3)}" if kept else ""
+    A face left without sources is removed, and so is a later face that reuses
+    a file already inlined (alias families such as Font Awesome's v4/v5 names):
+    each font's bytes appear once per page.
+    """
+    seen: set[Path] = set()
 
-    return _FONT_FACE.sub(lambda face: _SRC_DECL.sub(fix_src, face.group(0)), css)
+    def fix_face(face: re.Match[str]) -> str:
+        kept: list[str] = []
+        reused = False
+
+        def fix_src(decl: re.Match[str]) -> str:
+            nonlocal reused
+            entries = []
+            for entry in re.split(r",(?![^(]*\))", decl.group(2)):
+                ref = _URL.search(entry)
+                if ref is None:  # local(...) and the like
+                    entries.append(entry.strip())
+                    continue
+                target = _local(css_path, ref.group(2))
+                if not target.is_file():
+                    continue
+                if target in seen:
+                    reused = True
+                    continue
+                seen.add(target)
+                entries.append(entry.replace(ref.group(0), f'url("{_data_uri(target)}")').strip())
+            kept.extend(entries)
+            return f"{decl.group(1)}{','.join(entries)}{decl.group(3)}" if entries else ""
+
+        text = _SRC_DECL.sub(fix_src, face.group(0))
+        return text if kept and not reused else ""
+
+    return _FONT_FACE.sub(fix_face, css)
 
 
 def inline_css(css: str, css_path: Path) -> str:
@@ -196,6 +216,8 @@ def remote_references(html: str) -> list[str]:
         if href is not None and _is_remote(href.group(1)):
             found.append(href.group(1))
     for host in CDN_HOSTS:
+        if host not in html:  # cheap test first: offline pages are megabytes long
+            continue
         for m in re.finditer(r"(?:https?:)?//" + re.escape(host) + r"[^\s\"'<>)]*", html):
             found.append(m.group(0))
     return sorted(set(found))

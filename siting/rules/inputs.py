@@ -88,6 +88,7 @@ class CheckInputs:
     scenario_path: Path | None = None
     networks: dict[str, Any] = field(default_factory=dict)
     documents: dict[str, Any] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     # ---- network -----------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ its thresholds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,44 +210,8 @@ def load_pack(name_or_path: str | Path) -> Pack:
         if kind_name not in registry:
             raise fail(_line_of(item, "kind"), f"rule {rule_id}: unknown rule kind '{kind_name}'",
                        f"Known kinds: {', '.join(sorted(registry))}")
-        spec = registry[kind_name].params
-        params_raw = item.get("params") or {}
-        if not isinstance(params_raw, dict):
-            raise fail(_line_of(item, "params"), f"rule {rule_id}: 'params' must be a mapping")
-        params: dict[str, Any] = {}
-        for key, value in params_raw.items():
-            if key in ("__lines__", "__line__"):
-                continue
-            if key not in spec:
-                raise fail(_line_of(params_raw, key), f"rule {rule_id}: unknown parameter '{key}' for kind {kind_name}",
-                           f"Parameters of {kind_name}: {', '.join(spec) or 'none'}")
-            p: Param = spec[key]
-            value = strip_lines(value)
-            if not _type_ok(value, p.type):
-                raise fail(_line_of(params_raw, key), f"rule {rule_id}: parameter '{key}' must be {p.type}, not {value!r}")
-            if p.choices and value not in p.choices:
-                raise fail(_line_of(params_raw, key), f"rule {rule_id}: parameter '{key}' is '{value}'",
-                           f"Use one of {', '.join(p.choices)}")
-            params[key] = value
-        for key, p in spec.items():
-            if key not in params:
-                if p.default is REQUIRED:
-                    raise fail(line, f"rule {rule_id}: missing parameter '{key}' for kind {kind_name}")
-                params[key] = p.default
-        applies = item.get("applies_to") or {}
-        if not isinstance(applies, dict):
-            raise fail(_line_of(item, "applies_to"), f"rule {rule_id}: 'applies_to' must be a mapping")
-        for key, value in applies.items():
-            if key in ("__lines__", "__line__"):
-                continue
-            if key not in APPLIES_TO_KEYS:
-                raise fail(_line_of(applies, key), f"rule {rule_id}: unknown applies_to key '{key}'",
-                           f"Use {', '.join(APPLIES_TO_KEYS)}")
-            want = APPLIES_TO_KEYS[key]
-            if want == "list[str]" and isinstance(value, str):
-                value = [value]
-            if not _type_ok(value, want):
-                raise fail(_line_of(applies, key), f"rule {rule_id}: applies_to '{key}' must be {want}")
+        params = _check_params(rule_id, kind_name, item.get("params") or {}, _line_of(item, "params"), line, fail)
+        applies = _check_applies(rule_id, item.get("applies_to") or {}, _line_of(item, "applies_to"), fail)
         source = item["source"]
         if not isinstance(source, dict):
             raise fail(_line_of(item, "source"), f"rule {rule_id}: 'source' must be a mapping with document, clause, line, quote")
@@ -260,13 +225,99 @@ def load_pack(name_or_path: str | Path) -> Pack:
         verified = item.get("verified")
         if verified is not None and not isinstance(verified, bool):
             raise fail(_line_of(item, "verified"), f"rule {rule_id}: 'verified' must be true or false")
-        clean_applies = {k: ([v] if APPLIES_TO_KEYS[k] == "list[str]" and isinstance(v, str) else v)
-                         for k, v in strip_lines(applies).items()}
         rules.append(Rule(
             id=rule_id, kind=kind_name, title=str(item.get("title", "") or ""), params=params,
-            applies_to=clean_applies, source={k: str(v) for k, v in strip_lines(source).items()},
+            applies_to=applies, source={k: str(v) for k, v in strip_lines(source).items()},
             line=line, verified=verified, note=str(item.get("note", "") or ""), pack=str(raw["pack"]),
         ))
     return Pack(name=str(raw["pack"]), title=str(raw.get("title", "") or ""), path=path, rules=rules,
                 documents=documents, description=str(raw.get("description", "") or ""),
                 notes=str(raw.get("notes", "") or ""))
+
+
+def _check_params(rule_id: str, kind_name: str, params_raw: Any, params_line: int, rule_line: int,
+                  fail: Callable[..., InputError], *, fill_defaults: bool = True) -> dict[str, Any]:
+    """Validated parameters of a rule (defaults filled in); errors name the line."""
+    spec = kinds()[kind_name].params
+    if not isinstance(params_raw, dict):
+        raise fail(params_line, f"rule {rule_id}: 'params' must be a mapping")
+    params: dict[str, Any] = {}
+    for key, value in params_raw.items():
+        if key in ("__lines__", "__line__"):
+            continue
+        if key not in spec:
+            raise fail(_line_of(params_raw, key), f"rule {rule_id}: unknown parameter '{key}' for kind {kind_name}",
+                       f"Parameters of {kind_name}: {', '.join(spec) or 'none'}")
+        p: Param = spec[key]
+        value = strip_lines(value)
+        if not _type_ok(value, p.type):
+            raise fail(_line_of(params_raw, key), f"rule {rule_id}: parameter '{key}' must be {p.type}, not {value!r}")
+        if p.choices and value not in p.choices:
+            raise fail(_line_of(params_raw, key), f"rule {rule_id}: parameter '{key}' is '{value}'",
+                       f"Use one of {', '.join(p.choices)}")
+        params[key] = value
+    if fill_defaults:
+        for key, p in spec.items():
+            if key not in params:
+                if p.default is REQUIRED:
+                    raise fail(rule_line, f"rule {rule_id}: missing parameter '{key}' for kind {kind_name}")
+                params[key] = p.default
+    return params
+
+
+def _check_applies(rule_id: str, applies: Any, line: int, fail: Callable[..., InputError]) -> dict[str, Any]:
+    """Validated ``applies_to`` filter (single strings become one-element lists)."""
+    if not isinstance(applies, dict):
+        raise fail(line, f"rule {rule_id}: 'applies_to' must be a mapping")
+    out: dict[str, Any] = {}
+    for key, value in applies.items():
+        if key in ("__lines__", "__line__"):
+            continue
+        if key not in APPLIES_TO_KEYS:
+            raise fail(_line_of(applies, key), f"rule {rule_id}: unknown applies_to key '{key}'",
+                       f"Use {', '.join(APPLIES_TO_KEYS)}")
+        want = APPLIES_TO_KEYS[key]
+        value = strip_lines(value)
+        if want == "list[str]" and isinstance(value, str):
+            value = [value]
+        if not _type_ok(value, want):
+            raise fail(_line_of(applies, key), f"rule {rule_id}: applies_to '{key}' must be {want}")
+        out[key] = value
+    return out
+
+
+def apply_overrides(pack: Pack, overrides: Any, path: Path) -> Pack:
+    """A copy of ``pack`` with per-rule ``params``/``applies_to`` replaced (a scenario's ``overrides``).
+
+    ``overrides`` maps rule ids to ``{params: {...}, applies_to: {...}}``; it is validated
+    like a pack (unknown rule ids, keys or parameters name the line of ``path``).
+    """
+    import copy
+
+    def fail(line: int, message: str, hint: str | None = None) -> InputError:
+        return InputError(f"line {line}: {message}", path=path, hint=hint)
+
+    out = copy.deepcopy(pack)
+    if not isinstance(overrides, dict):
+        raise fail(0, "'overrides' must map rule ids to {params: ..., applies_to: ...}")
+    for rule_id, change in overrides.items():
+        if rule_id in ("__lines__", "__line__"):
+            continue
+        line = _line_of(overrides, rule_id)
+        try:
+            rule = out.rule(str(rule_id))
+        except KeyError:
+            raise fail(line, f"unknown rule id '{rule_id}' in overrides",
+                       f"Pack {pack.name} has {', '.join(r.id for r in pack.rules)}") from None
+        if not isinstance(change, dict):
+            raise fail(line, f"overrides for {rule_id} must be a mapping with params and/or applies_to")
+        for key in change:
+            if key not in ("__lines__", "__line__", "params", "applies_to"):
+                raise fail(_line_of(change, key), f"unknown key '{key}' in overrides for {rule_id}", "Use params or applies_to")
+        if "params" in change:
+            rule.params.update(_check_params(rule.id, rule.kind, change["params"] or {}, _line_of(change, "params"),
+                                             line, fail, fill_defaults=False))
+        if "applies_to" in change:
+            rule.applies_to = _check_applies(rule.id, change["applies_to"] or {}, _line_of(change, "applies_to"), fail)
+        rule.note = (rule.note + " " if rule.note else "") + f"Changed by the scenario ({path.name} line {line})."
+    return out

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from siting.io import write_csv, write_json, write_text
+from siting.io import write_json, write_text
 
 STATUSES = ("pass", "fail", "not_evaluable")
 
@@ -76,8 +76,8 @@ def _clean(obj: Any) -> Any:
             obj = obj.item()
         except (ValueError, AttributeError):
             pass
-    if isinstance(obj, float) and math.isnan(obj):
-        return None
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None  # NaN and infinity (unreachable) are not valid JSON
     return obj
 
 
@@ -234,15 +234,20 @@ class ComplianceReport:
         out = Path(out_dir)
         paths = {
             "json": write_json(out / f"{stem}.json", self.to_json()),
-            "csv": write_csv(out / f"{stem}.csv", self.to_frame()),
-            "violations": write_csv(out / f"{stem}_violations.csv", self.violations_frame()),
+            "csv": _write_csv(out / f"{stem}.csv", self.to_frame()),
+            "violations": _write_csv(out / f"{stem}_violations.csv", self.violations_frame()),
             "markdown": write_text(out / f"{stem}.md", self.to_markdown()),
             "html": write_text(out / f"{stem}.html", self.to_html()),
         }
         for r in self.results:
             if r.details is not None and len(r.details):
-                paths[f"details_{r.id}"] = write_csv(out / f"{stem}_{r.id}_details.csv", r.details)
+                paths[f"details_{r.id}"] = _write_csv(out / f"{stem}_{r.id}_details.csv", r.details)
         return paths
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    # UTF-8 with BOM so that Excel shows the Chinese names; written atomically.
+    return write_text(path, "\ufeff" + frame.to_csv(index=False))
 
 
 def _md_table(frame: pd.DataFrame) -> str:

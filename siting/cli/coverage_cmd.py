@@ -1,0 +1,136 @@
+"""``siting coverage``: who lives within T minutes of a facility, who does not, and how fair it is."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from siting.cli.common import add_crs_option, add_network_options
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "coverage",
+        help="15-minute service-circle coverage of a target group (share, per unit, gaps, 2SFCA, equity)",
+        description=(
+            "Coverage of a target group (all, 60+, 0-3) by facilities of one type within T minutes. Demand "
+            "comes from --demand (population raster .tif, or a CSV/GeoJSON of points or polygons with a "
+            "population column), or from census totals spread over the OSM residential buildings: --units "
+            "and --census, or --population N for the whole network extent."
+        ),
+    )
+    add_network_options(p)
+    p.add_argument("--facilities", required=True, metavar="F.csv", help="facilities: id,name,type,...,lon,lat")
+    p.add_argument("--type", required=True, help="facility type, e.g. elderly, childcare, hospital")
+    p.add_argument("--group", default="all", help="target group: all, 60+ or 0-3 (default all)")
+    p.add_argument("--minutes", default="15", help="thresholds in minutes (default 15; e.g. 5,10,15)")
+    p.add_argument("--demand", metavar="FILE", help="population raster (.tif) or points/polygons (.csv, .geojson, .gpkg)")
+    p.add_argument("--population-column", default="population", help="population column (default population)")
+    p.add_argument("--units", metavar="U.geojson", help="unit boundaries (with --census)")
+    p.add_argument("--census", metavar="C.csv", help="census totals per unit (with --units)")
+    p.add_argument("--unit-key", default="name", help="column naming units in both files (default name)")
+    p.add_argument("--population", type=float, metavar="N", help="one census total for the network's extent")
+    p.add_argument("--buildings", metavar="OSM", help="OSM file with buildings (default: the network file)")
+    p.add_argument("--default-levels", type=float, default=3.0, help="storeys where building:levels is missing (3)")
+    p.add_argument("--share-60plus", default=None, metavar="X",
+                   help="60+ share: a fraction (Qinzhou 0.1577) or a census column of per-unit fractions")
+    p.add_argument("--share-0-3", dest="share_0_3", default=None, metavar="X",
+                   help="0-3 share: a fraction or a census column of per-unit fractions")
+    p.add_argument("--capacity", default=None, help="capacity column for 2SFCA (default beds for elderly, places for childcare)")
+    p.add_argument("--decay", default="none", choices=["none", "gaussian"], help="2SFCA catchment weighting")
+    p.add_argument("--no-access-legs", action="store_true", help="ignore the walk from each home to its nearest node")
+    add_crs_option(p)
+    p.add_argument("--out", metavar="DIR", help="folder for the detail files (summary, per unit, points, gaps, 2SFCA)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=run)
+
+
+def _share(value: str | None) -> float | str | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value  # a column of the census table
+
+
+def build_demand(args: argparse.Namespace, net: Any) -> Any:
+    """Demand points from the options: a demand file, units + census, or one total."""
+    from siting.demand import demand_from_census, extent_unit, join_census, read_census_table, read_demand
+    from siting.errors import SitingError
+
+    shares = {g: s for g, s in (("60+", _share(args.share_60plus)), ("0-3", _share(args.share_0_3))) if s is not None}
+    if args.demand:
+        from siting.demand import add_groups
+
+        demand = read_demand(args.demand, args.population_column)
+        bad = [s for s in shares.values() if isinstance(s, str)]
+        if bad:
+            raise SitingError(f"per-unit share columns ({', '.join(bad)}) need --units/--census; give fractions")
+        return add_groups(demand, shares)
+    if args.units or args.census:
+        if not (args.units and args.census):
+            raise SitingError("--units and --census go together")
+        import geopandas as gpd
+
+        from siting.io import require_file
+
+        try:
+            boundaries = gpd.read_file(require_file(args.units, "unit boundaries"))
+        except SitingError:
+            raise
+        except Exception as exc:  # pyogrio raises many kinds on a bad file
+            from siting.errors import InputError
+
+            raise InputError(f"not a readable vector file ({exc})", path=args.units) from exc
+        table = read_census_table(args.census, args.unit_key, args.population_column)
+        units = join_census(boundaries, table, args.unit_key, path=args.census)
+    elif args.population is not None:
+        if args.population < 0:
+            raise SitingError("--population must not be negative")
+        units = extent_unit(net, "extent", args.population)
+        args.unit_key, args.population_column = "unit", "population"
+    else:
+        raise SitingError("give the demand: --demand FILE, or --units and --census, or --population N")
+    source = args.buildings or args.source
+    from siting.osm import is_osm_file
+
+    buildings = landuse = None
+    if is_osm_file(source):
+        from siting.osm_features import read_buildings, read_landuse
+
+        buildings, landuse = read_buildings(source), read_landuse(source)
+    return demand_from_census(units, args.population_column, buildings, landuse, unit_column=args.unit_key,
+                              shares=shares, default_levels=args.default_levels)
+
+
+def run(args: argparse.Namespace) -> int:
+    from siting.cli.common import network_from_args, print_json, warn
+    from siting.coverage import coverage, write_outputs
+    from siting.facilities import read_facilities
+    from siting.isochrones import parse_minutes
+
+    minutes = parse_minutes(args.minutes)
+    facilities = read_facilities(args.facilities, crs=args.crs)
+    net = network_from_args(args)
+    demand = build_demand(args, net)
+    result = coverage(net, demand, facilities, args.type, args.group, minutes, capacity_column=args.capacity,
+                      decay=args.decay, access_legs=not args.no_access_legs)
+    summary = result.to_dict()
+    summary["equity"] = {k: v for k, v in summary["equity"].items() if k != "lorenz"}
+    if args.out:
+        summary["files"] = write_outputs(result, args.out)
+    if args.json:
+        print_json(summary)
+        return 0
+    for w in result.warnings:
+        warn(w)
+    for e in result.entries():
+        share = "n/a" if e["share"] is None else f"{100 * e['share']:.1f} %"
+        print(f"{e['facility_type']} / {e['group']} within {e['minutes']:g} min: "
+              f"{e['covered']:,.0f} of {e['population']:,.0f} ({share})")
+    d = result.distribution
+    print(f"travel time: median {d['median']} min, p90 {d['p90']} min; Gini of access {result.equity['gini']}")
+    if args.out:
+        print(f"details in {args.out}")
+    return 0

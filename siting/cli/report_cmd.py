@@ -1,0 +1,36 @@
+"""``siting report``: one HTML report for a scenario (rules, coverage, capacity gaps, map)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "report",
+        help="write one HTML report for a scenario: rule table with clauses, charts, capacity gaps, map",
+        description="Write one HTML report for a scenario. With --offline the file carries every script, "
+        "style and chart itself and opens without internet (basemap tiles excepted).",
+    )
+    p.add_argument("--scenario", required=True, help="scenario YAML file")
+    p.add_argument("--out", help="output HTML file (default: <scenario name>_report.html in the current folder)")
+    p.add_argument("--offline", action="store_true", help="self-contained file: no CDN, works without internet")
+    p.add_argument("--basemap", default="osm", choices=("osm", "amap", "tianditu"),
+                   help="map tiles (amap shifts overlays to GCJ-02; tianditu needs --tianditu-key)")
+    p.add_argument("--tianditu-key", help="Tianditu user key (or set SITING_TIANDITU_KEY)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from siting.errors import SitingError
+    from siting.report import write_report
+    from siting.scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    out = Path(args.out) if args.out else Path(f"{sc.name}_report.html")
+    if out.resolve() == Path(args.scenario).resolve():
+        raise SitingError(f"--out {out} is the scenario file itself; choose another output path")
+    path = write_report(sc, out, offline=args.offline, basemap=args.basemap, tianditu_key=args.tianditu_key)
+    print(path)
+    return 0

@@ -1,0 +1,140 @@
+"""Open an exported map in headless Chromium and report what Leaflet actually built.
+
+Used by the real-browser test and by anyone who wants a screenshot of a map.
+Needs Debian's ``chromium`` and ``chromium-driver`` (``tools/install_browser.sh``)
+and the ``selenium`` package (the ``test`` extra).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from siting.errors import SitingError
+
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=zh-CN",
+)
+
+#: Walks the live Leaflet objects: every L.Map on the page, its layers and its layer control.
+INSPECT_JS = r"""
+const maps = Object.keys(window).filter(k => { try { return window[k] instanceof L.Map; } catch (e) { return false; } });
+if (!maps.length) { return {maps: 0}; }
+const map = window[maps[0]];
+let markers = 0, circles = 0, circleMarkers = 0, features = 0, geojson = 0, heat = 0, tiles = 0;
+const names = new Set();
+map.eachLayer(l => {
+  if (l instanceof L.Marker) markers++;
+  else if (l instanceof L.Circle) circles++;
+  else if (l instanceof L.CircleMarker) circleMarkers++;
+  if (l instanceof L.GeoJSON) geojson++;
+  if (l.feature) features++;
+  if (L.HeatLayer && l instanceof L.HeatLayer) heat++;
+  if (l instanceof L.TileLayer) tiles++;
+});
+const labels = Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label span span, '
+  + '.leaflet-control-layers-overlays label span')).map(e => e.textContent.trim()).filter(t => t.length);
+const bases = Array.from(document.querySelectorAll('.leaflet-control-layers-base label span span'))
+  .map(e => e.textContent.trim());
+const markerLatLngs = [], popupTexts = [];
+map.eachLayer(l => {
+  if (l instanceof L.Marker) { const p = l.getLatLng(); markerLatLngs.push([p.lat, p.lng]); }
+  const pop = l.getPopup ? l.getPopup() : null;
+  if (pop) { const c = pop.getContent(); popupTexts.push(typeof c === 'string' ? c : (c && c.textContent) || ''); }
+});
+return {
+  maps: maps.length, markers: markers, circles: circles, circle_markers: circleMarkers,
+  geojson_layers: geojson, features: features, heat_layers: heat, tile_layers: tiles,
+  overlay_labels: Array.from(new Set(labels)), base_labels: bases, marker_latlngs: markerLatLngs, popup_texts: popupTexts,
+  scale: document.querySelectorAll('.leaflet-control-scale').length,
+  attribution: (document.querySelector('.leaflet-control-attribution') || {}).textContent || '',
+  title: (document.getElementById('siting-title') || {}).textContent || '',
+  legend: (document.getElementById('siting-legend') || {}).textContent || '',
+  body_text: document.body.innerText,
+  scripts_remote: Array.from(document.scripts).filter(s => s.src && !s.src.startsWith('file:')).map(s => s.src),
+  zoom: map.getZoom(),
+};
+"""
+
+
+def chromium_available() -> bool:
+    """True when Chromium and its WebDriver are installed."""
+    return Path(CHROMEDRIVER).exists() and (Path(CHROMIUM).exists() or shutil.which("chromium") is not None)
+
+
+def open_chromium(profile_dir: str | Path) -> Any:
+    """A selenium WebDriver for headless Chromium with a fresh profile in ``profile_dir``."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError as exc:  # pragma: no cover - selenium is in the test extra
+        raise SitingError("selenium is not installed: pip install 'siting[test]'") from exc
+    if not chromium_available():
+        raise SitingError("Chromium is not installed: run tools/install_browser.sh (as root)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
+    for flag in CHROMIUM_FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={profile_dir}")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+def is_tile_failure(entry: dict[str, Any]) -> bool:
+    """True for a console entry that is only a basemap tile failing to load (expected offline)."""
+    msg = str(entry.get("message", ""))
+    tile_hosts = ("tile.openstreetmap.org", "autonavi.com", "tianditu.gov.cn")
+    return any(h in msg for h in tile_hosts) or ("/appmaptile" in msg) or ("/wmts?" in msg)
+
+
+def inspect_map(
+    path: str | Path, screenshot: str | Path | None = None, wait_s: float = 1.0, iframe: str | None = None
+) -> dict[str, Any]:
+    """Open ``path`` (an exported map HTML) in headless Chromium and describe it.
+
+    Returns a dict with the counts of markers, circles, GeoJSON features, heat
+    layers, the layer-control labels, the attribution text, the page text,
+    ``errors`` (console entries of level SEVERE that are not tile failures) and
+    ``tile_errors``. With ``screenshot`` a PNG is saved there. ``iframe`` is a
+    CSS selector of an iframe holding the map (e.g. a report's ``iframe.map``);
+    ``page_text`` is then the outer page's text.
+    """
+    import time
+
+    page = Path(path).resolve()
+    with tempfile.TemporaryDirectory(prefix="siting-chromium-") as profile:
+        driver = open_chromium(profile)
+        try:
+            driver.set_page_load_timeout(60)
+            driver.get(page.as_uri())
+            deadline = time.monotonic() + 20
+            while driver.execute_script("return document.readyState") != "complete":
+                if time.monotonic() > deadline:
+                    raise SitingError(f"{page} did not finish loading in Chromium")
+                time.sleep(0.1)
+            time.sleep(wait_s)  # let Leaflet finish drawing (heat map canvas, fitBounds)
+            page_text = driver.execute_script("return document.body.innerText")
+            if iframe is not None:
+                from selenium.webdriver.common.by import By
+
+                driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, iframe))
+            info: dict[str, Any] = driver.execute_script(INSPECT_JS)
+            info["page_text"] = page_text
+            if screenshot is not None:
+                driver.switch_to.default_content()
+                Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+                driver.save_screenshot(str(screenshot))
+            log = driver.get_log("browser")
+        finally:
+            driver.quit()
+    severe = [e for e in log if e.get("level") == "SEVERE"]
+    info["errors"] = [e["message"] for e in severe if not is_tile_failure(e)]
+    info["tile_errors"] = [e["message"] for e in severe if is_tile_failure(e)]
+    info["log"] = [f"{e.get('level')}: {e.get('message')}" for e in log]
+    return info

@@ -1,0 +1,377 @@
+"""One HTML report for a scenario: rules with their clauses, coverage, capacity gaps, map.
+
+The rule results come from :func:`siting.rules.check`. Charts are matplotlib
+PNGs embedded as base64, the map is embedded with ``<iframe srcdoc>``; with
+``offline=True`` the map carries its own Leaflet/JS/CSS, so the whole report
+opens without internet (only basemap tiles need a connection).
+
+Examples
+--------
+>>> from siting.report import write_report
+>>> write_report("scenarios/qinzhou.yaml", "out/qinzhou_report.html", offline=True)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from siting.errors import InputError
+from siting.io import write_text
+
+#: Columns of the rule table the report shows (``rules_table`` output).
+RULE_COLUMNS = ["rule_id", "title", "status", "value", "threshold", "reason", "clause", "quote", "violations"]
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei",
+             "SimHei", "PingFang SC", "Heiti SC")
+CJK_FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+                  "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+_VALUE_KEYS = ("share", "covered_share", "city_per_1000", "per_1000", "total", "value", "count")
+_THRESHOLD_KEYS = ("min_share", "min_per_1000", "target", "threshold", "min_count", "max_km")
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or value is pd.NA:
+        return "—"
+    if isinstance(value, float | np.floating):
+        if not math.isfinite(float(value)):
+            return "—"
+        v = float(value)
+        if v.is_integer() and abs(v) >= 1:
+            return f"{v:,.0f}"
+        return f"{v:,.{digits}f}".rstrip("0").rstrip(".")
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    return str(value)
+
+
+def _text(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def rules_table(compliance: Any) -> pd.DataFrame:
+    """The rule table: one row per rule with ``RULE_COLUMNS``.
+
+    ``compliance`` is a :class:`siting.rules.ComplianceReport` or a DataFrame
+    that already has (at least) ``rule_id``/``rule``, ``title`` and ``status``.
+    """
+    if isinstance(compliance, pd.DataFrame):
+        frame = compliance.rename(columns={"rule": "rule_id", "n_violations": "violations"}).copy()
+        missing = [c for c in ("rule_id", "title", "status") if c not in frame.columns]
+        if missing:
+            raise InputError(f"rule table: missing column(s) {', '.join(missing)}")
+        for col in RULE_COLUMNS:
+            if col not in frame.columns:
+                frame[col] = ""
+        return frame[RULE_COLUMNS].reset_index(drop=True)
+    rows = []
+    for r in compliance.results:
+        figures = {k: v for k, v in r.figures.items() if not isinstance(v, dict | list)}
+        value = next((figures[k] for k in _VALUE_KEYS if k in figures), None)
+        threshold = next((figures[k] for k in _THRESHOLD_KEYS if k in figures), None)
+        clause = ", ".join(x for x in (r.source.get("document", ""), r.source.get("clause", ""),
+                                       str(r.source.get("line", "") or "")) if x)
+        rows.append({
+            "rule_id": r.id, "title": r.title, "status": r.status, "value": value, "threshold": threshold,
+            "reason": r.reason, "clause": clause, "quote": r.source.get("quote", ""),
+            "violations": len(r.violations),
+        })
+    return pd.DataFrame(rows, columns=RULE_COLUMNS)
+
+
+def capacity_gap_by_county(compliance: Any) -> pd.DataFrame:
+    """Per-county supply, need and gap from every ``capacity_ratio`` rule's details.
+
+    ``gap`` = needed - supply (positive: places or beds missing). Counties that
+    appear twice in a rule's details are kept once.
+    """
+    cols = ["rule_id", "county", "population", "added", "supply", "needed", "gap", "per_1000", "status", "reason"]
+    frames = []
+    for r in getattr(compliance, "results", []):
+        d = r.details
+        if r.kind != "capacity_ratio" or d is None or not len(d) or "level" not in d.columns:
+            continue
+        d = d[d["level"] == "county"].drop_duplicates(subset=["unit"]).copy()
+        for col in ("population", "added", "supply", "needed", "per_1000"):
+            d[col] = pd.to_numeric(d[col], errors="coerce") if col in d.columns else np.nan
+        d["gap"] = d["needed"] - d["supply"]
+        d["rule_id"] = r.id
+        d["county"] = d["unit"]
+        for col in ("status", "reason"):
+            if col not in d.columns:
+                d[col] = ""
+        frames.append(d[cols])
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _chart_style() -> Any:  # an rcParams mapping for matplotlib.rc_context
+    """matplotlib settings for the charts: a CJK-capable font first when one is installed."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    if not any(f in installed for f in CJK_FONTS):
+        # a font installed after matplotlib built its cache is unknown to it; register it
+        for path in CJK_FONT_FILES:
+            if Path(path).is_file():
+                font_manager.fontManager.addfont(path)
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+    cjk = [f for f in CJK_FONTS if f in installed]
+    return {"font.family": "sans-serif", "font.sans-serif": cjk + ["DejaVu Sans"], "axes.unicode_minus": False}
+
+
+def _figure(figsize: tuple[float, float]) -> tuple[Any, Any]:
+    # a bare Figure, not pyplot: no global backend switch, nothing left open in a notebook
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
+
+
+def _png(fig: Any) -> str:
+    import warnings
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        # without any CJK font installed Chinese labels show as boxes; say so once, not per glyph
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def status_chart(table: pd.DataFrame) -> str:
+    """Bar chart of rule statuses (base64 PNG)."""
+    import matplotlib
+
+    counts = [int((table["status"] == s).sum()) for s in ("pass", "fail", "not_evaluable")]
+    with matplotlib.rc_context(_chart_style()):
+        return _status_png(counts)
+
+
+def _status_png(counts: list[int]) -> str:
+    fig, ax = _figure((6, 2.2))
+    ax.barh(["pass", "fail", "not evaluable"], counts, color=["#1a7f37", "#cf222e", "#d4a72c"])
+    for i, c in enumerate(counts):
+        ax.text(c, i, f" {c}", va="center")
+    ax.set_xlabel("rules")
+    ax.invert_yaxis()
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def coverage_chart(compliance: Any) -> tuple[str | None, list[str]]:
+    """Covered share per service-circle rule against its target (base64 PNG) and notes on the rest."""
+    rows, notes = [], []
+    for r in getattr(compliance, "results", []):
+        if r.kind not in ("service_coverage", "unit_coverage"):
+            continue
+        share = next((r.figures[k] for k in ("share", "covered_share") if isinstance(r.figures.get(k), int | float)),
+                     None)
+        if r.status == "not_evaluable" or share is None:
+            notes.append(f"{r.id} ({r.title}): not evaluated — {r.reason}")
+            continue
+        rows.append((r.id, float(share), r.figures.get("min_share"), r.status))
+    if not rows:
+        return None, notes
+    import matplotlib
+
+    with matplotlib.rc_context(_chart_style()):
+        return _coverage_png(rows), notes
+
+
+def _coverage_png(rows: list[tuple[str, float, Any, str]]) -> str:
+    fig, ax = _figure((7, 0.5 + 0.45 * len(rows)))
+    names = [r[0] for r in rows]
+    shares = [100 * r[1] for r in rows]
+    ax.barh(names, shares, color=["#1a7f37" if r[3] == "pass" else "#cf222e" for r in rows])
+    for i, r in enumerate(rows):
+        if isinstance(r[2], int | float):
+            ax.plot([100 * r[2]] * 2, [i - 0.4, i + 0.4], color="black", lw=2)
+        ax.text(shares[i], i, f" {shares[i]:.1f}%", va="center")
+    ax.set_xlim(0, 110)
+    ax.set_xlabel("demand covered (%) — black tick: target")
+    ax.invert_yaxis()
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def capacity_chart(gaps: pd.DataFrame) -> str | None:
+    """Grouped bars of supply and need per county (base64 PNG); None when nothing is known."""
+    known = gaps[gaps["needed"].notna() | gaps["added"].notna()]
+    if known.empty:
+        return None
+    import matplotlib
+
+    with matplotlib.rc_context(_chart_style()):
+        return _capacity_png(known, multi=gaps["rule_id"].nunique() > 1)
+
+
+def _capacity_png(known: pd.DataFrame, multi: bool) -> str:
+    labels = [f"{c}\n({r})" if multi else str(c) for c, r in zip(known["county"], known["rule_id"])]
+    x = np.arange(len(known))
+    fig, ax = _figure((max(5.0, 1.2 * len(known)), 3.2))
+    supply = known["supply"].to_numpy(float)
+    added = known["added"].to_numpy(float)
+    needed = known["needed"].to_numpy(float)
+    has_supply = np.isfinite(supply)
+    if has_supply.any():
+        ax.bar(x[has_supply] - 0.2, supply[has_supply], 0.4, label="supply", color="#2b8cbe")
+    if (~has_supply).any():  # only the planned additions are known: say so, do not pass them off as supply
+        ax.bar(x[~has_supply] - 0.2, added[~has_supply], 0.4, label="planned additions (stock unknown)",
+               color="white", edgecolor="#2b8cbe", hatch="//")
+    has_need = np.isfinite(needed)
+    if has_need.any():
+        ax.bar(x[has_need] + 0.2, needed[has_need], 0.4, label="needed for the target", color="#fdae61")
+    top = np.nanmax(np.concatenate([supply, added, needed, [1.0]]))
+    for xi in x[~has_need]:
+        ax.text(xi + 0.2, top * 0.02, "need\nunknown", ha="center", va="bottom", fontsize=7, color="#9a6700")
+    ax.set_xticks(x, labels)
+    ax.legend(frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def _located(frame: pd.DataFrame | None) -> Any:
+    import geopandas as gpd
+
+    if frame is None or not len(frame) or not {"lon", "lat"} <= set(frame.columns):
+        return None
+    f = frame[pd.to_numeric(frame["lon"], errors="coerce").notna() & pd.to_numeric(frame["lat"], errors="coerce").notna()]
+    if f.empty:
+        return None
+    return gpd.GeoDataFrame(f.copy(), geometry=gpd.points_from_xy(f["lon"].astype(float), f["lat"].astype(float)),
+                            crs=4326)
+
+
+def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
+               tianditu_key: str | None = None) -> Any:
+    """The report's map: facilities and projects (with rule status), hospitals, violations, county capacity.
+
+    Returns a folium map, or None when nothing in the scenario has a location.
+    """
+    import geopandas as gpd
+
+    from siting.maps import build_map, coverage_layer, facility_layer, hospital_layer, violation_layer
+
+    layers = []
+    failing: dict[str, list[str]] = {}
+    for r in getattr(compliance, "results", []):
+        for v in r.violations:
+            if v.get("id"):
+                failing.setdefault(str(v["id"]), []).append(r.id)
+    subjects = pd.concat([f for f in (getattr(inputs, "facilities", None), getattr(inputs, "projects", None))
+                          if f is not None and len(f)], ignore_index=True) if inputs is not None else None
+    located = _located(subjects) if subjects is not None and len(subjects) else None
+    if located is not None:
+        ids = located["id"].astype(str) if "id" in located.columns else pd.Series([""] * len(located))
+        located["status"] = [("fails " + ", ".join(failing[i])) if i in failing else "no failure found"
+                             for i in ids]
+        layers.append(facility_layer(located))
+        bad = located[ids.isin(failing).to_numpy()]
+        if len(bad):
+            layers.append(violation_layer(bad.assign(rule_id=[", ".join(failing[i]) for i in bad["id"].astype(str)],
+                                                     reason="fails a rule (see the table)")))
+    from siting.facilities import hospitals_from
+
+    fac, hosp = getattr(inputs, "facilities", None), getattr(inputs, "hospitals", None)
+    hospitals = _located(hospitals_from(fac, hosp)) if fac is not None or hosp is not None else None
+    if hospitals is not None:
+        layers.append(hospital_layer(hospitals))
+    bounds = getattr(inputs, "unit_boundaries", None)
+    gaps = capacity_gap_by_county(compliance)
+    areas = []
+    if isinstance(bounds, gpd.GeoDataFrame) and len(bounds) and "name" in bounds.columns:
+        counties = bounds[bounds["level"] == "county"] if "level" in bounds.columns else bounds
+        if len(counties):
+            per = gaps.drop_duplicates("county").set_index("county")
+            met = (per["supply"] / per["needed"]).clip(upper=1.0)
+            counties = counties.assign(coverage=counties["name"].map(met).astype(float))
+            areas.append(coverage_layer(counties, name="Capacity met (supply ÷ need) by county"))
+            failed = unit_violations(compliance, bounds)
+            if len(failed):
+                areas.append(violation_layer(failed, name="Rule violations by city/county"))
+    layers = areas + layers
+    if not layers:
+        return None
+    return build_map(layers, title=title, basemap=basemap, tianditu_key=tianditu_key)
+
+
+def unit_violations(compliance: Any, units: Any) -> Any:
+    """Polygons of the units (by ``name``) named in rule violations, with ``rule_id`` and ``reason``.
+
+    Violations that name a county or unit (``unit`` or ``county`` key), such as a
+    capacity shortfall or a county without a facility, are drawn on its outline.
+    """
+    import geopandas as gpd
+
+    rows = []
+    names = set(units["name"].astype(str))
+    for r in getattr(compliance, "results", []):
+        for v in r.violations:
+            name = str(v.get("unit") or v.get("county") or "")
+            if name not in names:
+                continue
+            facts = ", ".join(f"{k}={_fmt(x)}" for k, x in v.items() if k not in ("unit", "county", "level"))
+            rows.append({"name": name, "rule_id": r.id, "reason": f"{r.title}: {facts}" if facts else r.title})
+    if not rows:
+        return gpd.GeoDataFrame({"name": [], "rule_id": [], "reason": []}, geometry=[], crs=4326)
+    table = pd.DataFrame(rows).groupby("name", sort=False).agg({"rule_id": ", ".join, "reason": " | ".join})
+    out = units[["name", units.geometry.name]].merge(table, left_on="name", right_index=True)
+    return gpd.GeoDataFrame(out, geometry=units.geometry.name, crs=units.crs)
+
+
+def build_report(scenario: str | Path | Any, *, offline: bool = False, basemap: str = "osm",
+                 tianditu_key: str | None = None, compliance: Any = None) -> str:
+    """The report for ``scenario`` (a path or a loaded :class:`siting.scenario.Scenario`) as HTML text."""
+    import jinja2
+
+    from siting import __version__
+    from siting.maps import map_html
+    from siting.rules import check, inputs_from_scenario
+    from siting.scenario import Scenario, load_scenario
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    inputs = inputs_from_scenario(sc)
+    if compliance is None:
+        compliance = check(sc)
+    table = rules_table(compliance)
+    gaps = capacity_gap_by_county(compliance)
+    cov_png, cov_notes = coverage_chart(compliance)
+    charts = [{"png": status_chart(table), "caption": "Rules by status."}]
+    if cov_png:
+        charts.append({"png": cov_png, "caption": "Share of demand within the service-circle threshold, per rule."})
+    title = sc.title or sc.name
+    fmap = report_map(compliance, inputs, title, basemap, tianditu_key)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("siting", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"], default=True))
+    fmt_rules = [{**row, "value": _fmt(row["value"]), "threshold": _fmt(row["threshold"])}
+                 for row in table.to_dict("records")]
+    text_cols = ("rule_id", "county", "status", "reason")
+    fmt_caps = [{k: (_text(v) if k in text_cols else _fmt(v, 2)) for k, v in row.items()}
+                for row in gaps.to_dict("records")]
+    return env.get_template("report.html.j2").render(
+        title=title, scenario_name=sc.name, pack=getattr(compliance, "pack", sc.rules or ""),
+        generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), offline=offline,
+        counts={s: int((table["status"] == s).sum()) for s in ("pass", "fail", "not_evaluable")},
+        rules=fmt_rules, coverage_charts=charts, coverage_notes=cov_notes,
+        capacity_chart=capacity_chart(gaps), capacity_rows=fmt_caps,
+        map_srcdoc=map_html(fmap, offline=offline) if fmap is not None else None,
+        inputs=sorted((str(k), str(v)) for k, v in getattr(compliance, "inputs", {}).items()),
+        adcode=sc.units_boundaries is not None,
+        version=__version__,
+    )
+
+
+def write_report(scenario: str | Path | Any, out: str | Path, *, offline: bool = False, basemap: str = "osm",
+                 tianditu_key: str | None = None) -> Path:
+    """Write the report for ``scenario`` to ``out`` (atomically); return the path."""
+    return write_text(out, build_report(scenario, offline=offline, basemap=basemap, tianditu_key=tianditu_key))

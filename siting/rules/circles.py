@@ -1,0 +1,161 @@
+"""Service-circle rules (A1, A2, A3 and the GB 50180-2018 life circles): the share of the
+target population that reaches a facility within so many minutes (or metres) on foot.
+
+The travel-time work is done by :mod:`siting.coverage`; this module only turns its
+answer into a verdict. Without a road network, or without demand points, the rule
+is ``not_evaluable`` and says which input is missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from siting.errors import SitingError
+from siting.rules.inputs import CheckInputs
+from siting.rules.pack import Rule
+from siting.rules.registry import Param, register
+from siting.rules.result import RuleResult
+
+#: Demand indicator names in packs -> the coverage engine's target groups.
+GROUPS = {"population": "all", "pop_60plus": "60+", "pop_0_3": "0-3"}
+
+
+@register(
+    "service_coverage",
+    {
+        "minutes": Param("number", doc="travel-time threshold"),
+        "mode": Param("str?", None, choices=("walk", "bike", "drive"), doc="travel mode (null: the scenario's)"),
+        "max_distance_m": Param("number?", None, doc="also a distance threshold along the network (GB 50180 circles)"),
+        "min_share": Param("number", doc="share of the demand that must be covered, 0-1"),
+        "demand": Param("str", "population", doc="demand indicator, e.g. pop_60plus"),
+        "population_band": Param("list[number]?", None, doc="population band of the circle (reported, not judged)"),
+    },
+    needs=("network", "demand"),
+)
+def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
+    """Share of the demand within ``minutes`` (and ``max_distance_m``) of a matching facility."""
+    p = rule.params
+    figures = {"minutes": p["minutes"], "max_distance_m": p["max_distance_m"], "min_share": p["min_share"]}
+    if p["population_band"]:
+        figures["population_band"] = "–".join(f"{v:,.0f}" for v in p["population_band"])
+    if not ctx.has_network():
+        return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable", ctx.network_reason(), figures=figures, params=dict(p))
+    if not ctx.have_subject_data(rule.applies_to):
+        return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
+                          "no facility data: pass --facilities F.csv", figures=figures, params=dict(p))
+    subjects = ctx.subjects(rule.applies_to)
+    located = subjects[~(subjects["lon"].isna() | subjects["lat"].isna())].reset_index(drop=True)
+    if len(located) == 0:
+        return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
+                          f"no located facility matches applies_to {rule.applies_to}", figures=figures, params=dict(p))
+    try:
+        from siting.coverage import coverage
+    except ImportError:  # pragma: no cover - the coverage module ships with siting
+        return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
+                          "the coverage engine (siting.coverage) is not available in this build",
+                          figures=figures, params=dict(p))
+    group = GROUPS.get(p["demand"], p["demand"])
+    mode = p["mode"] or ctx.network_mode
+    net = ctx.network(mode)
+    demand, why = demand_points(ctx, net)
+    if demand is None:
+        return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable", why, figures=figures, params=dict(p))
+    # One facility 'type' for the coverage engine: everything the rule applies to.
+    facilities = located.assign(type="rule_target")
+    try:
+        result = coverage(net, demand, facilities, "rule_target", group, [float(p["minutes"])])
+    except SitingError as exc:
+        return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable", f"coverage cannot be computed: {exc}",
+                          figures=figures, params=dict(p))
+    row = result.summary.iloc[-1]
+    share = float(row["share"])
+    figures.update({"group": result.group, "mode": mode, "facilities": len(located),
+                    "population": float(row["population"]), "covered": float(row["covered"]), "share": share,
+                    "median_minutes": result.distribution.get("median"), "p90_minutes": result.distribution.get("p90")})
+    res = RuleResult(rule.id, rule.kind, rule.title, "pass", figures=figures, params=dict(p))
+    res.notes += [f"coverage: {w}" for w in result.warnings]
+    if p["max_distance_m"] is not None and mode == "walk":
+        from siting.isochrones import walk_speed_ms
+
+        metres = walk_speed_ms(net) * 60.0 * float(p["minutes"])
+        res.notes.append(f"judged on walking time: {p['minutes']:g} min at {walk_speed_ms(net) * 3.6:g} km/h is "
+                         f"{metres:,.0f} m (the standard's figure: {p['max_distance_m']:g} m)")
+    if not np.isfinite(share):
+        return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable", "the demand has no population",
+                          figures=figures, params=dict(p))
+    res.details = result.per_unit
+    if share < p["min_share"] - 1e-9:
+        res.status = "fail"
+        res.violations.append({"unit": "study area", "group": result.group, "share": round(share, 4),
+                               "min_share": p["min_share"], "uncovered": round(float(row["uncovered"]), 1)})
+        worst = result.equity.get("worst_units") or []
+        for w in worst:
+            if w.get("share") is not None and w["share"] < p["min_share"]:
+                res.violations.append({"unit": w["unit"], "group": result.group, "share": w["share"],
+                                       "min_share": p["min_share"], "uncovered": None})
+    return res
+
+
+def demand_points(ctx: CheckInputs, net: Any) -> tuple[Any, str]:
+    """Demand points for the coverage rules, built once from the scenario's ``demand`` section.
+
+    ``demand`` keys: ``file`` (population raster or points/polygons table, path relative to
+    the scenario), ``population_column``; or ``population`` (one total over the network's
+    extent); or ``level`` (unit boundaries of that level joined by adcode to the census
+    population, default 'city'); and ``shares`` (``{'60+': 0.1577, '0-3': ...}``).
+    Returns (points, '') or (None, reason).
+    """
+    if "points" in ctx.cache:
+        return ctx.cache["points"]
+    from pathlib import Path
+
+    import geopandas as gpd
+
+    from siting.demand import add_groups, demand_from_census, extent_unit, read_demand
+
+    d = ctx.demand or {}
+    shares = {str(k): v for k, v in (d.get("shares") or {}).items()}
+    base = ctx.scenario_path.parent if ctx.scenario_path else Path.cwd()
+    units = None
+    if d.get("file"):
+        path = Path(str(d["file"]))
+        path = path if path.is_absolute() else base / path
+        out = (add_groups(read_demand(path, str(d.get("population_column", "population"))), shares), "")
+        ctx.cache["points"] = out
+        return out
+    if d.get("population") is not None:
+        units = extent_unit(net, str(d.get("name", "study area")), float(d["population"]))
+    elif ctx.unit_boundaries is not None and ctx.population is not None:
+        level = str(d.get("level", "city"))
+        b = ctx.unit_boundaries
+        b = b[b["level"] == level] if "level" in b.columns else b
+        pops = ctx.population_by(level, "population", d.get("year"))
+        if len(b) == 0 or len(pops) == 0 or "adcode" not in b.columns:
+            out = (None, f"no {level} boundaries with a census population: set demand in the scenario")
+            ctx.cache["points"] = out
+            return out
+        value = dict(zip(pops["adcode"].astype(str), pops["value"]))
+        b = b.assign(population=b["adcode"].astype(str).map(value))
+        missing = b.loc[b["population"].isna(), "name"].astype(str).tolist()
+        if missing:
+            out = (None, f"no census population for {', '.join(missing)}: set demand in the scenario")
+            ctx.cache["points"] = out
+            return out
+        units = gpd.GeoDataFrame(b[["name", "population"]].rename(columns={"name": "unit"}), geometry=b.geometry, crs=b.crs)
+    else:
+        out = (None, "no demand: set demand in the scenario (file, population, or unit boundaries with a census)")
+        ctx.cache["points"] = out
+        return out
+    from siting.osm import is_osm_file
+
+    buildings = landuse = None
+    source = str(d.get("buildings") or ctx.network_source)
+    if is_osm_file(source):
+        from siting.osm_features import read_buildings, read_landuse
+
+        buildings, landuse = read_buildings(source), read_landuse(source)
+    points = demand_from_census(units, "population", buildings, landuse, unit_column="unit", shares=shares)
+    ctx.cache["points"] = (points, "")
+    return points, ""

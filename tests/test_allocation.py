@@ -1,0 +1,231 @@
+"""Allocation models: hand-checked tiny instances for every model and rule, errors, the CLI.
+
+The tiny instance (worked out by hand below)::
+
+    cost    A  B  C        weight
+    d1      1  5  9          12
+    d2      4  2  8          20
+    d3      9  3  2          30
+    d4      7  8  1          40
+
+Within 3: d1 {A}, d2 {B}, d3 {B, C}, d4 {C}.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from siting.allocation import (
+    CMCLP,
+    LSCP,
+    MCLP,
+    CoverageTarget,
+    CPMedian,
+    PCenter,
+    PMedian,
+    Project,
+    build_problem,
+)
+from siting.allocation.models import group_rows
+from siting.cli import main
+from siting.errors import InputError, SitingError
+
+COST = np.array([[1, 5, 9], [4, 2, 8], [9, 3, 2], [7, 8, 1]], dtype=float)
+W = np.array([12, 20, 30, 40], dtype=float)
+IDS = ["A", "B", "C"]
+DEM = ["d1", "d2", "d3", "d4"]
+
+
+def kw(**extra):  # type: ignore[no-untyped-def]
+    return {"demand_ids": DEM, "candidate_ids": IDS, **extra}
+
+
+def test_mclp_hand() -> None:
+    r1 = MCLP.from_cost_matrix(COST, W, cutoff=3, p=1, **kw()).solve()
+    assert (r1.selected, r1.objective, r1.status, r1.gap) == (["C"], 70.0, "optimal", 0.0)
+    r2 = MCLP.from_cost_matrix(COST, W, cutoff=3, p=2, **kw()).solve()
+    assert sorted(r2.selected) == ["B", "C"] and r2.objective == 90.0
+    assert r2.coverage["covered_pct"] == pytest.approx(100 * 90 / 102)
+    a = r2.assignment.set_index("demand_id")  # type: ignore[union-attr]
+    assert a.loc["d1", "covered"] == False and a.loc["d3", "facility_id"] == "C"  # noqa: E712
+
+
+def test_lscp_hand() -> None:
+    assert sorted(LSCP.from_cost_matrix(COST, cutoff=3, **kw()).solve().selected) == ["A", "B", "C"]
+    r = LSCP.from_cost_matrix(COST, cutoff=4, **kw()).solve()
+    assert sorted(r.selected) == ["A", "C"] and r.objective == 2 and r.status == "optimal"
+
+
+def test_pmedian_hand_mip_and_heuristic() -> None:
+    for method in ("mip", "heuristic"):
+        r1 = PMedian.from_cost_matrix(COST, W, p=1, **kw()).solve(method=method)
+        assert r1.selected == ["C"] and r1.objective == pytest.approx(368)
+        r2 = PMedian.from_cost_matrix(COST, W, p=2, **kw()).solve(method=method)
+        assert sorted(r2.selected) == ["A", "C"] and r2.objective == pytest.approx(192)
+        assert r2.bound is not None and r2.bound <= 192 + 1e-6
+    assert PMedian.from_cost_matrix(COST, W, p=2, **kw()).solve(method="heuristic").method == "heuristic"
+
+
+def test_pcenter_hand() -> None:
+    r1 = PCenter.from_cost_matrix(COST, p=1, **kw()).solve()
+    assert r1.selected == ["B"] and r1.objective == 8 and r1.gap == 0
+    r2 = PCenter.from_cost_matrix(COST, p=2, **kw()).solve()
+    assert sorted(r2.selected) == ["A", "C"] and r2.objective == 4
+
+
+def test_fixed_eligible_and_regions() -> None:
+    fixed = MCLP.from_cost_matrix(COST, W, cutoff=3, p=1, **kw(fixed=[False, False, True])).solve()
+    assert fixed.selected == ["B"] and fixed.fixed == ["C"] and fixed.objective == 90
+    assert fixed.coverage["covered_weight_fixed_only"] == 70
+    noB = MCLP.from_cost_matrix(COST, W, cutoff=3, p=2, **kw(eligible=[True, False, True])).solve()
+    assert sorted(noB.selected) == ["A", "C"] and noB.objective == 82
+    region = ["north", "south", "south"]
+    north = MCLP.from_cost_matrix(COST, W, cutoff=3, p=1, **kw(region=region, allowed_regions=["north"])).solve()
+    assert north.selected == ["A"] and north.objective == 12
+    projects = [Project("home", frozenset({"north"})), Project("centre")]
+    pr = MCLP.from_cost_matrix(COST, W, cutoff=3, **kw(region=region, projects=projects)).solve()
+    assert sorted(pr.selected) == ["A", "C"] and pr.objective == 82
+    assert pr.details["placement"] == {"home": "A", "centre": "C"}
+    for method in ("mip", "heuristic"):
+        pf = PMedian.from_cost_matrix(COST, W, p=1, **kw(fixed=[False, False, True])).solve(method=method)
+        assert pf.selected == ["A"] and pf.fixed == ["C"] and pf.objective == pytest.approx(192)
+    pm = PMedian.from_cost_matrix(COST, W, **kw(region=region, projects=[Project("x", frozenset({"north"}))])).solve()
+    assert pm.selected == ["A"] and pm.objective == pytest.approx(642)
+    pc = PCenter.from_cost_matrix(COST, **kw(region=region, projects=[Project("x", frozenset({"south"}))])).solve()
+    assert pc.selected == ["B"] and pc.objective == 8
+
+
+def test_capacitated_and_modular() -> None:
+    cap = np.array([100, 100, 45.0])
+    r1 = CMCLP.from_cost_matrix(COST, W, cutoff=3, p=1, **kw(capacity=cap)).solve()
+    assert r1.selected == ["B"] and r1.objective == pytest.approx(50)
+    r2 = CMCLP.from_cost_matrix(COST, W, cutoff=3, p=2, **kw(capacity=cap)).solve()
+    assert sorted(r2.selected) == ["B", "C"] and r2.objective == pytest.approx(90)
+    assert r2.details["load"]["C"] <= 45 + 1e-6
+    # project capacity overrides the candidate's
+    rp = CMCLP.from_cost_matrix(COST, W, cutoff=3, **kw(capacity=cap, projects=[Project("big", capacity=70)])).solve()
+    assert rp.selected == ["C"] and rp.objective == pytest.approx(70)
+    mod = CMCLP.from_cost_matrix(COST, W, cutoff=3, p=2, module_size=25, max_modules=2, module_budget=3, **kw()).solve()
+    assert mod.objective == pytest.approx(75) and sum(mod.details["modules"].values()) == 3
+    unc = PMedian.from_cost_matrix(COST, W, p=1, **kw()).solve()
+    capd = CPMedian.from_cost_matrix(COST, W, p=1, **kw(capacity=[200, 200, 100])).solve()
+    assert unc.selected == ["C"] and capd.selected == ["B"] and capd.objective == pytest.approx(510)
+    with pytest.raises(SitingError, match="capacity"):
+        CMCLP.from_cost_matrix(COST, W, cutoff=3, p=1, **kw(capacity=[1, np.nan, 1])).solve()
+
+
+def test_coverage_target() -> None:
+    assert CoverageTarget.from_cost_matrix(COST, W, cutoff=3, share=0.5, **kw()).solve().selected == ["C"]
+    r = CoverageTarget.from_cost_matrix(COST, W, cutoff=3, share=0.85, **kw()).solve()
+    assert sorted(r.selected) == ["B", "C"] and r.objective == 2
+    assert CoverageTarget.from_cost_matrix(COST, W, cutoff=3, share=1.0, **kw()).solve().objective == 3
+    # capacitated: C alone serves at most 45 < 51 = half of the demand, B serves 50: two sites needed
+    rc = CoverageTarget.from_cost_matrix(COST, W, cutoff=3, share=0.5, capacitated=True,
+                                         **kw(capacity=[100, 50, 45])).solve()
+    assert rc.objective == 2 and rc.coverage["served_weight"] >= 51 - 1e-6
+    with pytest.raises(SitingError, match="at most"):
+        CoverageTarget.from_cost_matrix(COST, W, cutoff=1, share=0.9, **kw()).solve()
+
+
+def test_errors() -> None:
+    with pytest.raises(SitingError, match="larger than the 2 candidate"):
+        MCLP.from_cost_matrix(COST, W, cutoff=3, p=3, **kw(fixed=[True, False, False]))
+    with pytest.raises(SitingError, match="2 demand point.* d2, d3;"):
+        LSCP.from_cost_matrix(COST, cutoff=1.5, **kw()).solve()
+    long = pd.DataFrame({"origin": ["d1", "zz"], "destination": ["A", "B"], "cost": [1, 2]})
+    with pytest.raises(InputError, match="zz"):
+        build_problem(long, **kw())
+
+
+def test_long_dense_sparse_agree() -> None:
+    r, c = np.nonzero(np.isfinite(COST))
+    long = pd.DataFrame({"origin": np.array(DEM)[r], "destination": np.array(IDS)[c], "cost": COST[r, c]})
+    a = MCLP.from_cost_matrix(long, W, cutoff=3, p=2, **kw()).solve()
+    b = MCLP.from_cost_matrix(COST, W, cutoff=3, p=2, **kw()).solve()
+    assert a.selected == b.selected and a.objective == b.objective
+
+
+def test_group_rows() -> None:
+    import scipy.sparse as sp
+
+    labels, first = group_rows(sp.csr_matrix(np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1], [0, 0, 0]])))
+    assert labels[0] == labels[2] != labels[1] != labels[3] and len(first) == 3
+
+
+def test_time_limit_reports_real_gap() -> None:
+    # a p-median the MIP cannot close in 0.05 s: the status must not claim optimality
+    rng = np.random.default_rng(0)
+    d = rng.uniform(0, 100, (400, 2))
+    c = rng.uniform(0, 100, (120, 2))
+    cost = np.linalg.norm(d[:, None] - c[None], axis=2)
+    r = PMedian.from_cost_matrix(cost, rng.integers(1, 9, 400), p=10).solve(time_limit=0.05, method="mip")
+    if r.status != "optimal":
+        assert r.gap is None or r.gap > 0
+    else:
+        assert r.gap == 0 and r.bound == pytest.approx(r.objective)
+    d = r.to_dict()
+    assert json.loads(json.dumps(d))["model"] == "pmedian"
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def _write(tmp_path, matrix=None, cands="id,fixed,capacity\nA,,100\nB,no,100\nC,,45\n"):  # type: ignore[no-untyped-def]
+    (tmp_path / "d.csv").write_text("id,weight\n" + "".join(f"{i},{w:g}\n" for i, w in zip(DEM, W)))
+    (tmp_path / "c.csv").write_text(cands)
+    if matrix is None:
+        r, c = np.nonzero(np.isfinite(COST))
+        matrix = "origin_id,destination_id,cost\n" + "".join(f"{DEM[i]},{IDS[j]},{COST[i, j]:g}\n" for i, j in zip(r, c))
+    (tmp_path / "m.csv").write_text(matrix)
+    return [f"--demand={tmp_path / 'd.csv'}", f"--candidates={tmp_path / 'c.csv'}", f"--matrix={tmp_path / 'm.csv'}"]
+
+
+def test_cli_json(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    files = _write(tmp_path)
+    assert main(["allocate", "--model", "mclp", *files, "--p", "2", "--cutoff", "3", "--json",
+                 "--out", str(tmp_path / "r.json")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"] == "mclp" and sorted(out["selected"]) == ["B", "C"] and out["objective"] == 90
+    assert out["gap"] == 0 and out["status"] == "optimal" and out["bound"] == 90 and out["method"] in ("mip", "heuristic")
+    full = json.loads((tmp_path / "r.json").read_text())
+    assert len(full["assignment"]) == 4
+    assert main(["allocate", "--model", "cmclp", *files, "--p", "2", "--cutoff", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["objective"] == pytest.approx(90)
+    assert main(["allocate", "--model", "pmedian", *files, "--p", "1"]) == 0
+    assert "368" in capsys.readouterr().out
+
+
+def test_cli_bad_input(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    files = _write(tmp_path, matrix="origin_id,destination_id,cost\nd1,A,1\nd9,A,2\nd8,B,1\n")
+    assert main(["allocate", "--model", "mclp", *files, "--p", "1", "--cutoff", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "m.csv" in err and "d9, d8" in err and "demand" in err
+    files = _write(tmp_path)
+    assert main(["allocate", "--model", "mclp", *files, "--p", "4", "--cutoff", "3"]) == 2
+    assert "p = 4 is larger" in capsys.readouterr().err
+    assert main(["allocate", "--model", "lscp", *files, "--cutoff", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert "infeasible" in err and "d2, d3;" in err
+    files = _write(tmp_path, cands="id,fixed\nA,maybe\nB,\nC,\n")
+    assert main(["allocate", "--model", "mclp", *files, "--p", "1", "--cutoff", "3"]) == 2
+    assert "row 1" in capsys.readouterr().err
+
+
+def test_heuristic_alone_reports_a_valid_bound() -> None:
+    rng = np.random.default_rng(7)
+    d = rng.uniform(0, 100, (300, 2))
+    c = rng.uniform(0, 100, (40, 2))
+    cost = np.linalg.norm(d[:, None] - c[None], axis=2)
+    w = rng.integers(1, 20, 300).astype(float)
+    exact = MCLP.from_cost_matrix(cost, w, cutoff=15, p=4).solve(method="mip")
+    heur = MCLP.from_cost_matrix(cost, w, cutoff=15, p=4).solve(max_mip_nnz=1)
+    assert exact.status == "optimal" and heur.method == "heuristic"
+    assert heur.objective <= exact.objective + 1e-9 <= heur.bound + 2e-9
+    pm_exact = PMedian.from_cost_matrix(cost, w, p=4).solve(method="mip")
+    pm_heur = PMedian.from_cost_matrix(cost, w, p=4).solve(method="heuristic")
+    assert pm_heur.bound - 1e-6 <= pm_exact.objective <= pm_heur.objective + 1e-6
+    assert pm_heur.gap == pytest.approx((pm_heur.objective - pm_heur.bound) / pm_heur.objective)

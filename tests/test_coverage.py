@@ -1,0 +1,170 @@
+"""Coverage scores: hand-checked line graph, 2SFCA by hand, equity, and Monaco against networkx."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from siting.coverage import coverage, coverage_entries, decay_weights, lorenz, weighted_quantile
+from siting.demand import MONACO_CENSUS_2016, demand_from_census, extent_unit, snap_demand
+from siting.errors import InputError
+from siting.network import RoadNetwork, from_edges
+
+M_PER_DEG = 111_319.49
+
+
+def line_network(n: int = 4, spacing: float = 60.0) -> RoadNetwork:
+    """Nodes 0..n-1 every ``spacing`` metres east of (9°E, 0°N), two-way, 1 m/s (60 s per edge)."""
+    lon = 9.0 + np.arange(n) * spacing / M_PER_DEG
+    lat = np.zeros(n)
+    u = np.r_[np.arange(n - 1), np.arange(1, n)]
+    v = np.r_[np.arange(1, n), np.arange(n - 1)]
+    length = np.full(len(u), spacing)
+    return from_edges("walk", np.arange(n) + 100, lon, lat, u, v, length, length / 1.0,
+                      np.array(["footway"] * len(u)), np.arange(len(u)))
+
+
+def points_at(net: RoadNetwork, order: list[int], pops: list[float], units: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Demand points exactly on input nodes ``order`` (by OSM id) with populations."""
+    idx = [int(np.flatnonzero(net.node_osmid == k + 100)[0]) for k in order]
+    lon, lat = net.lon[idx], net.lat[idx]
+    return gpd.GeoDataFrame({"demand_id": np.arange(len(idx)), "unit": units or ["u"] * len(idx),
+                             "population": np.asarray(pops, float), "lon": lon, "lat": lat},
+                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
+
+
+def facilities_at(net: RoadNetwork, order: list[int], kind: str = "elderly", beds: list[float] | None = None) -> pd.DataFrame:
+    idx = [int(np.flatnonzero(net.node_osmid == k + 100)[0]) for k in order]
+    frame = pd.DataFrame({"id": [f"f{k}" for k in order], "type": kind, "lon": net.lon[idx], "lat": net.lat[idx]})
+    if beds is not None:
+        frame["beds"] = beds
+    return frame
+
+
+def test_line_graph_by_hand():
+    net = line_network()
+    demand = points_at(net, [1, 2, 3], [10, 20, 30], units=["x", "x", "y"])
+    res = coverage(net, demand, facilities_at(net, [0]), "elderly", "all", [1.5, 2.5, 3.5], access_legs=False)
+    # Travel times 1, 2 and 3 minutes.
+    assert res.points["time_min"].round(9).tolist() == [1.0, 2.0, 3.0]
+    assert res.summary["covered"].tolist() == [10, 30, 60]
+    assert res.summary["share"].tolist() == pytest.approx([1 / 6, 0.5, 1.0])
+    # Weighted median: cumulative 10, 30, 60 -> 30 reached at 2 min; p90 at 3 min.
+    assert res.distribution["median"] == 2.0 and res.distribution["p90"] == 3.0
+    unit = res.per_unit.set_index(["unit", "minutes"])
+    assert unit.loc[("x", 2.5), "share"] == 1.0 and unit.loc[("y", 2.5), "share"] == 0.0
+    assert res.uncovered.empty
+    # Worst-served units are ranked at the largest threshold.
+    two = coverage(net, demand, facilities_at(net, [0]), "elderly", "all", [1.5, 2.5], access_legs=False)
+    assert [u["unit"] for u in two.equity["worst_units"]] == ["y", "x"]
+    assert two.uncovered["demand_id"].tolist() == [2]
+    entries = coverage_entries([res])
+    assert entries[0] == {"facility_type": "elderly", "group": "all", "minutes": 1.5, "population": 60.0,
+                          "covered": 10.0, "share": pytest.approx(1 / 6, abs=1e-4)}
+
+
+def test_two_step_fca_by_hand():
+    net = line_network()
+    demand = points_at(net, [0, 1, 2, 3], [10, 20, 30, 40])
+    fac = facilities_at(net, [0, 3], beds=[10, 30])
+    res = coverage(net, demand, fac, "elderly", "all", [1.5], access_legs=False)
+    # Catchments within 90 s: f0 serves nodes 0, 1 (30 people), f3 serves 2, 3 (70 people).
+    assert res.sfca["ratio_per_1000"].tolist() == pytest.approx([1000 * 10 / 30, 1000 * 30 / 70])
+    assert res.points["access"].tolist() == pytest.approx([1000 / 3, 1000 / 3, 3000 / 7, 3000 / 7])
+    assert "2SFCA" in res.equity["measure"]
+    # Gaussian decay: weight 1 at the facility, exp(-0.5*(60/90)^2) rescaled at 60 s.
+    w = (np.exp(-0.5 * (60 / 90) ** 2) - np.exp(-0.5)) / (1 - np.exp(-0.5))
+    g = coverage(net, demand, fac, "elderly", "all", [1.5], decay="gaussian", access_legs=False)
+    r0 = 10 / (10 + w * 20)
+    assert g.points["access"].iloc[1] == pytest.approx(1000 * w * r0)
+
+
+def test_decay_and_lorenz_by_hand():
+    assert decay_weights(np.array([0.0, 90.0, 91.0]), 90.0, "gaussian").tolist() == pytest.approx([1, 0, 0])
+    gini, curve = lorenz(np.array([0.0, 1.0]), np.array([1.0, 1.0]))
+    assert gini == pytest.approx(0.5) and curve[0] == [0.0, 0.0] and curve[-1] == [1.0, 1.0]
+    assert lorenz(np.array([2.0, 2.0, 2.0]), np.array([1.0, 5.0, 2.0]))[0] == pytest.approx(0.0)
+    assert weighted_quantile(np.array([3.0, 1.0, 2.0]), np.array([1.0, 1.0, 2.0]), 0.5) == 2.0
+
+
+def test_missing_type_and_capacity_errors():
+    net = line_network()
+    demand = points_at(net, [1], [5])
+    with pytest.raises(InputError, match=r"no facilities of type 'childcare'; types in the file: elderly \(1\)"):
+        coverage(net, demand, facilities_at(net, [0]), "childcare")
+    with pytest.raises(InputError, match="'beds' is missing for 1 of 2"):
+        coverage(net, demand, facilities_at(net, [0, 3], beds=[5, np.nan]), "elderly")
+    with pytest.raises(Exception, match="no column for group 60"):
+        coverage(net, demand, facilities_at(net, [0]), "elderly", "60+")
+
+
+@pytest.fixture(scope="module")
+def monaco_demand(monaco_pbf, monaco_walk):
+    from siting.osm_features import read_buildings
+
+    unit = extent_unit(monaco_walk, "Monaco", MONACO_CENSUS_2016)
+    d = demand_from_census(unit, "population", read_buildings(monaco_pbf), unit_column="unit",
+                           shares={"60+": 0.3, "0-3": 0.03})
+    return snap_demand(monaco_walk, d)
+
+
+def test_monaco_against_networkx(monaco_walk, monaco_demand):
+    net = monaco_walk
+    rng = np.random.default_rng(3)
+    nodes = rng.choice(net.n_nodes, 4, replace=False)
+    fac = pd.DataFrame({"id": [f"f{k}" for k in range(4)], "type": "elderly", "lon": net.lon[nodes], "lat": net.lat[nodes]})
+    res = coverage(net, monaco_demand, fac, "elderly", "60+", [5, 10, 15])
+    g = net.to_networkx().reverse(copy=False)
+    dist = nx.multi_source_dijkstra_path_length(g, set(int(n) for n in nodes), weight="travel_time")
+    node = monaco_demand["node"].to_numpy()
+    expected = np.array([dist.get(int(n), np.inf) for n in node]) + monaco_demand["snap_m"].to_numpy() / 1.0
+    assert np.allclose(res.points["time_min"].to_numpy() * 60, expected, rtol=1e-9, atol=1e-6)
+    pop = monaco_demand["pop_60plus"].to_numpy()
+    for m, row in zip([5, 10, 15], res.summary.itertuples()):
+        assert row.covered == pytest.approx(pop[expected <= m * 60].sum())
+    shares = res.summary["share"].to_numpy()
+    assert (res.summary["covered"] <= res.summary["population"] + 1e-9).all()
+    assert (np.diff(shares) >= 0).all()
+    assert res.summary["population"].iloc[0] == pytest.approx(MONACO_CENSUS_2016 * 0.3)
+    assert len(res.uncovered) == int((expected > 900).sum())
+    beyond = res.equity["share_beyond"]
+    assert set(beyond) == {"all", "60+", "0-3"}
+    assert beyond["60+"]["15"] == pytest.approx(1 - shares[-1], abs=1e-4)
+
+
+def test_facility_at_every_demand_point(monaco_walk, monaco_demand):
+    d = monaco_demand.iloc[::25]
+    fac = pd.DataFrame({"id": [f"h{k}" for k in range(len(d))], "type": "childcare", "lon": d["lon"], "lat": d["lat"],
+                        "places": 10.0})
+    res = coverage(monaco_walk, d, fac, "childcare", "0-3", [5], access_legs=False)
+    assert res.summary["share"].iloc[0] == 1.0 and res.uncovered.empty
+
+
+def test_cli_coverage(tmp_path, monaco_pbf, monaco_walk, capsys):
+    from siting.cli import main
+
+    csv = tmp_path / "f.csv"
+    csv.write_text(
+        "id,name,type,lon,lat,beds\n"
+        f"a,Home A,elderly,{monaco_walk.lon[100]},{monaco_walk.lat[100]},60\n"
+        f"b,Home B,elderly,{monaco_walk.lon[6000]},{monaco_walk.lat[6000]},30\n"
+    )
+    out = tmp_path / "cov"
+    code = main(["coverage", "--network", str(monaco_pbf), "--facilities", str(csv), "--type", "elderly",
+                 "--group", "60+", "--minutes", "10,15", "--population", "37308", "--share-60plus", "0.3",
+                 "--out", str(out), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert [e["minutes"] for e in summary["coverage"]] == [10.0, 15.0]
+    assert summary["coverage"][0]["population"] == pytest.approx(37308 * 0.3)
+    assert summary["coverage"][0]["share"] <= summary["coverage"][1]["share"]
+    assert (out / "coverage_elderly_60plus_gaps.geojson").exists()
+    assert (out / "coverage_elderly_60plus_2sfca.csv").exists()
+    assert main(["coverage", "--network", str(monaco_pbf), "--facilities", str(csv), "--type", "elderly",
+                 "--group", "60+", "--population", "37308"]) == 2
+    assert "no column for group 60+" in capsys.readouterr().err
