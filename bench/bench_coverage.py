@@ -21,6 +21,7 @@ Run ``python bench/bench_coverage.py`` (a few minutes) or ``--quick``.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -90,7 +91,8 @@ def bench_isochrones(n: int) -> None:
     seconds = time.perf_counter() - t0
     area = shapely.area(polys)
     print(f"RESULT case=isochrones_{n}x3 seconds={seconds:.1f} per_polygon_ms={1000 * seconds / (3 * n):.1f} "
-          f"mean_area_15_m2={area[:, 2].mean():.0f} mean_quality_15={(net_area[:, 2] / area[:, 2]).mean():.3f}",
+          f"mean_area_15_m2={area[:, 2].mean():.0f} mean_quality_15={(net_area[:, 2] / area[:, 2]).mean():.3f} "
+          f"cores={os.cpu_count()} load_1min={os.getloadavg()[0]:.1f}",
           flush=True)
     t0 = time.perf_counter()
     naive_polygon(net, int(nodes[0]), 900.0, 25.0)
@@ -100,10 +102,13 @@ def bench_isochrones(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer facilities (about a minute)")
+    parser.add_argument("--only", choices=["coverage", "isochrones"], help="run one part only")
     args = parser.parse_args()
-    bench_coverage("monaco", DATA / "monaco.osm.pbf", 10)
-    bench_coverage("monaco", DATA / "monaco.osm.pbf", 100)
-    bench_isochrones(100 if args.quick else 1000)
+    if args.only != "isochrones":
+        bench_coverage("monaco", DATA / "monaco.osm.pbf", 10)
+        bench_coverage("monaco", DATA / "monaco.osm.pbf", 100)
+    if args.only != "coverage":
+        bench_isochrones(100 if args.quick else 1000)
 
 
 if __name__ == "__main__":

@@ -545,12 +545,25 @@ def execute(payload: Mapping[str, Any]) -> dict[str, Any]:
         result = kind.func(dict(payload["resolved"]))
         if not isinstance(result, Mapping):
             raise TypeError(f"job kind '{kind.name}' returned {type(result).__name__}, not a dict")
-        out.update(ok=True, text=result_document(payload, result))
+        # Input paths echoed in the result are given as the manifest wrote them, not as this machine's.
+        written = {v: payload["params"][k] for k, v in payload["resolved"].items()
+                   if isinstance(v, str) and v != payload["params"].get(k)}
+        out.update(ok=True, text=result_document(payload, _unresolve(result, written)))
     except Exception as exc:  # isolate the job: record it, let the others run
         out.update(ok=False, error=str(exc) or type(exc).__name__, error_type=type(exc).__name__,
                    traceback=traceback.format_exc())
     out["seconds"] = time.perf_counter() - start
     return out
+
+
+def _unresolve(obj: Any, written: Mapping[str, Any]) -> Any:
+    if isinstance(obj, str):
+        return written.get(obj, obj)
+    if isinstance(obj, Mapping):
+        return {k: _unresolve(v, written) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_unresolve(v, written) for v in obj]
+    return obj
 
 
 def warm(spec: Hashable) -> dict[str, Any]:

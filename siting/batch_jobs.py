@@ -22,6 +22,8 @@ Kinds
     Service-circle polygons per facility and time limit (:mod:`siting.isochrones`).
 ``check``
     A scenario's rule checks (:func:`siting.rules.check`).
+``score``
+    Candidate sites scored against a scenario (:func:`siting.scoring.score_candidates`).
 ``allocate``
     A location-allocation model (:mod:`siting.allocation`) on network travel
     times between demand points and candidate sites.
@@ -634,3 +636,54 @@ def coverage_job(params: dict[str, Any]) -> dict[str, Any]:
         tolerance_m=float(params["snap_tolerance_m"]),
     )
     return {"network": network_facts(net), **drop_timings(result.to_dict())}
+
+
+# ----------------------------------------------------------------------------------------------
+# Candidate scoring (siting.scoring)
+
+
+def _check_score(params: dict[str, Any]) -> None:
+    minutes = params.get("minutes")
+    if minutes is not None and (not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes <= 0):
+        raise ValueError(f"minutes must be a positive number, not {minutes!r}")
+    if params.get("distance") not in (None, "straight_line", "network"):
+        raise ValueError(f"distance must be straight_line or network, not {params.get('distance')!r}")
+    if not isinstance(params.get("candidates"), str | list):
+        raise ValueError("candidates must be a CSV path or a list of {id, lon, lat[, type, name, owner_kind, capacity]}")
+
+
+@register_kind(
+    "score",
+    required=("scenario", "candidates"),
+    optional={"network": None, "hospitals": None, "facilities": None, "minutes": None, "distance": None,
+              "type": "elderly"},
+    paths=("scenario", "candidates", "network", "hospitals", "facilities"),
+    slug=("scenario", "candidates", "type", "minutes"),
+    networks=_scenario_network_specs,
+    check=_check_score,
+    extra_inputs=_scenario_inputs,
+)
+def score_job(params: dict[str, Any]) -> dict[str, Any]:
+    """Score candidate sites against a scenario (:func:`siting.scoring.score_candidates`).
+
+    ``candidates`` is a CSV (``id,lon,lat`` and optional ``type, name,
+    owner_kind, capacity``) or an inline list; ``network``, ``hospitals``,
+    ``facilities`` and ``minutes`` override the scenario's; ``distance``
+    (straight_line or network) judges the hospital rule. The result is the
+    document of ``siting score --json``: settings, ranked candidates with
+    coverage gain, hospital distance, rule status and accessibility change,
+    the skipped rows and what could not be evaluated.
+    """
+    from siting.scoring import score_candidates, score_json
+
+    candidates = params["candidates"]
+    if isinstance(candidates, list):
+        candidates = pd.DataFrame([dict(c) for c in candidates])
+        candidates.attrs["source"] = "candidates"
+    frame = score_candidates(
+        params["scenario"], candidates, osm=params.get("network"), hospitals=params.get("hospitals"),
+        facilities=params.get("facilities"),
+        minutes=None if params.get("minutes") is None else float(params["minutes"]),
+        distance=params.get("distance"), default_type=str(params["type"]),
+    )
+    return score_json(frame)

@@ -205,3 +205,55 @@ def grid_candidates(area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries, spaci
         raise SitingError(f"no grid point falls inside the study area at a spacing of {spacing_m:g} m; use a smaller spacing")
     return gpd.GeoDataFrame({"id": [f"grid{i}" for i in range(len(inside))], "kind": kind, "source": "grid"},
                             geometry=inside.to_numpy(), crs=4326)
+
+
+def near_mask(
+    candidates: gpd.GeoDataFrame,
+    targets: gpd.GeoDataFrame,
+    distance_m: float,
+    *,
+    network: Any = None,
+    tolerance_m: float = 250.0,
+) -> np.ndarray:
+    """Eligibility mask: True for candidates within ``distance_m`` of any target (e.g. a general hospital).
+
+    Parameters
+    ----------
+    candidates, targets
+        Point layers (any CRS).
+    distance_m
+        The limit in metres.
+    network
+        None: straight-line distance (in the UTM zone of the candidates). A
+        :class:`~siting.network.RoadNetwork`: road distance from the candidate to the
+        nearest target along the network (both snapped to it; a candidate snapped beyond
+        ``tolerance_m`` is not eligible).
+    """
+    from scipy.spatial import cKDTree
+
+    cand = candidates.to_crs(4326) if candidates.crs is not None else candidates
+    targ = targets.to_crs(4326) if targets.crs is not None else targets
+    if len(cand) == 0:
+        return np.zeros(0, dtype=bool)
+    if len(targ) == 0:
+        return np.zeros(len(cand), dtype=bool)
+    cp = cand.geometry.representative_point()
+    tp = targ.geometry.representative_point()
+    if network is None:
+        epsg = utm_epsg(float(cp.x.mean()), float(cp.y.mean()))
+        cu = gpd.GeoSeries(cp, crs=4326).to_crs(epsg)
+        tu = gpd.GeoSeries(tp, crs=4326).to_crs(epsg)
+        d, _ = cKDTree(np.column_stack([tu.x, tu.y])).query(np.column_stack([cu.x, cu.y]), k=1)
+        return np.asarray(d <= distance_m)
+    from siting.engine import nearest
+    from siting.snap import snap
+
+    ts = snap(network, tp.x.to_numpy(), tp.y.to_numpy(), tolerance_m=tolerance_m)
+    cs = snap(network, cp.x.to_numpy(), cp.y.to_numpy(), tolerance_m=tolerance_m)
+    sources = np.unique(ts["node"].to_numpy()[~ts["beyond_tolerance"].to_numpy()])
+    if len(sources) == 0:
+        return np.zeros(len(cand), dtype=bool)
+    # reverse: the cost from each node to the nearest target
+    cost, _ = nearest(network, sources, weight="length", cutoff=distance_m, reverse=True)
+    out = np.asarray(cost[cs["node"].to_numpy()] <= distance_m)
+    return out & ~cs["beyond_tolerance"].to_numpy()

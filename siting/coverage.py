@@ -179,18 +179,20 @@ def decay_weights(time_s: np.ndarray, limit_s: float, decay: str) -> np.ndarray:
 
 def _capacity(chosen: pd.DataFrame, facility_type: str, column: str | None) -> tuple[np.ndarray | None, str | None, str | None]:
     column = column or CAPACITY_COLUMNS.get(facility_type.strip().lower())
-    if column is None or column not in chosen.columns:
-        return None, column, f"no capacity column for '{facility_type}': 2SFCA skipped"
+    if column is None:
+        return None, None, None  # a type without a default capacity (e.g. hospitals): no 2SFCA
+    if column not in chosen.columns:
+        return None, column, f"no capacity column '{column}' for '{facility_type}': 2SFCA skipped"
     values = pd.to_numeric(chosen[column], errors="coerce").to_numpy(float)
     if np.isnan(values).all():
         return None, column, f"no facility of type '{facility_type}' states '{column}': 2SFCA skipped"
     missing = np.isnan(values)
     if missing.any():
+        # Coverage itself does not need capacities: report the gap instead of failing.
         ids = ", ".join(chosen["id"].astype(str)[missing].tolist()[:10])
-        raise InputError(
-            f"'{column}' is missing for {int(missing.sum())} of {len(values)} '{facility_type}' facilities: {ids}",
-            path=chosen.attrs.get("source"), field=column,
-            hint="Give every facility a capacity, or none of them (then 2SFCA is skipped)",
+        return None, column, (
+            f"'{column}' is missing for {int(missing.sum())} of {len(values)} '{facility_type}' facilities "
+            f"({ids}): 2SFCA skipped; give every facility a capacity to compute it"
         )
     if (values < 0).any():
         raise InputError(f"negative '{column}'", path=chosen.attrs.get("source"), field=column)

@@ -78,7 +78,12 @@ def hospital_travel_times(net: RoadNetwork, facilities: pd.DataFrame) -> dict[st
 
 def demo_demand(net: RoadNetwork) -> Any:
     """Monaco's census total spread over its residential buildings, with the 60+ and 0–3 groups."""
-    from siting.demand import JINGDEZHEN_SHARE_0_3, MONACO_CENSUS_2016, QINZHOU_SHARE_60PLUS, demand_for_extent
+    from siting.demand import (
+        JINGDEZHEN_SHARE_0_3,
+        MONACO_CENSUS_2016,
+        QINZHOU_SHARE_60PLUS,
+        demand_for_extent,
+    )
 
     return demand_for_extent(
         net,

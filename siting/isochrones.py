@@ -403,8 +403,9 @@ def isochrones(
     geopandas.GeoDataFrame
         One row per facility and threshold: ``facility_id``, ``type``, ``name``,
         ``minutes``, ``min_minutes`` (0 for disks, the previous threshold for
-        rings), ``area_m2``, ``network_area_m2``, ``quality`` (buffered reachable
-        network area / polygon area, for the disk), ``snap_m``,
+        rings), ``area_m2`` (of the feature: disk or ring), ``network_area_m2``
+        and ``quality`` (buffered reachable network area / area, both of the
+        disk), ``snap_m``,
         ``beyond_tolerance``, ``reached_segments`` and the geometry (EPSG:4326).
     """
     import geopandas as gpd
@@ -443,7 +444,7 @@ def isochrones(
             "name": col("name"),
             "minutes": np.tile(np.asarray(mins, dtype=float), n),
             "min_minutes": np.tile(lower, n),
-            "area_m2": np.round(area.ravel(), 1),
+            "area_m2": np.round(shapely.area(geoms).ravel() if geoms.size else area.ravel(), 1),
             "network_area_m2": np.round(net_area.ravel(), 1),
             "quality": np.round(quality.ravel(), 4),
             "snap_m": np.repeat(np.round(snapped["snap_m"].to_numpy(float), 1), k),

@@ -149,10 +149,12 @@ class RoadNetwork:
 
     def csr(self, weight: Weight = "time") -> sp.csr_array:
         """Adjacency matrix with edge costs (parallel edges keep the cheapest)."""
+        self.weights(weight)  # a clear error for an unknown weight
         return self._csr_cache[weight][0]
 
     def edge_order(self, weight: Weight = "time") -> np.ndarray:
         """Edge index behind each stored entry of :meth:`csr` (for the other weight)."""
+        self.weights(weight)
         return self._csr_cache[weight][1]
 
     @cached_property

@@ -24,6 +24,7 @@ one. Example (``scenarios/qinzhou.yaml``)::
             output: ../data/osm/qinzhou.osm.pbf}
     demand: {level: city, shares: {"60+": 0.1577}}   # or {file: pop.tif} or {population: 37308}
     minutes: 15
+    place: {grid_m: 500, distance: straight_line}   # options of `siting place` (siting.placement)
     overrides:                          # change a pack's rule for this study only
       A4: {params: {distance: network}, applies_to: {type: [elderly]}}
 
@@ -49,8 +50,10 @@ from siting.errors import InputError
 TOP_KEYS = {
     "name", "title", "description", "rules", "crs", "facilities", "hospitals", "facility_types",
     "projects", "baselines", "units", "population", "network", "study_area", "fetch", "demand",
-    "minutes", "candidates", "out", "overrides",
+    "minutes", "candidates", "out", "overrides", "place",
 }
+#: Keys of the ``place`` section (read by :mod:`siting.placement`).
+PLACE_KEYS = {"projects", "grid_m", "max_candidates", "town_radius_m", "distance", "time_limit"}
 NETWORK_MODES = ("walk", "bike", "drive")
 
 
@@ -115,6 +118,7 @@ class Scenario:
     minutes: float = 15.0
     out: Path | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    place: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
     def network_available(self) -> bool:
@@ -306,6 +310,11 @@ def load_scenario(path: str | Path) -> Scenario:
 
     dm = _section(raw, "demand", p)
     sc.demand = strip_lines(dm)
+    pl = _section(raw, "place", p)
+    _check_keys(pl, PLACE_KEYS, p, "'place'")
+    sc.place = strip_lines(pl)
+    if isinstance(sc.place.get("projects"), str):
+        sc.place["projects"] = rel(sc.place["projects"], "projects", pl)
     ov = raw.get("overrides") or {}
     if not isinstance(ov, dict):
         raise InputError(f"line {_line(raw, 'overrides')}: 'overrides' must map rule ids to params/applies_to", path=p)

@@ -122,3 +122,8 @@ def monaco_drive(cache_dir: Path):  # type: ignore[no-untyped-def]
     from siting.network import load_network
 
     return load_network(MONACO_PBF, "drive", cache_dir=cache_dir)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # tests/test_notebooks.py executes the notebooks; deselect with -m "not notebooks"
+    config.addinivalue_line("markers", "notebooks: executes the notebooks in notebooks/ (nbclient)")

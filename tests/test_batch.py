@@ -357,6 +357,25 @@ def test_coverage_job_matches_an_independent_count(tmp_path: Path, monaco_walk) 
     assert [c["population"] for c in result["coverage"]] == [float(pop.sum())] * 2
 
 
+def test_score_job_is_siting_score_with_paths_as_written(tmp_path: Path) -> None:
+    from siting.batch import canonical, make_job
+    from siting.scoring import score_candidates, score_json
+
+    csv = tmp_path / "cands.csv"
+    csv.write_text("id,lon,lat\nphar,7.418789,43.732746\nsea,7.43,43.70\nbad,x,43.7\n", encoding="utf-8")
+    scenario = REPO / "scenarios" / "monaco_demo.yaml"
+    job = make_job({"kind": "score", "scenario": str(scenario), "candidates": "cands.csv"}, base_dir=tmp_path)
+    outcome = execute(job.payload())
+    assert outcome["ok"], outcome.get("traceback")
+    result = json.loads(outcome["text"])["result"]
+    direct = score_json(score_candidates(scenario, csv))
+    # The same document, with the candidates file named as the manifest names it.
+    text = json.dumps(canonical(direct), sort_keys=True).replace(json.dumps(str(csv))[1:-1], "cands.csv")
+    assert text == json.dumps(canonical(result), sort_keys=True)
+    assert [c["id"] for c in result["candidates"]] == ["phar"]
+    assert {(s["id"], s["file"]) for s in result["skipped"]} == {("sea", "cands.csv"), ("bad", "cands.csv")}
+
+
 # ----------------------------------------------------------------------------------------------
 # Running: process pool vs a real Dask LocalCluster, failures, resume
 

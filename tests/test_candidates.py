@@ -84,3 +84,32 @@ def test_osm_candidates_monaco(monaco_pbf) -> None:  # type: ignore[no-untyped-d
             n += 1
     got = (c["kind"] == "commercial") & c["id"].str.match(r"osm:w")
     assert got.sum() == pytest.approx(n, abs=max(2, 0.05 * n))
+
+
+def test_near_mask_straight_and_road(monaco_walk) -> None:  # type: ignore[no-untyped-def]
+    import geopandas as gpd
+    import networkx as nx
+
+    from siting.candidates import near_mask
+    from siting.coords import haversine_m
+    from siting.snap import snap
+
+    net = monaco_walk
+    rng = np.random.default_rng(3)
+    idx = rng.choice(len(net.lon), 43, replace=False)
+    cand = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.lon[idx[:40]], net.lat[idx[:40]]), crs=4326)
+    hosp = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.lon[idx[40:]], net.lat[idx[40:]]), crs=4326)
+    straight = near_mask(cand, hosp, 600)
+    hv = haversine_m(cand.geometry.x.to_numpy()[:, None], cand.geometry.y.to_numpy()[:, None],
+                     hosp.geometry.x.to_numpy()[None], hosp.geometry.y.to_numpy()[None]).min(axis=1)
+    clear = np.abs(hv - 600) > 3  # UTM vs great circle differ by centimetres, not metres
+    assert (straight[clear] == (hv[clear] <= 600)).all() and 0 < straight.sum() < 40
+    road = near_mask(cand, hosp, 600, network=net)
+    g = net.to_networkx().reverse(copy=False)
+    hn = snap(net, hosp.geometry.x, hosp.geometry.y)["node"].to_numpy()
+    dist = nx.multi_source_dijkstra_path_length(g, {int(n) for n in hn}, weight="length")
+    cn = snap(net, cand.geometry.x, cand.geometry.y)["node"].to_numpy()
+    expect = np.array([dist.get(int(n), np.inf) <= 600 for n in cn])
+    assert (road == expect).all()
+    # a road path is never shorter than the straight line
+    assert not (road & (hv > 601)).any() and road.sum() > 0

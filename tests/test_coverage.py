@@ -97,8 +97,9 @@ def test_missing_type_and_capacity_errors():
     demand = points_at(net, [1], [5])
     with pytest.raises(InputError, match=r"no facilities of type 'childcare'; types in the file: elderly \(1\)"):
         coverage(net, demand, facilities_at(net, [0]), "childcare")
-    with pytest.raises(InputError, match="'beds' is missing for 1 of 2"):
-        coverage(net, demand, facilities_at(net, [0, 3], beds=[5, np.nan]), "elderly")
+    # Partly missing capacities: coverage still runs, 2SFCA is skipped with a warning naming them.
+    res = coverage(net, demand, facilities_at(net, [0, 3], beds=[5, np.nan]), "elderly")
+    assert res.sfca is None and any("'beds' is missing for 1 of 2" in w and "f3" in w for w in res.warnings)
     with pytest.raises(Exception, match="no column for group 60"):
         coverage(net, demand, facilities_at(net, [0]), "elderly", "60+")
 

@@ -95,10 +95,14 @@ def test_reach_sources_are_positions(small: tuple[RoadNetwork, np.ndarray]) -> N
         0: 0.0, 1: 10.0, 2: 20.0, 3: 25.0
     }
     assert reach(net, np.array([], dtype=np.int64), 100.0).empty
-    with pytest.raises(SitingError, match="unknown weight"):
-        reach(net, idx[[0]], 10.0, weight="money")  # type: ignore[arg-type]
     with pytest.raises(SitingError, match="out of range"):
         reach(net, np.array([5]), 10.0)
+
+
+def test_unknown_weight(small: tuple[RoadNetwork, np.ndarray]) -> None:
+    net, idx = small
+    with pytest.raises(SitingError, match="unknown weight 'money'"):
+        reach(net, idx[[0]], 10.0, weight="money")  # type: ignore[arg-type]
 
 
 def test_nearest_small(small: tuple[RoadNetwork, np.ndarray]) -> None:

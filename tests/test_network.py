@@ -530,3 +530,20 @@ def test_cli_network_refuses_to_overwrite_input(tmp_path: Path, capsys: pytest.C
     code, _, err = run_cli(["network", str(source), "--out", str(source), "--no-cache"], capsys)
     _assert_clean_error(code, err, str(source), "overwrite")
     assert source.read_bytes() == before
+
+
+def test_contraflow_cycling_and_repeated_nodes(tmp_path: Path) -> None:
+    nodes = {1: (7.0, 45.0), 2: (7.001, 45.0), 3: (7.002, 45.0), 4: (7.003, 45.0)}
+    ways = [
+        (1, [1, 2], {"highway": "residential", "oneway": "yes", "oneway:bicycle": "no"}),
+        (2, [2, 3], {"highway": "residential", "oneway": "yes", "cycleway": "opposite_lane"}),
+        (3, [3, 3, 4], {"highway": "residential", "oneway": "no", "junction": "roundabout"}),
+    ]
+    path = write_osm_xml(tmp_path / "contraflow.osm", nodes, ways)
+    bike = edge_table(load_network(path, "bike", cache=False, strongly_connected=False))
+    drive = edge_table(load_network(path, "drive", cache=False, strongly_connected=False))
+    # Cyclists may ride both ways where contraflow is signed; drivers may not.
+    assert set(bike) == {(1, 2), (2, 1), (2, 3), (3, 2), (3, 4), (4, 3)}
+    # An explicit oneway=no beats the roundabout's implied one-way; the repeated node 3 adds no loop.
+    assert set(drive) == {(1, 2), (2, 3), (3, 4), (4, 3)}
+    assert drive[(3, 4)][0] == pytest.approx(haversine(*nodes[3], *nodes[4]), rel=1e-9)

@@ -467,3 +467,60 @@ def lagrangian_cover_bound(
         closed[cl] = True
         opened[op] = True
     return best, closed, opened
+
+
+def perturbed_swaps(
+    order: np.ndarray,
+    sc: np.ndarray,
+    w: np.ndarray,
+    fixed: np.ndarray,
+    allowed: np.ndarray,
+    chosen: list[int],
+    big: float,
+    *,
+    time_budget: float = 5.0,
+    max_stall: int = 500,
+    seed: int = 0,
+) -> tuple[list[int], int]:
+    """Iterated local search around a Teitz–Bart optimum: replace a few sites at random, swap again.
+
+    A kick replaces ``max(1, p // 10)`` chosen sites with random allowed ones; the
+    new local optimum is kept when it is cheaper. Stops after ``time_budget`` seconds
+    or ``max_stall`` kicks in a row without improvement. Deterministic for a given ``seed``
+    (up to the time budget).
+
+    Returns
+    -------
+    (chosen, kicks)
+    """
+    rng = np.random.default_rng(seed)
+    best = list(chosen)
+    is_open = fixed.copy()
+    is_open[best] = True
+    best_cost = float(w @ _nearest_two(order, sc, is_open, big)[0])
+    pool = np.flatnonzero(allowed & ~fixed)
+    q = len(best)
+    if q == 0 or len(pool) <= q:
+        return best, 0
+    t0 = time.perf_counter()
+    kicks = 0
+    stall = 0
+    while time.perf_counter() - t0 < time_budget and stall < max_stall:
+        trial = list(best)
+        k = max(1, q // 10)
+        out = rng.choice(q, size=k, replace=False)
+        free = np.setdiff1d(pool, trial)
+        new = rng.choice(free, size=k, replace=False)
+        for o, j in zip(out, new):
+            trial[int(o)] = int(j)
+        left = time_budget - (time.perf_counter() - t0)
+        trial, _ = teitz_bart(order, sc, w, fixed, allowed, trial, big, time_budget=max(left, 0.0))
+        is_open = fixed.copy()
+        is_open[trial] = True
+        cost = float(w @ _nearest_two(order, sc, is_open, big)[0])
+        kicks += 1
+        stall += 1
+        if cost < best_cost - 1e-12 * abs(best_cost):
+            best, best_cost = trial, cost
+            stall = 0
+    return best, kicks

@@ -794,11 +794,27 @@ class PMedian(_Model):
                 lag, _, pick, closed = H.lagrangian_median_bound(
                     order, sc, wa, prob.fixed, prob.openable, self.p, heur_obj, wa * np.minimum(d2, big),
                     time_budget=lag_budget)
+        if ok is None and (relative_gap(heur_obj, lag) or 0.0) > mip_rel_gap:
+            # iterated local search with part of the time left, then a tighter bound for the new incumbent
+            ils_budget = min(20.0, 0.25 * (time_limit or 60.0))
+            alt, kicks = H.perturbed_swaps(order, sc, wa, prob.fixed, prob.openable, sel, big, time_budget=ils_budget)
+            details_kicks = kicks
+            alt_obj = cost_of(alt)
+            if alt_obj[0] < heur_obj:
+                sel = alt
+                heur_obj, d1, c1, d2 = alt_obj
+                lag2, _, _, closed = H.lagrangian_median_bound(
+                    order, sc, wa, prob.fixed, prob.openable, self.p, heur_obj, wa * np.minimum(d2, big),
+                    time_budget=lag_budget)
+                lag = max(lag, lag2)
+        else:
+            details_kicks = 0
         heur_open = self._open(sel)
         if (d1 >= big).any():
             raise _unreachable_error(self, active[d1 >= big], "cannot reach any of the chosen sites")
         lag = min(lag, heur_obj)
-        details: dict[str, Any] = {"heuristic": "greedy+teitz-bart", "swaps": swaps, "restarts": restarts,
+        details: dict[str, Any] = {"heuristic": "greedy+teitz-bart+ils", "swaps": swaps, "restarts": restarts,
+                                   "kicks": details_kicks,
                                    "heuristic_objective": heur_obj, "greedy_seconds": tg - t0,
                                    "heuristic_seconds": time.perf_counter() - t0, "lagrangian_bound": lag,
                                    "bound_seconds": time.perf_counter() - tl, "fixed_closed": int(closed.sum())}

@@ -1,0 +1,62 @@
+"""``siting place``: choose a site for every planned project of a scenario, within its region and rules."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "place",
+        help="place the scenario's planned projects (region, hospital rule, coverage before/after, map)",
+        description=(
+            "One row per planned project: the chosen site (lon, lat) and how it was chosen, the stated location "
+            "precision, coverage of the target group (60+ or 0-3) within T minutes before and after, capacity "
+            "against the demand within T, the distance to the nearest general hospital (straight line, and by road "
+            "with a network) and the rule status (A4 and the region). Without a road network the sites stay at "
+            "their stated points (or the nearest eligible candidate) and the output says what was not evaluated."
+        ),
+    )
+    p.add_argument("--scenario", required=True, metavar="S.yaml", help="scenario file (projects, boundaries, rules, ...)")
+    p.add_argument("--osm", metavar="FILE", help="OSM extract for the road network (default: the scenario's network.source)")
+    p.add_argument("--hospitals", metavar="H.csv", help="hospitals file (default: the scenario's)")
+    p.add_argument("--facilities", metavar="F.csv", help="existing facilities (default: the scenario's)")
+    p.add_argument("--candidates", metavar="C.csv", help="candidate sites id,lon,lat (default: a grid in each region)")
+    p.add_argument("--distance", choices=["straight_line", "network"], help="judge the 5 km hospital rule on this distance")
+    p.add_argument("--grid-m", type=float, help="smallest grid spacing in metres (default: auto, ~400 points per region)")
+    p.add_argument("--town-radius-m", type=float, help="radius around a town point a town project may use (3000)")
+    p.add_argument("--time-limit", type=float, help="seconds per MIP solve (30)")
+    p.add_argument("--out", metavar="DIR", help="write placed.csv, placed.json, placed_sites.geojson and placed_map.html")
+    p.add_argument("--offline", action="store_true", help="make the HTML map work without internet")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from siting.cli.common import print_json, warn
+    from siting.placement import place_projects
+
+    result = place_projects(args.scenario, osm=args.osm, hospitals=args.hospitals, facilities=args.facilities,
+                            candidates=args.candidates, distance=args.distance, grid_m=args.grid_m,
+                            town_radius_m=args.town_radius_m, time_limit=args.time_limit)
+    doc = result.to_dict()
+    if args.out:
+        doc["files"] = result.write(args.out, offline=args.offline)
+    if args.json:
+        print_json(doc)
+        return 0
+    for line in result.notes:
+        warn(line)
+    for r in result.table.to_dict(orient="records"):
+        where = "" if r["lon"] != r["lon"] else f"{r['lon']:.6f},{r['lat']:.6f} ({r['chosen_precision']}); "
+        cov = "" if r["covered_after"] != r["covered_after"] else \
+            f"; {r['group']} within {r['minutes']:g} min {r['covered_before']:,.0f} -> {r['covered_after']:,.0f}"
+        hosp = "" if r["hospital_straight_km"] != r["hospital_straight_km"] else \
+            f"; hospital {r['hospital_straight_km']:.2f} km"
+        print(f"{r['id']} {r['name']}: {where}{r['how_chosen']}{cov}{hosp}; "
+              f"A4 {r['a4_status']}, region {r['region_status']}")
+    for line in result.not_evaluated:
+        print(f"not evaluated: {line}")
+    if args.out:
+        print(f"outputs in {args.out}")
+    return 0

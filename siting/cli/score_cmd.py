@@ -1,0 +1,56 @@
+"""``siting score``: score candidate sites (coverage gain, hospital distance, rules, accessibility, rank)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "score",
+        help="score candidate sites: coverage gain, hospital distance, rule compliance, accessibility change, rank",
+        description=(
+            "Scores every row of a candidate CSV (id,lon,lat and optional type, name, owner_kind, capacity) against "
+            "the scenario's existing facilities, demand, hospitals and rules. Bad rows (non-numeric or missing "
+            "coordinates, unknown type, outside the area) are reported with file, row and field, and skipped."
+        ),
+    )
+    p.add_argument("--scenario", required=True, metavar="S.yaml", help="scenario file")
+    p.add_argument("--candidates", required=True, metavar="C.csv", help="candidate sites: id,lon,lat[,type,name,owner_kind,capacity]")
+    p.add_argument("--osm", metavar="FILE", help="OSM extract for the road network (default: the scenario's)")
+    p.add_argument("--hospitals", metavar="H.csv", help="hospitals file (default: the scenario's)")
+    p.add_argument("--facilities", metavar="F.csv", help="existing facilities (default: the scenario's)")
+    p.add_argument("--minutes", type=float, help="threshold T in minutes (default: the scenario's)")
+    p.add_argument("--type", default="elderly", help="type of rows without one (default elderly)")
+    p.add_argument("--distance", choices=["straight_line", "network"], help="judge the 5 km hospital rule on this distance")
+    p.add_argument("--out", metavar="FILE", help="write the scores (.csv, or .json for the JSON document)")
+    p.add_argument("--json", action="store_true", help="print the JSON document (candidates, skipped, not_evaluated)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from siting.cli.common import print_json, warn
+    from siting.io import write_csv, write_json
+    from siting.scoring import score_candidates, score_json
+
+    frame = score_candidates(args.scenario, args.candidates, osm=args.osm, hospitals=args.hospitals,
+                             facilities=args.facilities, minutes=args.minutes, distance=args.distance,
+                             default_type=args.type)
+    doc = score_json(frame)
+    if args.out:
+        if str(args.out).lower().endswith(".json"):
+            write_json(args.out, doc)
+        else:
+            write_csv(args.out, frame)
+    if args.json:
+        print_json(doc)
+        return 0
+    for s in doc["skipped"]:
+        warn(f"{s['file']}, row {s['row']}, field '{s['field']}': {s['reason']} (skipped)")
+    for r in doc["candidates"]:
+        gain = "gain n/a" if r["gain"] is None else f"gain {r['gain']:,.0f} {r['group']}"
+        hosp = "" if r["hospital_straight_km"] is None else f", hospital {r['hospital_straight_km']:.2f} km"
+        print(f"{r['rank']:>3}. {r['id']} ({r['type']}): {gain}{hosp}, A4 {r['a4_status']}")
+    for line in doc["not_evaluated"]:
+        print(f"not evaluated: {line}")
+    return 0

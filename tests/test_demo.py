@@ -1,0 +1,58 @@
+"""The demo end to end: `siting demo --json` on the bundled Monaco data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from siting.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("demo")
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["demo", "--json", "--offline", "--out-dir", str(out)]) == 0
+    return json.loads(buf.getvalue())
+
+
+def test_demo_network_and_hospitals(demo: dict) -> None:
+    net = demo["network"]
+    assert net["mode"] == "walk" and net["nodes"] > 5000 and net["edges"] > net["nodes"]
+    assert net["dropped_nodes"] >= 0
+    names = {h["name"] for h in demo["hospitals"]}
+    assert "Centre hospitalier Princesse Grace" in names
+    for h in demo["hospitals"]:
+        assert h["nodes_within_5_min"] <= h["nodes_within_10_min"] <= h["nodes_within_15_min"]
+
+
+def test_demo_coverage_entries(demo: dict) -> None:
+    entries = demo["coverage"]
+    assert {(e["facility_type"], e["group"]) for e in entries} == {("hospital", "all"), ("elderly", "60+"), ("childcare", "0-3")}
+    for e in entries:
+        assert set(e) == {"facility_type", "group", "minutes", "population", "covered", "share"}
+        assert 0 <= e["covered"] <= e["population"]
+        assert e["share"] == pytest.approx(e["covered"] / e["population"], abs=1e-3)
+    # Monaco's census total is conserved over the building points.
+    assert demo["demand"]["population"] == pytest.approx(37308, abs=1e-6)
+    all_residents = [e for e in entries if e["group"] == "all"]
+    assert all(e["population"] == pytest.approx(37308, abs=0.1) for e in all_residents)
+    for ftype in ("hospital", "elderly", "childcare"):
+        shares = [e["share"] for e in sorted(entries, key=lambda e: e["minutes"]) if e["facility_type"] == ftype]
+        assert shares == sorted(shares)
+
+
+def test_demo_writes_outputs(demo: dict) -> None:
+    for key in ("map", "report", "summary"):
+        path = Path(demo["outputs"][key])
+        assert path.exists() and path.stat().st_size > 0
+    html = Path(demo["outputs"]["map"]).read_text(encoding="utf-8")
+    # Offline: no script or stylesheet is loaded from a CDN.
+    assert "cdn.jsdelivr.net" not in html and "cdnjs.cloudflare.com" not in html
+    assert demo["rules"] and sum(demo["rules"].values()) > 0

@@ -1,0 +1,154 @@
+"""Placing planned projects: the best site by hand on a ladder graph, the 5 km mask by hand in
+Qinzhou (offline, straight line), Monaco end to end with the walk network, determinism."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from test_scoring import bottom, ladder, ladder_scenario, north, qinzhou_scenario
+
+from siting.cli import main
+from siting.data import load_boundaries
+from siting.placement import place_projects
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_best_site_by_hand_on_a_ladder(tmp_path):
+    sc = ladder_scenario(tmp_path)
+    (tmp_path / "c.csv").write_text("id,lon,lat\n" + "".join(f"c{i},{bottom(i)[0]!r},0.0\n" for i in (2, 5, 9)),
+                                    encoding="utf-8")
+    sc.write_text(sc.read_text(encoding="utf-8") + "candidates: c.csv\nplace:\n  projects:\n"
+                  "    - {id: P1, name: New home, type: elderly, beds: 45, owner_kind: government}\n",
+                  encoding="utf-8")
+    r = place_projects(sc, network=ladder())
+    row = r.table.iloc[0]
+    # Only c9 reaches the 90 people on nodes 8-10 within 2 minutes (see test_scoring); MCLP must pick it.
+    assert row["candidate"] == "c9" and row["how_chosen"].startswith("MCLP")
+    assert (row["lon"], row["lat"]) == pytest.approx(bottom(9))
+    assert row["covered_before"] == 10 and row["covered_after"] == 100 and row["gain"] == 90
+    assert row["share_before"] == pytest.approx(0.1) and row["share_after"] == pytest.approx(1.0)
+    # Capacity against demand: 45 beds for the 90 people aged 60+ within 2 minutes of the site.
+    assert row["demand_within"] == 90 and row["capacity_per_1000"] == pytest.approx(500.0)
+    assert row["group"] == "60+" and row["chosen_precision"] == "site"
+    assert row["a4_status"] == "pass" and row["hospital_network_km"] == pytest.approx(0.54)
+    assert r.groups[0]["status"] == "optimal" and r.groups[0]["covered_after"] == 100
+
+
+@pytest.fixture(scope="module")
+def qinzhou_placed(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("qz")
+    town = (109.235675, 22.165699)  # 武利镇's point in data/plans/qinzhou_projects.csv (QZ-E05)
+    sc = qinzhou_scenario(tmp, north(*town, 6000.0))  # the only general hospital: 6 km north of the town
+    r = place_projects(sc)
+    return r, town, tmp
+
+
+def test_town_project_moves_just_inside_5km_of_the_hospital(qinzhou_placed):
+    r, town, _ = qinzhou_placed
+    t = r.table.set_index("id")
+    e05 = t.loc["QZ-E05"]
+    assert e05["region_kind"] == "town" and e05["location_precision"] == "town"
+    # The stated point is 6 km from the hospital: not eligible. The nearest eligible candidate is at
+    # least 1 km (6 - 5) from it, and no more than about one grid cell further.
+    assert e05["how_chosen"].startswith("eligible candidate nearest the stated point")
+    spacing = math.sqrt(math.pi * 3000.0**2 / 400)  # the auto grid: the 3 km disk over ~400 points
+    assert 1000.0 - 1e-6 <= e05["moved_m"] <= 1000.0 + 1.5 * spacing
+    assert e05["hospital_straight_km"] <= 5.0 and e05["a4_status"] == "pass" and e05["a4_judged_on"] == "straight"
+    # Inside 灵山县 and inside the 3 km town disk.
+    county = load_boundaries("qinzhou").set_index("adcode").loc["450721", "geometry"]
+    assert county.contains(shapely.Point(e05["lon"], e05["lat"])) and e05["region_status"] == "pass"
+    assert e05["chosen_precision"] == "site" and e05["eligible_candidates"] < e05["candidates"]
+
+
+def test_offline_qinzhou_says_what_was_not_evaluated(qinzhou_placed):
+    r, _, _ = qinzhou_placed
+    t = r.table.set_index("id")
+    assert len(t) == 20
+    # No location stated and nothing to optimise with: not placed, not invented.
+    assert np.isnan(t.loc["QZ-E01", "lon"]) and t.loc["QZ-E01", "how_chosen"].startswith("not placed")
+    # County-seat projects far from the only hospital have no eligible candidate... or keep their point
+    # when the rule does not apply (childcare).
+    c01 = t.loc["QZ-C01"]
+    assert c01["a4_status"] == "not_applicable" and c01["candidate"] == "stated"
+    assert (c01["lon"], c01["lat"]) == (c01["stated_lon"], c01["stated_lat"])
+    assert t["covered_after"].isna().all() and t["hospital_network_km"].isna().all()
+    assert any("no road network" in s for s in r.not_evaluated)
+    assert set(t["region_status"]) <= {"pass", "not_evaluable"}
+
+
+def test_outputs_are_written(qinzhou_placed):
+    r, _, tmp = qinzhou_placed
+    files = r.write(tmp / "out")
+    doc = json.loads(Path(files["json"]).read_text(encoding="utf-8"))
+    assert len(doc["projects"]) == 20 and doc["not_evaluated"]
+    sites = gpd.read_file(files["sites"])
+    assert len(sites) == r.table["lon"].notna().sum()
+    html = Path(files["map"]).read_text(encoding="utf-8")
+    assert "Planned sites: before" in html and "Planned sites: after" in html
+    assert pd.read_csv(files["table"])["id"].tolist() == r.table["id"].tolist()
+
+
+def test_monaco_end_to_end(tmp_path, capsys):
+    sc = REPO / "scenarios" / "monaco_demo.yaml"
+    r = place_projects(sc)
+    r2 = place_projects(sc)
+    pd.testing.assert_frame_equal(r.table, r2.table)
+    t = r.table.set_index("id")
+    assert set(t.index) == {"MC-E1", "MC-C1"}
+    assert t["lon"].notna().all() and (t["covered_after"] >= t["covered_before"]).all()
+    assert (t["gain"] > 0).all()
+    for g in r.groups:
+        # Population conserved: Monaco's census total, and the model agrees with siting.coverage.
+        assert g["total"] == pytest.approx(37_308)
+        assert g["covered_after"] == pytest.approx(g["coverage_after_all"])
+        assert g["covered_before"] <= g["covered_after"] <= g["total"]
+    e1 = t.loc["MC-E1"]
+    assert e1["a4_status"] == "pass" and e1["a4_judged_on"] == "network" and e1["hospital_network_km"] <= 5
+    assert t.loc["MC-C1", "a4_status"] == "not_applicable"
+    out = tmp_path / "place"
+    assert main(["place", "--scenario", str(sc), "--out", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [p["id"] for p in doc["projects"]] == ["MC-E1", "MC-C1"]
+    assert doc["projects"][0]["lon"] == pytest.approx(e1["lon"])
+    assert len(gpd.read_file(out / "placed_sites.geojson")) == 2
+    assert (out / "placed_map.html").exists()
+
+
+
+def test_place_section_is_validated(tmp_path):
+    from siting.errors import InputError
+
+    sc = tmp_path / "s.yaml"
+    sc.write_text("name: t\nplace:\n  grid: 100\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 3: unknown key 'grid' in 'place'"):
+        place_projects(sc)
+    sc.write_text("name: t\nplace:\n  projects:\n    - {id: P, name: x, type: elderly, beds: many}\n",
+                  encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 1, field 'beds': 'many' is not a number"):
+        place_projects(sc)
+
+
+def test_road_mask_excludes_the_best_site(tmp_path):
+    sc = ladder_scenario(tmp_path)
+    (tmp_path / "c.csv").write_text("id,lon,lat\n" + "".join(f"c{i},{bottom(i)[0]!r},0.0\n" for i in (2, 5, 9)),
+                                    encoding="utf-8")
+    sc.write_text(sc.read_text(encoding="utf-8") + "candidates: c.csv\n"
+                  "overrides: {A4: {params: {max_km: 0.35, distance: network}}}\nplace:\n  projects:\n"
+                  "    - {id: P1, name: New home, type: elderly, beds: 45, owner_kind: government}\n"
+                  "    - {id: P2, name: Private home, type: elderly, beds: 45, owner_kind: company}\n",
+                  encoding="utf-8")
+    t = place_projects(sc, network=ladder()).table.set_index("id")
+    # P1 is government-provided: c9 is 540 m from the hospital by road, beyond 350 m, so it may not
+    # have it. P2 (a company's) is not subject to A4 and takes c9, which covers the 90 people.
+    assert t.loc["P1", "eligible_candidates"] == 2 and t.loc["P1", "candidate"] in ("c2", "c5")
+    assert t.loc["P1", "a4_status"] == "pass" and t.loc["P1", "hospital_network_km"] <= 0.35
+    assert t.loc["P2", "candidate"] == "c9" and t.loc["P2", "a4_status"] == "not_applicable"
+    assert t.loc["P2", "covered_after"] == 100 and t.loc["P1", "covered_after"] == 10
