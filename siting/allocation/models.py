@@ -408,18 +408,25 @@ class LSCP(_CoverBase):
         coo = G.tocoo()
         lp.rows(coo.row, y0 + coo.col, 1.0, 1.0, np.inf, G.shape[0])
         heur_open = self._open(greedy)
-        if method == "heuristic" or (method == "auto" and lp.nnz > max_mip_nnz):
-            return self._result(heur_open, status="feasible", objective=float(len(greedy)), bound=None,
-                                method="heuristic", t0=t0, details={"heuristic": "greedy"})
-        sol = lp.solve(maximize=False, start=heur_open.astype(float), time_limit=time_limit,
+        lag = H.lagrangian_lscp_bound(G, prob.openable, float(len(greedy)),
+                                      time_budget=max(1.0, 0.1 * (time_limit or 60.0)))
+        details = {"heuristic": "greedy", "heuristic_objective": len(greedy), "groups": int(G.shape[0]),
+                   "lagrangian_bound": lag}
+        proven = lag >= len(greedy)
+        if method == "heuristic" or (method == "auto" and (lp.nnz > max_mip_nnz or proven)):
+            return self._result(heur_open, status="optimal" if proven else "feasible",
+                                objective=float(len(greedy)), bound=lag, method="heuristic", t0=t0, details=details)
+        left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - t0))
+        sol = lp.solve(maximize=False, start=heur_open.astype(float), time_limit=left,
                        mip_rel_gap=mip_rel_gap, verbose=verbose)
+        bound = lag if sol.bound is None else max(lag, float(np.ceil(sol.bound - 1e-6)))
         if sol.x is None:
-            return self._result(heur_open, status=sol.status, objective=float(len(greedy)), bound=sol.bound,
-                                method="heuristic", t0=t0, details={"heuristic": "greedy"})
+            return self._result(heur_open, status="feasible", objective=float(len(greedy)), bound=bound,
+                                method="heuristic", t0=t0, details=details)
         open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
-        return self._result(open_, status=sol.status, objective=float((open_ & ~prob.fixed).sum()), bound=sol.bound,
-                            method="mip", t0=t0,
-                            details={"heuristic_objective": len(greedy), "groups": int(G.shape[0])})
+        obj = float((open_ & ~prob.fixed).sum())
+        st = "optimal" if sol.status == "optimal" or bound >= obj else sol.status
+        return self._result(open_, status=st, objective=obj, bound=bound, method="mip", t0=t0, details=details)
 
 
 class MCLP(_CoverBase):
