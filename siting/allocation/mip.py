@@ -9,6 +9,8 @@ reported as such, with its real gap, never as "optimal".
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +55,33 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
+def _quiet_highs() -> Any:
+    """A HiGHS instance created without its banner on stdout.
+
+    HiGHS prints "Running HiGHS ..." from C++ when constructed, before any
+    option can turn output off; that would corrupt ``--json`` output and
+    notebook cells. The C-level stdout is pointed at /dev/null meanwhile.
+    """
+    import ctypes
+
+    import highspy
+
+    libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    libc.fflush(None)
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+        libc.fflush(None)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    return h
+
+
 def solve_mip(
     c: np.ndarray,
     A: sp.spmatrix,
@@ -91,7 +120,7 @@ def solve_mip(
     A = sp.csr_matrix(A)
     A.sort_indices()
     n_col = len(c)
-    h = highspy.Highs()
+    h = highspy.Highs() if verbose else _quiet_highs()
     h.setOptionValue("output_flag", bool(verbose))
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))

@@ -310,6 +310,9 @@ class _Model:
                 details: dict[str, Any] | None = None) -> AllocationResult:
         prob = self.problem
         new = np.flatnonzero(open_ & ~prob.fixed)
+        details = dict(details or {})
+        if method == "heuristic" and status == "optimal":
+            details.setdefault("certified_by", "lagrangian bound")
         return AllocationResult(
             model=self.name, status=status, objective=objective, bound=bound,
             gap=0.0 if status == "optimal" else relative_gap(objective, bound),
@@ -317,7 +320,7 @@ class _Model:
             fixed=[str(x) for x in prob.candidate_ids[np.flatnonzero(prob.fixed)]],
             assignment=self._nearest_assignment(open_) if assignment is None else assignment,
             coverage=self._coverage(open_), method=method, seconds=time.perf_counter() - t0,
-            details=details or {},
+            details=details,
         )
 
     def _open(self, sel: Any) -> np.ndarray:

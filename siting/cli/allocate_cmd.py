@@ -165,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         gap = "n/a" if result.gap is None else f"{100 * result.gap:.3f} %"
         print(f"model      {result.model}")
-        print(f"status     {result.status} (method: {result.method})")
+        how = result.method + (", proven by its bound" if result.details.get("certified_by") else "")
+        print(f"status     {result.status} (method: {how})")
         print(f"objective  {result.objective:g}" if result.objective is not None else "objective  n/a")
         print(f"bound      {result.bound:g}" if result.bound is not None else "bound      n/a")
         print(f"gap        {gap}")
