@@ -191,6 +191,19 @@ def numeric_column(
     return values
 
 
+def id_column(frame: pd.DataFrame, path: str | Path, column: str = "id") -> pd.Series:
+    """The stripped ids of a table; an error naming the row when one is empty or repeated."""
+    ids = frame[column].astype(str).str.strip()
+    if (ids == "").any():
+        i = int(np.flatnonzero((ids == "").to_numpy())[0])
+        raise InputError(f"the {column} is empty", path=path, row=i + 1, field=column)
+    dup = ids.duplicated()
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise InputError(f"{column} '{ids.iloc[i]}' appears more than once", path=path, row=i + 1, field=column)
+    return ids
+
+
 def read_points(path: str | Path, crs: str = "wgs84", what: str = "points file") -> pd.DataFrame:
     """Read a CSV of points with columns ``id,lon,lat`` (extra columns are kept).
 
@@ -215,14 +228,7 @@ def read_points(path: str | Path, crs: str = "wgs84", what: str = "points file")
     if bad_lon.any():
         i = int(np.flatnonzero(bad_lon)[0])
         raise InputError(f"longitude {lon[i]:g} is outside -180..180", path=p, row=i + 1, field="lon")
-    ids = frame["id"].astype(str).str.strip()
-    if (ids == "").any():
-        i = int(np.flatnonzero((ids == "").to_numpy())[0])
-        raise InputError("the id is empty", path=p, row=i + 1, field="id")
-    dup = ids.duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(f"id '{ids.iloc[i]}' appears more than once", path=p, row=i + 1, field="id")
+    ids = id_column(frame, p)
     out = frame.copy()
     out["id"] = ids
     wlon, wlat = to_wgs84(lon, lat, crs)

@@ -66,19 +66,9 @@ def _bool_column(frame: Any, column: str, path: str, default: bool) -> Any:
 
 
 def _ids(frame: Any, path: str) -> Any:
-    import numpy as np
+    from siting.io import id_column
 
-    from siting.errors import InputError
-
-    ids = frame["id"].astype(str).str.strip()
-    if (ids == "").any():
-        i = int(np.flatnonzero((ids == "").to_numpy())[0])
-        raise InputError("the id is empty", path=path, row=i + 1, field="id")
-    dup = ids.duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(f"id '{ids.iloc[i]}' appears more than once", path=path, row=i + 1, field="id")
-    return ids.to_numpy()
+    return id_column(frame, path).to_numpy()
 
 
 def load_inputs(demand: str, candidates: str, matrix: str) -> dict[str, Any]:
