@@ -12,7 +12,7 @@ import pytest
 
 from siting.coverage import coverage, coverage_entries, decay_weights, lorenz, weighted_quantile
 from siting.demand import MONACO_CENSUS_2016, demand_from_census, extent_unit, snap_demand
-from siting.errors import InputError
+from siting.errors import InputError, SitingError
 from siting.network import RoadNetwork, from_edges
 
 M_PER_DEG = 111_319.49
@@ -169,3 +169,24 @@ def test_cli_coverage(tmp_path, monaco_pbf, monaco_walk, capsys):
     assert main(["coverage", "--network", str(monaco_pbf), "--facilities", str(csv), "--type", "elderly",
                  "--group", "60+", "--population", "37308"]) == 2
     assert "no column for group 60+" in capsys.readouterr().err
+
+
+def test_joint_coverage_counts_points_near_every_type() -> None:
+    """Joint coverage equals the population whose nearest facility of each type is within T."""
+    from siting.coverage import CoverageResult, joint_coverage
+
+    def fake(ftype: str, times: list[float]) -> CoverageResult:
+        points = gpd.GeoDataFrame({"demand_id": [0, 1, 2, 3], "population": [10.0, 20.0, 30.0, 40.0],
+                                   "time_min": times}, geometry=gpd.points_from_xy([0, 1, 2, 3], [0, 0, 0, 0]),
+                                  crs=4326)
+        empty = pd.DataFrame()
+        return CoverageResult(ftype, "all", [5.0, 15.0], "walk", empty, empty, points, points.iloc[:0], {},
+                              None, {}, empty)
+
+    joint = joint_coverage([fake("elderly", [3.0, 12.0, 20.0, 4.0]), fake("childcare", [4.0, 3.0, 1.0, 16.0])])
+    # 5 min: only point 0 (3 and 4 min); 15 min: points 0 and 1 (point 2 is 20 min from elderly care,
+    # point 3 is 16 min from childcare).
+    assert joint["covered"].tolist() == [10.0, 30.0]
+    assert joint["share"].tolist() == [0.1, 0.3]
+    with pytest.raises(SitingError):
+        joint_coverage([fake("elderly", [1.0, 1.0, 1.0, 1.0])])

@@ -56,3 +56,13 @@ def test_demo_writes_outputs(demo: dict) -> None:
     # Offline: no script or stylesheet is loaded from a CDN.
     assert "cdn.jsdelivr.net" not in html and "cdnjs.cloudflare.com" not in html
     assert demo["rules"] and sum(demo["rules"].values()) > 0
+
+
+def test_demo_joint_coverage(demo: dict) -> None:
+    by_key = {(e["facility_type"], e["minutes"]): e for e in demo["coverage"]}
+    for j in demo["joint_coverage"]:
+        assert j["types"] == "elderly + childcare"
+        assert j["population"] == pytest.approx(37308, abs=0.1)
+        # Residents near both kinds cannot outnumber the share near either kind alone.
+        assert j["share"] <= by_key[("elderly", j["minutes"])]["share"] + 1e-9
+        assert j["share"] <= by_key[("childcare", j["minutes"])]["share"] + 1e-9

@@ -148,3 +148,35 @@ def test_cli_matrix_bad_csv(
     assert "Traceback" not in err and err.count("\n") == 1
     assert f"{bad}, row {row}, field '{field}'" in err
     assert not out.exists()
+
+
+def test_cli_matrix_writes_pairs_and_snaps(monaco_pbf: Path, tmp_path: Path) -> None:
+    """The matrix holds the pairs within the cutoff; every point's snap goes to OUT_snap.csv."""
+    import networkx as nx
+
+    from siting.cli import main
+    from siting.network import load_network
+    from siting.snap import snap
+
+    pts = csv(tmp_path, "id,lon,lat\na,7.4200,43.7400\nb,7.4230,43.7390\nfar,7.6000,43.7400\n")
+    out = tmp_path / "od.csv"
+    code = main(["matrix", "--network", str(monaco_pbf), "--origins", str(pts), "--destinations", str(pts),
+                 "--cutoff-min", "15", "--out", str(out)])
+    assert code == 0
+    od = pd.read_csv(out)
+    snaps = pd.read_csv(tmp_path / "od_snap.csv")
+    assert len(snaps) == 6 and set(snaps["role"]) == {"origin", "destination"}
+    far = snaps[snaps["id"] == "far"]
+    assert far["beyond_tolerance"].all() and far["outside_extent"].all()
+    # a -> b equals networkx on the same graph, between the snapped nodes.
+    net = load_network(monaco_pbf, "walk")
+    nodes = snap(net, [7.42, 7.423], [43.74, 43.739])["node"].tolist()
+    g = nx.DiGraph()
+    for u, v, t in zip(net.u.tolist(), net.v.tolist(), net.time_s.tolist()):
+        if not g.has_edge(u, v) or g[u][v]["weight"] > t:
+            g.add_edge(u, v, weight=t)
+    expected = nx.shortest_path_length(g, nodes[0], nodes[1], weight="weight")
+    row = od[(od["origin_id"] == "a") & (od["destination_id"] == "b")]
+    assert expected <= 900 and len(row) == 1
+    assert row["travel_time_s"].iloc[0] == pytest.approx(expected, abs=1e-3)
+    assert (od["travel_time_s"] <= 900).all()
