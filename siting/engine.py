@@ -254,8 +254,12 @@ def nearest(
     src = _check_sources(net, sources)
     if len(src) == 0:
         return np.full(net.n_nodes, np.inf), np.full(net.n_nodes, -1, dtype=np.int64)
-    mat = net.csr(weight)
-    graph = mat.T.tocsr() if reverse else mat
+    graph = net.csr(weight)
+    if reverse:
+        key = ("transpose", weight)
+        if key not in net.cache:
+            net.cache[key] = graph.T.tocsr()
+        graph = net.cache[key]
     dist, _, origin = dijkstra(graph, directed=True, indices=src, min_only=True, limit=cutoff, return_predecessors=True)
     position = np.full(net.n_nodes, -1, dtype=np.int64)
     # Map graph node -> first position in `sources`.

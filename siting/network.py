@@ -374,7 +374,6 @@ def from_osm_ways(
     if len(a) == 0:
         raise InputError(
             f"no ways usable for {mode} found",
-            path=ways_source(ways),
             hint="Check that the extract covers a built-up area and holds highway=* ways",
         )
     used = np.concatenate([a, b])
@@ -406,8 +405,10 @@ def from_osm_ways(
     return net
 
 
-def ways_source(ways: OsmWays) -> str | None:
-    return getattr(ways, "source", None)
+def _as_int(value: Any, default: int) -> int:
+    """An OSM id as int (GraphML stores them as text); ``default`` when it is not one."""
+    text = str(value)
+    return int(text) if text.lstrip("-").isdigit() else default
 
 
 def _first(value: Any) -> Any:
@@ -441,7 +442,7 @@ def from_networkx(
     if crs not in ("epsg:4326", "wgs84", "4326"):
         tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
         xs, ys = (np.asarray(c, dtype=np.float64) for c in tr.transform(xs, ys))
-    osmid = np.array([int(graph.nodes[n].get("osmid", n)) if str(graph.nodes[n].get("osmid", n)).lstrip("-").isdigit() else i for i, n in enumerate(nodes)], dtype=np.int64)
+    osmid = np.array([_as_int(graph.nodes[n].get("osmid", n), default=i) for i, n in enumerate(nodes)], dtype=np.int64)
     us, vs, lengths, times, highways, ways = [], [], [], [], [], []
     own_times = str(graph.graph.get("mode", "")) == mode
     edges = graph.edges(data=True)
@@ -463,8 +464,7 @@ def from_networkx(
             lengths.append(length)
             times.append(t)
             highways.append(hw)
-            osm_way = _first(data.get("osmid", -1))
-            ways.append(int(osm_way) if str(osm_way).lstrip("-").isdigit() else -1)
+            ways.append(_as_int(_first(data.get("osmid", -1)), default=-1))
     return from_edges(
         mode, osmid, xs, ys, np.array(us), np.array(vs), np.array(lengths), np.array(times),
         np.array(highways, dtype=object), np.array(ways), info={"speeds": profile.as_dict()},
@@ -610,7 +610,7 @@ def load_network(
         try:
             net = from_osm_ways(ways, mode, profile, strongly_connected)
         except InputError as exc:
-            raise InputError(str(exc).split(": ", 1)[-1], path=path) from exc
+            raise InputError(str(exc), path=path) from exc
     net.info.update({"source": str(path), "sha256": sha, "cached": False})
     if cache:
         try:
