@@ -81,8 +81,12 @@ class SiteContext:
     rule: Rule | None
     notes: list[str] = field(default_factory=list)
 
+    travel: RoadNetwork | None = None
+
     def network(self) -> RoadNetwork | None:
-        """The travel network of the scenario's mode, or None without one."""
+        """The travel network (the one passed in, else the scenario's mode), or None without one."""
+        if self.travel is not None:
+            return self.travel
         return self.inputs.network() if self.inputs.has_network() else None
 
     def hospital_network(self) -> RoadNetwork | None:
@@ -95,8 +99,12 @@ def load_context(scenario: str | Path | Scenario, *, osm: str | Path | None = No
                  network: RoadNetwork | None = None) -> SiteContext:
     """Read a scenario's inputs once (keyword arguments override the scenario's files).
 
-    ``network`` (an already built :class:`~siting.network.RoadNetwork`) is used for
-    both travel and hospital distances, and takes precedence over ``osm``.
+    ``network`` (an already built :class:`~siting.network.RoadNetwork`) is the travel
+    network and takes precedence over ``osm``. Road distances to hospitals keep the
+    scenario's ``network.hospital_mode``: the passed network when it is of that mode,
+    else one built in that mode from the passed network's source file (or, failing
+    that, the scenario's source); only when neither file exists is the passed network
+    used for them too, with a note.
     """
     from siting.rules import inputs_from_scenario, load_pack
     from siting.rules.pack import apply_overrides
@@ -104,12 +112,20 @@ def load_context(scenario: str | Path | Scenario, *, osm: str | Path | None = No
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     ctx = inputs_from_scenario(sc, osm=osm, hospitals=hospitals, facilities=facilities)
+    notes: list[str] = []
     if network is not None:
-        ctx.network_source = Path(str(network.info.get("source") or "network"))
-        ctx.networks = {sc.network.mode: network, ctx.hospital_mode: network}
+        # Cache the passed network under its own mode only: a walk network must not stand in for
+        # the drive network that hospital distances are judged on.
+        ctx.networks[network.mode] = network
+        source = network.info.get("source")
+        if source and Path(str(source)).is_file():
+            ctx.network_source = Path(str(source))
+        if ctx.hospital_mode not in ctx.networks and not ctx.has_network():
+            ctx.networks[ctx.hospital_mode] = network
+            notes.append(f"the given {network.mode} network has no source file to build the {ctx.hospital_mode} "
+                         f"network from: road distances to hospitals are measured on the {network.mode} network")
         ctx.has_network = lambda: True  # type: ignore[method-assign]
     pack = rule = None
-    notes: list[str] = []
     if sc.rules:
         pack = load_pack(sc.rules)
         if sc.overrides and sc.path is not None:
@@ -119,7 +135,7 @@ def load_context(scenario: str | Path | Scenario, *, osm: str | Path | None = No
             notes.append(f"the rule pack {pack.name} has no hospital-proximity rule: no eligibility mask")
     else:
         notes.append("the scenario names no rule pack: no hospital-proximity rule, no eligibility mask")
-    return SiteContext(sc, ctx, pack, rule, notes)
+    return SiteContext(sc, ctx, pack, rule, notes, travel=network)
 
 
 def with_distance(rule: Rule | None, distance: str | None) -> Rule | None:
@@ -366,12 +382,13 @@ def project_region(project: pd.Series, boundaries: gpd.GeoDataFrame | None, site
 
 def region_candidates(region: BaseGeometry, table: gpd.GeoDataFrame | None, grid_m: float | None,
                       max_candidates: int) -> gpd.GeoDataFrame:
-    """Candidates inside ``region``: the user's table, or a square grid sized to at most ~``max_candidates``."""
+    """Candidates inside ``region``: the given table (user or OSM), or a square grid of at most ~``max_candidates``."""
     from siting.candidates import grid_candidates
 
     if table is not None:
         inside = table[table.within(region) | table.touches(region)]
-        return gpd.GeoDataFrame({"cid": inside["id"].astype(str).to_numpy(), "source": "table"},
+        source = inside["source"].astype(str).to_numpy() if "source" in inside.columns else "table"
+        return gpd.GeoDataFrame({"cid": inside["id"].astype(str).to_numpy(), "source": source},
                                 geometry=inside.geometry.to_numpy(), crs=4326)
     c = region.representative_point()
     area = gpd.GeoSeries([region], crs=4326).to_crs(utm_epsg(c.x, c.y)).area.iloc[0]
@@ -382,6 +399,31 @@ def region_candidates(region: BaseGeometry, table: gpd.GeoDataFrame | None, grid
         grid = gpd.GeoDataFrame({"id": ["grid0"]}, geometry=[c], crs=4326)
     return gpd.GeoDataFrame({"cid": grid["id"].astype(str).to_numpy(), "source": f"grid {spacing:.0f} m"},
                             geometry=grid.geometry.to_numpy(), crs=4326)
+
+
+CANDIDATE_SOURCES = ("table", "grid", "osm")
+OSM_KINDS = ("public", "vacant", "commercial")
+
+
+def osm_candidate_table(path: str | Path, kinds: tuple[str, ...] = OSM_KINDS) -> gpd.GeoDataFrame:
+    """OSM candidate sites (:func:`siting.candidates.candidates_from_osm`) as a candidate table.
+
+    ``source`` says why each one is a candidate (``osm public``, ``osm vacant``, ``osm commercial``).
+    """
+    from siting.candidates import candidates_from_osm
+
+    bad = sorted(set(kinds) - set(OSM_KINDS))
+    if bad:
+        raise SitingError(f"unknown OSM candidate kind(s) {', '.join(bad)}: use {', '.join(OSM_KINDS)}")
+    if not Path(path).is_file():
+        raise InputError("OSM file for candidate sites not found", path=Path(path),
+                         hint="Pass --osm FILE or set network.source in the scenario")
+    c = candidates_from_osm(path, tuple(kinds))
+    # A building that is both public and commercial keeps its first kind, so each site is one candidate.
+    c = c.drop_duplicates(subset=["id"]).reset_index(drop=True)
+    return gpd.GeoDataFrame({"id": c["id"].astype(str).to_numpy(), "source": ("osm " + c["kind"]).to_numpy(),
+                             "tag": c["tag"].to_numpy(), "name": c["name"].to_numpy()},
+                            geometry=c.geometry.to_numpy(), crs=4326)
 
 
 # ---------------------------------------------------------------------------------------- result
@@ -457,6 +499,8 @@ def place_projects(
     hospitals: str | Path | None = None,
     facilities: str | Path | None = None,
     candidates: str | Path | None = None,
+    candidates_from: str | None = None,
+    candidate_kinds: tuple[str, ...] | None = None,
     network: RoadNetwork | None = None,
     distance: str | None = None,
     grid_m: float | None = None,
@@ -472,6 +516,15 @@ def place_projects(
         A scenario path or :class:`~siting.scenario.Scenario`.
     osm, hospitals, facilities, candidates
         Override the scenario's network source, hospital file, facility file and candidate table.
+    candidates_from
+        Where candidate sites come from: 'table' (``candidates`` or the scenario's table),
+        'grid' (a square grid in each region) or 'osm' (public/government buildings and
+        land, vacant or brownfield land and commercial buildings of the OSM file, ``osm``
+        or the network source, inside each region). Default: ``place.candidates_from``,
+        else 'table' when there is a table, else 'grid'.
+    candidate_kinds
+        With 'osm': which of 'public', 'vacant', 'commercial' (default all three, or
+        ``place.candidate_kinds``).
     network
         A built network to use instead of loading one.
     distance
@@ -518,6 +571,22 @@ def place_projects(
 
     table: gpd.GeoDataFrame | None = None
     spec = candidates or sc.candidates
+    source_kind = candidates_from or opts.get("candidates_from") or ("table" if spec is not None else "grid")
+    if source_kind not in CANDIDATE_SOURCES:
+        raise SitingError(f"unknown candidate source '{source_kind}': use {', '.join(CANDIDATE_SOURCES)}")
+    if source_kind == "table" and spec is None:
+        raise SitingError("candidates from a table need one: pass --candidates C.csv (id,lon,lat) "
+                          "or set 'candidates' in the scenario")
+    if source_kind != "table":
+        spec = None
+    if source_kind == "osm":
+        osm_file = osm or (network.info.get("source") if network is not None else None) or ctx.network_source
+        if osm_file is None:
+            raise SitingError("candidates from OSM need an OSM file: pass --osm FILE or set network.source in the scenario")
+        kinds = tuple(candidate_kinds or opts.get("candidate_kinds") or OSM_KINDS)
+        table = osm_candidate_table(osm_file, kinds)
+        if len(table) == 0:
+            notes.append(f"{osm_file} has no {'/'.join(kinds)} candidate site")
     if spec is not None:
         from siting.candidates import validate_candidates
 
@@ -620,6 +689,8 @@ def place_projects(
             chosen[k] = (np.nan, np.nan, "", "not placed: no eligible candidate in the region (" + "; ".join(reasons) + ")")
         elif np.isfinite(r["stated_lon"]):
             chosen[k] = (r["stated_lon"], r["stated_lat"], "stated", "stated point kept (no region to search)")
+        elif r.get("region_kind") not in ("none", "site") and table is not None:
+            chosen[k] = (np.nan, np.nan, "", f"not placed: no candidate site in {r['region']} ({source_kind})")
         else:
             chosen[k] = (np.nan, np.nan, "", f"not placed: {r['region']}")
 
@@ -649,7 +720,8 @@ def place_projects(
                 "distance": None if rule is None else rule.params.get("distance"),
                 "max_km": None if rule is None else rule.params.get("max_km"),
                 "hospitals_counted": int(len(hosp)), "grid_m": grid_m, "max_candidates": max_candidates,
-                "town_radius_m": town_radius_m, "network": str(ctx.network_source) if net is not None else None}
+                "town_radius_m": town_radius_m, "network": str(ctx.network_source) if net is not None else None,
+                "candidates_from": source_kind}
     kinds = tuple(sorted({t for r in rows for t in kind_of(r["type"])[1]}))
     return PlacementResult(frame, groups_out, not_evaluated, notes, settings, sc.name, hospitals=hosp,
                            existing=existing_of(ctx, kinds))

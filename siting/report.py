@@ -252,11 +252,56 @@ def _located(frame: pd.DataFrame | None) -> Any:
                             crs=4326)
 
 
+def isochrone_rule(pack: Any) -> Any:
+    """The pack's A1 rule (the service-circle rule whose target type the report's isochrones are drawn for).
+
+    Falls back to the first ``service_coverage`` rule when the pack has no A1; None without one.
+    """
+    rules = list(getattr(pack, "rules", []))
+    return next((r for r in rules if r.id == "A1"), None) or next(
+        (r for r in rules if r.kind == "service_coverage"), None)
+
+
+def service_isochrones(sc: Any, inputs: Any) -> tuple[Any, str, str]:
+    """Isochrones of the A1 rule's minutes around the facilities of its target type.
+
+    Returns ``(isochrones, layer_name, note)``: a GeoDataFrame (None when they cannot
+    be drawn), the map layer's name and, when None, why not (shown in the report).
+    """
+    from siting.isochrones import isochrones
+    from siting.rules import load_pack
+    from siting.rules.pack import apply_overrides
+
+    if not sc.rules:
+        return None, "", "Map: no isochrones — the scenario names no rule pack."
+    pack = load_pack(sc.rules)
+    if sc.overrides and sc.path is not None:
+        pack = apply_overrides(pack, sc.overrides, sc.path)
+    rule = isochrone_rule(pack)
+    if rule is None:
+        return None, "", f"Map: no isochrones — the rule pack {pack.name} has no service-circle rule."
+    minutes = float(rule.params.get("minutes") or sc.minutes)
+    types = rule.applies_to.get("type", [])
+    name = f"{minutes:g}-minute isochrones ({rule.id}: {', '.join(map(str, types)) or 'all facilities'})"
+    if not inputs.has_network():
+        return None, name, f"Map: {minutes:g}-minute isochrones not drawn — {inputs.network_reason()}."
+    subjects = _located(inputs.subjects(rule.applies_to))
+    if subjects is None:
+        return None, name, f"Map: {minutes:g}-minute isochrones not drawn — no located facility of type " \
+                           f"{', '.join(map(str, types))}."
+    net = inputs.network(rule.params.get("mode") or inputs.network_mode)
+    cols = [c for c in ("id", "name", "type", "lon", "lat") if c in subjects.columns]
+    iso = isochrones(net, pd.DataFrame(subjects[cols]), [minutes])
+    return iso[~iso.geometry.is_empty].reset_index(drop=True), name, ""
+
+
 def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
-               tianditu_key: str | None = None) -> Any:
+               tianditu_key: str | None = None, isochrones: Any = None, isochrone_name: str = "") -> Any:
     """The report's map: facilities and projects (with rule status), hospitals, violations, county capacity.
 
-    Returns a folium map, or None when nothing in the scenario has a location.
+    ``isochrones`` (from :func:`service_isochrones`) are drawn as a layer named
+    ``isochrone_name`` under the points. Returns a folium map, or None when nothing
+    in the scenario has a location.
     """
     import geopandas as gpd
 
@@ -299,6 +344,10 @@ def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
             failed = unit_violations(compliance, bounds)
             if len(failed):
                 areas.append(violation_layer(failed, name="Rule violations by city/county"))
+    if isochrones is not None and len(isochrones):
+        from siting.maps import isochrone_layer
+
+        areas.append(isochrone_layer(isochrones, name=isochrone_name or "Isochrones (minutes)", label_col="name"))
     layers = areas + layers
     if not layers:
         return None
@@ -350,7 +399,10 @@ def build_report(scenario: str | Path | Any, *, offline: bool = False, basemap: 
     if cov_png:
         charts.append({"png": cov_png, "caption": "Share of demand within the service-circle threshold, per rule."})
     title = sc.title or sc.name
-    fmap = report_map(compliance, inputs, title, basemap, tianditu_key)
+    iso, iso_name, iso_note = service_isochrones(sc, inputs)
+    if iso_note:
+        cov_notes.append(iso_note)
+    fmap = report_map(compliance, inputs, title, basemap, tianditu_key, isochrones=iso, isochrone_name=iso_name)
     env = jinja2.Environment(loader=jinja2.PackageLoader("siting", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True))
     fmt_rules = [{**row, "value": _fmt(row["value"]), "threshold": _fmt(row["threshold"])}

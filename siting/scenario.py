@@ -53,7 +53,9 @@ TOP_KEYS = {
     "minutes", "candidates", "out", "overrides", "place",
 }
 #: Keys of the ``place`` section (read by :mod:`siting.placement`).
-PLACE_KEYS = {"projects", "grid_m", "max_candidates", "town_radius_m", "distance", "time_limit"}
+PLACE_KEYS = {
+    "projects", "grid_m", "max_candidates", "town_radius_m", "distance", "time_limit", "candidates_from", "candidate_kinds",
+}
 NETWORK_MODES = ("walk", "bike", "drive")
 
 

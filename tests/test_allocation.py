@@ -229,3 +229,92 @@ def test_heuristic_alone_reports_a_valid_bound() -> None:
     pm_heur = PMedian.from_cost_matrix(cost, w, p=4).solve(method="heuristic")
     assert pm_heur.bound - 1e-6 <= pm_exact.objective <= pm_heur.objective + 1e-6
     assert pm_heur.gap == pytest.approx((pm_heur.objective - pm_heur.bound) / pm_heur.objective)
+
+
+# ---------------------------------------------------------------- heuristics serving alone (issue 5)
+# ``max_mip_nnz=1`` makes every MIP "too large", so the heuristic must answer on its own.
+
+
+def test_pcenter_heuristic_alone_hand() -> None:
+    # p=1: worst costs A 9, B 8, C 9 -> B, 8. Bound: within 7, d3 needs B or C and d4 needs A or C, d1 and d2
+    # need A or B; no single site does, and the set-cover LP needs 1.5 sites, so radius 7 is proven too small.
+    r1 = PCenter.from_cost_matrix(COST, p=1, **kw()).solve(max_mip_nnz=1)
+    assert (r1.method, r1.selected, r1.objective, r1.bound, r1.status, r1.gap) == ("heuristic", ["B"], 8, 8, "optimal", 0)
+    assert "too large" in r1.details["reason"]
+    # p=2: {A,C} gives max(1, 4, 2, 1) = 4 ({A,B} 7, {B,C} 5). Within 3 the singletons d1{A}, d2{B}, d4{C}
+    # need 3 sites, so 3 is too small and the bound is the next cost, 4.
+    r2 = PCenter.from_cost_matrix(COST, p=2, **kw()).solve(max_mip_nnz=1)
+    assert r2.method == "heuristic" and sorted(r2.selected) == ["A", "C"] and r2.objective == 4 and r2.bound == 4
+    assert r2.status == "optimal" and r2.to_dict()["method"] == "heuristic"
+    # region-bound project: only B and C are in the south; B's worst is 8, C's 9
+    pc = PCenter.from_cost_matrix(COST, **kw(region=["north", "south", "south"],
+                                             projects=[Project("x", frozenset({"south"}))])).solve(method="heuristic")
+    assert pc.selected == ["B"] and pc.objective == 8 and pc.details["placement"] == {"x": "B"}
+
+
+def test_capacitated_heuristic_alone_hand() -> None:
+    cap = np.array([100, 100, 45.0])
+    # most a site can serve = min(capacity, weight it reaches): A 12, B 50, C min(45, 70) = 45
+    r1 = CMCLP.from_cost_matrix(COST, W, cutoff=3, p=1, **kw(capacity=cap)).solve(max_mip_nnz=1)
+    assert (r1.method, r1.selected, r1.objective, r1.bound, r1.status) == ("heuristic", ["B"], 50, 50, "optimal")
+    r2 = CMCLP.from_cost_matrix(COST, W, cutoff=3, p=2, **kw(capacity=cap)).solve(max_mip_nnz=1)
+    assert r2.method == "heuristic" and sorted(r2.selected) == ["B", "C"] and r2.objective == pytest.approx(90)
+    assert r2.bound == pytest.approx(95) and r2.status == "feasible"  # 50 + 45: the two best sites' most
+    assert r2.gap == pytest.approx((95 - 90) / 90)
+    assert r2.details["load"]["C"] <= 45 + 1e-9
+    # asked for the heuristic on a small model, the LP relaxation bounds it too: still valid for the optimum 90
+    r2b = CMCLP.from_cost_matrix(COST, W, cutoff=3, p=2, **kw(capacity=cap)).solve(method="heuristic")
+    assert r2b.method == "heuristic" and 90 - 1e-6 <= r2b.bound <= 95 + 1e-6 and "lp_bound" in r2b.details
+    # modules: 3 classes of 25 in all, at most 2 per site -> 75 served; bound ignores the budget: 12 + 50 + 50 top two
+    mod = CMCLP.from_cost_matrix(COST, W, cutoff=3, p=2, module_size=25, max_modules=2, module_budget=3,
+                                 **kw()).solve(max_mip_nnz=1)
+    assert mod.method == "heuristic" and mod.objective == pytest.approx(75) and sum(mod.details["modules"].values()) == 3
+    assert mod.bound == pytest.approx(100) and mod.gap == pytest.approx(25 / 75)
+    # a project's capacity replaces the candidate's: C with 70 places serves d3 + d4 = 70
+    rp = CMCLP.from_cost_matrix(COST, W, cutoff=3, **kw(capacity=cap, projects=[Project("big", capacity=70)])
+                                ).solve(max_mip_nnz=1)
+    assert rp.selected == ["C"] and rp.objective == pytest.approx(70) and rp.status == "optimal"
+    # cpmedian p=1: C (100) cannot hold 102; A costs 642, B 12*5 + 20*2 + 30*3 + 40*8 = 510
+    # bound: everyone at the cheapest site, 12*1 + 20*2 + 30*2 + 40*1 = 152
+    cp = CPMedian.from_cost_matrix(COST, W, p=1, **kw(capacity=[200, 200, 100])).solve(max_mip_nnz=1)
+    assert (cp.method, cp.selected, cp.objective, cp.bound) == ("heuristic", ["B"], pytest.approx(510), 152)
+    assert cp.gap == pytest.approx((510 - 152) / 510) and cp.status == "feasible"
+    # capacitated target: half the demand (51) needs two sites, as no site can serve more than 50
+    tg = CoverageTarget.from_cost_matrix(COST, W, cutoff=3, share=0.5, capacitated=True,
+                                         **kw(capacity=[100, 50, 45])).solve(max_mip_nnz=1)
+    assert (tg.method, tg.objective, tg.bound, tg.status) == ("heuristic", 2, 2, "optimal")
+    assert tg.coverage["served_weight"] >= 51 - 1e-6
+
+
+def test_capacitated_and_pcenter_mip_certifies_and_heuristic_bounds_hold() -> None:
+    rng = np.random.default_rng(11)
+    d = rng.uniform(0, 100, (150, 2))
+    c = rng.uniform(0, 100, (25, 2))
+    cost = np.round(np.linalg.norm(d[:, None] - c[None], axis=2), 1)
+    w = rng.integers(1, 10, 150).astype(float)
+    cap = rng.uniform(60, 250, 25)
+    cases = [
+        (lambda: CMCLP.from_cost_matrix(cost, w, cutoff=18, p=4, capacity=cap), True),
+        (lambda: CPMedian.from_cost_matrix(cost, w, p=5, capacity=cap), False),
+        (lambda: CMCLP.from_cost_matrix(cost, w, cutoff=18, p=4, module_size=40, max_modules=3), True),
+        (lambda: PCenter.from_cost_matrix(cost, p=4), False),
+    ]
+    for make, maximize in cases:
+        exact = make().solve(method="mip", time_limit=30)
+        auto = make().solve(time_limit=30)
+        alone = make().solve(max_mip_nnz=1)
+        assert exact.status == auto.status == "optimal" and exact.gap == auto.gap == 0
+        assert auto.objective == pytest.approx(exact.objective)
+        assert alone.method == "heuristic" and alone.bound is not None
+        lo, hi = (alone.objective, alone.bound) if maximize else (alone.bound, alone.objective)
+        assert lo - 1e-6 <= exact.objective <= hi + 1e-6, (exact.model, lo, exact.objective, hi)
+        gap = abs(alone.objective - alone.bound) / alone.objective
+        assert alone.gap == pytest.approx(0.0 if alone.status == "optimal" else gap)
+
+
+def test_capacitated_heuristic_alone_says_when_capacity_is_short() -> None:
+    # one site of at most 50 places cannot serve the 102 people, MIP or not
+    with pytest.raises(SitingError, match="infeasible: the sites could hold at most 50"):
+        CPMedian.from_cost_matrix(COST, W, p=1, **kw(capacity=[50, 50, 50])).solve(max_mip_nnz=1)
+    with pytest.raises(SitingError, match="infeasible"):
+        CPMedian.from_cost_matrix(COST, W, p=1, **kw(capacity=[50, 50, 50])).solve(method="mip")

@@ -123,6 +123,84 @@ def test_monaco_end_to_end(tmp_path, capsys):
 
 
 
+def test_passed_walk_network_keeps_hospital_distances_by_drive():
+    # Notebook 04 passes the walk network it built; the scenario judges hospitals by drive
+    # (network.hospital_mode). The road distance must be the drive one, built from the same file,
+    # and differ from the walk one: cross-checked with networkx Dijkstra on both graphs.
+    import networkx as nx
+
+    from siting.network import load_network
+    from siting.snap import snap
+
+    pbf = REPO / "data" / "osm" / "monaco.osm.pbf"
+    walk, drive = load_network(pbf, "walk"), load_network(pbf, "drive")
+    r = place_projects(REPO / "scenarios" / "monaco_demo.yaml", network=walk)
+    e1 = r.table.set_index("id").loc["MC-E1"]
+    f = pd.read_csv(REPO / "data" / "monaco_facilities.csv")
+    h = f[(f["type"] == "hospital") & (f["category"] == "general")]
+
+    def road_km(net):
+        s, t = snap(net, [e1["lon"]], [e1["lat"]]), snap(net, h["lon"].to_numpy(), h["lat"].to_numpy())
+        d = nx.single_source_dijkstra_path_length(net.to_networkx(), int(s["node"].iloc[0]), weight="length")
+        best = min(d[int(n)] + m for n, m in zip(t["node"], t["snap_m"]) if int(n) in d)
+        return (best + float(s["snap_m"].iloc[0])) / 1000.0
+
+    by_drive, by_walk = road_km(drive), road_km(walk)
+    assert abs(by_drive - by_walk) > 0.5  # the two modes really differ here (2.37 vs 1.12 km)
+    assert e1["hospital_network_km"] == pytest.approx(by_drive, rel=1e-9)
+    assert r.settings["hospital_mode"] == "drive" and r.settings["mode"] == "walk"
+    assert not any("no source file" in n for n in r.notes)
+
+
+def test_monaco_candidates_from_osm(tmp_path, capsys):
+    from siting.candidates import candidates_from_osm
+    from siting.scoring import score_candidates
+
+    sc = REPO / "scenarios" / "monaco_demo.yaml"
+    pbf = REPO / "data" / "osm" / "monaco.osm.pbf"
+    r = place_projects(sc, candidates_from="osm")
+    t = r.table.set_index("id")
+    osm = candidates_from_osm(pbf).drop_duplicates("id").set_index("id")
+    from siting.network import load_network
+
+    walk = load_network(pbf, "walk")  # the region of a project without a county: the network's extent
+    hull = shapely.convex_hull(shapely.MultiPoint(np.column_stack([walk.lon, walk.lat])))
+    inside = osm[[hull.buffer(1e-9).contains(g) for g in osm.geometry]]
+    assert r.settings["candidates_from"] == "osm"
+    for pid in ("MC-E1", "MC-C1"):
+        row = t.loc[pid]
+        # The chosen site is an OSM public/vacant/commercial feature's point, not a grid cell.
+        assert row["candidate"] in osm.index and row["how_chosen"].startswith("MCLP")
+        p = osm.loc[row["candidate"], "geometry"]
+        assert (row["lon"], row["lat"]) == pytest.approx((p.x, p.y))
+        assert hull.buffer(1e-9).contains(shapely.Point(row["lon"], row["lat"]))
+        assert row["candidates"] == len(inside) and set(row["candidate_source"].split(", ")) <= {
+            "osm public", "osm vacant", "osm commercial"}
+    # One project per group: the MCLP's gain must equal the best single-site gain that `siting score`
+    # finds over the same OSM sites (an independent path: per-candidate reach, no solver).
+    table = pd.DataFrame({"id": osm.index, "lon": osm.geometry.x, "lat": osm.geometry.y})
+    for pid, kind in (("MC-E1", "elderly"), ("MC-C1", "childcare")):
+        f = score_candidates(sc, table.assign(type=kind))
+        eligible = f[f["a4_status"] != "fail"]
+        assert t.loc[pid, "gain"] == pytest.approx(eligible["gain"].max())
+    # CLI: only public buildings and land.
+    assert main(["place", "--scenario", str(sc), "--candidates-from", "osm", "--candidate-kinds", "public",
+                 "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {p["candidate_source"] for p in doc["projects"]} == {"osm public"}
+    assert all(p["candidate"].endswith(":public") for p in doc["projects"])
+
+
+def test_candidates_from_osm_needs_the_file(tmp_path, capsys):
+    # Qinzhou offline: its network source is not bundled, so OSM candidates cannot be read.
+    sc = REPO / "scenarios" / "qinzhou.yaml"
+    assert main(["place", "--scenario", str(sc), "--candidates-from", "osm"]) == 2
+    err = capsys.readouterr().err
+    assert "OSM file for candidate sites not found" in err and "--osm" in err
+    assert main(["place", "--scenario", str(sc), "--candidates-from", "table"]) == 2
+    assert "--candidates C.csv" in capsys.readouterr().err
+
+
 def test_place_section_is_validated(tmp_path):
     from siting.errors import InputError
 

@@ -177,3 +177,45 @@ def test_report_map_rings_hospitals_from_the_facility_table(tmp_path: Path):
     assert inner.count("L.circle(") == n_hosp
     assert inner.count("L.marker(") == len(fac) + n_hosp  # every facility, plus a marker at each ring
     assert "<title>monaco</title>" in page  # no title in the scenario: its name is used
+
+
+def test_monaco_report_map_has_the_a1_isochrones():
+    import networkx as nx
+    import shapely
+
+    from siting.report import service_isochrones
+    from siting.rules import inputs_from_scenario
+    from siting.scenario import load_scenario
+    from siting.snap import snap
+
+    sc = load_scenario(DATA.parent / "scenarios" / "monaco_demo.yaml")
+    name = "15-minute isochrones (A1: elderly, integrated, community_centre)"
+    page = build_report(sc)
+    inner = html.unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))
+    layers = re.search(r'<meta name="siting-layers" content="([^"]*)"', inner)
+    assert layers is not None and name in html.unescape(layers.group(1))
+    assert "≤ 15 min" in inner and "isochrones not drawn" not in page
+    # One polygon per located facility of A1's target types (from the CSV, independently), holding
+    # the facility and every node networkx reaches towards it within 15 minutes on the walk network.
+    fac = pd.read_csv(DATA / "monaco_facilities.csv")
+    target = fac[fac["type"].isin(["elderly", "integrated", "community_centre"]) & fac["lon"].notna()]
+    inputs = inputs_from_scenario(sc)
+    iso, layer, note = service_isochrones(sc, inputs)
+    assert layer == name and note == "" and sorted(iso["facility_id"]) == sorted(target["id"].astype(str))
+    assert (iso["minutes"] == 15).all()
+    net = inputs.network("walk")
+    graph = net.to_networkx().reverse(copy=False)
+    for f in target.itertuples():
+        poly = iso.loc[iso["facility_id"] == str(f.id), "geometry"].iloc[0].buffer(1e-7)
+        assert poly.contains(shapely.Point(f.lon, f.lat))
+        node = int(snap(net, [f.lon], [f.lat])["node"].iloc[0])
+        reached = nx.single_source_dijkstra_path_length(graph, node, cutoff=15 * 60 - 60, weight="travel_time")
+        assert len(reached) > 100
+        assert shapely.contains_xy(poly, net.lon[list(reached)], net.lat[list(reached)]).all()
+
+
+def test_qinzhou_report_offline_has_no_isochrones_and_says_why():
+    page = build_report(DATA.parent / "scenarios" / "qinzhou.yaml", offline=True)
+    inner = html.unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))
+    assert "isochrones (A1" not in inner and "≤ 15 min" not in inner
+    assert "Map: 15-minute isochrones not drawn — no road network" in page

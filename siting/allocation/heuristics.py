@@ -10,6 +10,7 @@ cost, scanned only as far as the current nearest / second-nearest facility
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numba
 import numpy as np
@@ -564,3 +565,339 @@ def lagrangian_lscp_bound(G: sp.csr_matrix, allowed: np.ndarray, upper: float, *
         u = np.maximum(u + theta * (upper - val) / norm * sub, 0.0)
     del m
     return float(np.ceil(best - 1e-9))
+
+
+# ---------------------------------------------------------------- capacitated models
+
+
+def _knapsack(ri: np.ndarray, dj: np.ndarray, w: np.ndarray, rem: np.ndarray, cur: np.ndarray, capj: float,
+              big: float) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What one site of capacity ``capj`` would take: (gain, take, amount, kind, demand row, cost) per item.
+
+    Items are the unserved weight of each pair's demand (kind 0, value ``big - d``) and its
+    weight served elsewhere at a higher cost (kind 1, value ``cur - d``), best value first.
+    """
+    n = len(ri)
+    val = np.concatenate([big - dj, cur[ri] - dj])
+    amt = np.concatenate([rem[ri], w[ri] - rem[ri]])
+    kind = np.repeat([0, 1], n)
+    who = np.concatenate([np.arange(n), np.arange(n)])
+    ok = (val > 0) & (amt > 1e-12)
+    val, amt, kind, who = val[ok], amt[ok], kind[ok], who[ok]
+    s = np.argsort(-val, kind="stable")
+    val, amt, kind, who = val[s], amt[s], kind[s], who[s]
+    take = np.clip(capj - (np.cumsum(amt) - amt), 0.0, amt)
+    return float(take @ val), take, amt, kind, ri[who], dj[who]
+
+
+def greedy_capacitated(
+    r: np.ndarray,
+    c: np.ndarray,
+    d: np.ndarray,
+    w: np.ndarray,
+    cap: np.ndarray,
+    fixed: np.ndarray,
+    allowed: np.ndarray,
+    *,
+    big: float,
+    p: int | None = None,
+    target: float | None = None,
+    region_ok: np.ndarray | None = None,
+) -> tuple[list[int], float]:
+    """Open sites one by one by the value their capacity can add, filling each as it opens (lazy greedy).
+
+    Demand ``i`` costs ``big`` per unit while unserved and ``d_ij`` once served by site ``j``.
+    A site's gain is a fractional knapsack over its pairs: unserved weight (value
+    ``big - d_ij``) and weight served elsewhere at a higher cost (value ``cur_i - d_ij``),
+    taken best value first up to ``cap_j``. With ``big = 1`` and ``d = 0`` on covering pairs
+    this is the capacitated MCLP greedy (served weight); with ``big`` above every cost it is a
+    capacitated p-median greedy. Gains can only fall as sites open, so stale gains are upper
+    bounds and only the top candidate is re-evaluated.
+
+    Parameters
+    ----------
+    r, c, d
+        The usable pairs (demand row, candidate, cost).
+    w
+        Weight per demand row.
+    cap
+        Capacity per candidate (the largest a site could get, e.g. with all its modules).
+    fixed, allowed
+        Candidates already open / that may be added.
+    big
+        Cost of unserved demand (above every ``d``).
+    p, target
+        Stop after ``p`` sites, or once ``target`` weight is served.
+    region_ok
+        (project x candidate) allowed matrix; additions keep the projects matchable.
+
+    Returns
+    -------
+    (chosen, served)
+        The added candidates in order, and the weight the greedy fill served.
+    """
+    import heapq
+
+    m = len(cap)
+    o = np.argsort(c, kind="stable")
+    r, c, d = r[o], c[o], d[o]
+    ptr = np.searchsorted(c, np.arange(m + 1))
+    rem = np.asarray(w, dtype=float).copy()
+    cur = np.full(len(w), float(big))
+
+    def knapsack(j: int) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        a, b = ptr[j], ptr[j + 1]
+        return _knapsack(r[a:b], d[a:b], w, rem, cur, float(cap[j]), big)
+
+    def fill(j: int) -> None:
+        _, take, amt, kind, ri, dj = knapsack(j)
+        moved = (kind == 1) & (take >= amt - 1e-12) & (take > 0)
+        cur[ri[moved]] = dj[moved]
+        new = (kind == 0) & (take > 0)
+        i_new = ri[new]
+        served_before = w[i_new] - rem[i_new] > 1e-12
+        cur[i_new] = np.where(served_before, np.maximum(cur[i_new], dj[new]), dj[new])
+        np.subtract.at(rem, i_new, take[new])
+        np.maximum(rem, 0.0, out=rem)
+
+    for jf in np.flatnonzero(fixed):
+        fill(int(jf))
+    heap: list[tuple[float, int]] = [(-knapsack(int(j))[0], int(j)) for j in np.flatnonzero(allowed & ~fixed)]
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    limit = p if p is not None else len(heap)
+    while heap and len(chosen) < limit:
+        if target is not None and float((w - rem).sum()) >= target - 1e-9:
+            break
+        _, j = heapq.heappop(heap)
+        g = knapsack(j)[0]
+        if heap and g < -heap[0][0] - 1e-12:
+            heapq.heappush(heap, (-g, j))  # stale: another site may gain more now
+            continue
+        if target is not None and g <= 0:
+            break
+        if not projects_fit(region_ok, [*chosen, j]):
+            continue  # fits even less once more sites are open
+        chosen.append(j)
+        fill(j)
+    return chosen, float((w - rem).sum())
+
+
+def swap_capacitated(
+    evaluate: Any,
+    r: np.ndarray,
+    c: np.ndarray,
+    d: np.ndarray,
+    w: np.ndarray,
+    cap: np.ndarray,
+    fixed: np.ndarray,
+    allowed: np.ndarray,
+    chosen: list[int],
+    *,
+    big: float,
+    maximize: bool,
+    time_budget: float = 5.0,
+    top: int = 6,
+    region_ok: np.ndarray | None = None,
+) -> tuple[list[int], float | None, int]:
+    """Improve capacitated sites by swaps, each priced exactly by ``evaluate`` (the best service from those sites).
+
+    ``evaluate(sites)`` returns ``(objective or None when infeasible, rem, cur)``: the
+    objective and, per demand row, the weight left unserved and the cost it is served at.
+    From that state the ``top`` closed sites by knapsack gain (as in
+    :func:`greedy_capacitated`) are tried in place of each open site; the first swap that
+    improves the objective is made, until none does or the time is up.
+
+    Returns
+    -------
+    (chosen, objective, swaps)
+    """
+    m = len(cap)
+    o = np.argsort(c, kind="stable")
+    r, c, d = r[o], c[o], d[o]
+    ptr = np.searchsorted(c, np.arange(m + 1))
+    sel = list(chosen)
+    obj, rem, cur = evaluate(sel)
+    if obj is None or not sel:
+        return sel, obj, 0
+    t0 = time.perf_counter()
+    swaps = 0
+
+    def better(a: float, b: float) -> bool:
+        tol = 1e-9 * max(1.0, abs(b))
+        return a > b + tol if maximize else a < b - tol
+
+    improved = True
+    while improved and time.perf_counter() - t0 < time_budget:
+        improved = False
+        pool = np.flatnonzero(allowed & ~fixed)
+        pool = pool[~np.isin(pool, sel)]
+        gains = np.array([_knapsack(r[ptr[j]: ptr[j + 1]], d[ptr[j]: ptr[j + 1]], w, rem, cur, float(cap[j]),
+                                    big)[0] for j in pool])
+        for j in pool[np.argsort(-gains, kind="stable")[:top]]:
+            for f in list(sel):
+                trial = [int(j) if x == f else x for x in sel]
+                if not projects_fit(region_ok, trial):
+                    continue
+                t_obj, t_rem, t_cur = evaluate(trial)
+                if t_obj is not None and better(t_obj, obj):
+                    sel, obj, rem, cur = trial, t_obj, t_rem, t_cur
+                    swaps += 1
+                    improved = True
+                    break
+                if time.perf_counter() - t0 > time_budget:
+                    return sel, obj, swaps
+            if improved:
+                break
+    return sel, obj, swaps
+
+
+# ---------------------------------------------------------------- p-center
+
+
+def nearest_two_sparse(r: np.ndarray, c: np.ndarray, d: np.ndarray, is_open: np.ndarray, n: int
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per demand row, from the pairs: cost to the nearest open site, that site (-1: none), cost to the second."""
+    keep = is_open[c]
+    r, c, d = r[keep], c[keep], d[keep]
+    o = np.lexsort((d, r))
+    r, c, d = r[o], c[o], d[o]
+    d1 = np.full(n, np.inf)
+    d2 = np.full(n, np.inf)
+    c1 = np.full(n, -1, dtype=np.int64)
+    first = np.ones(len(r), dtype=bool)
+    first[1:] = r[1:] != r[:-1]
+    d1[r[first]] = d[first]
+    c1[r[first]] = c[first]
+    second = np.zeros(len(r), dtype=bool)
+    second[1:] = first[:-1] & ~first[1:]
+    d2[r[second]] = d[second]
+    return d1, c1, d2
+
+
+def farthest_first(r: np.ndarray, c: np.ndarray, d: np.ndarray, active: np.ndarray, fixed: np.ndarray,
+                   allowed: np.ndarray, chosen: list[int], count: int, region_ok: np.ndarray | None = None
+                   ) -> list[int]:
+    """Add sites until ``count``: each time the site nearest to the worst-served demand point (Gonzalez).
+
+    Sites that would leave the projects unmatchable are skipped; when the worst point has
+    no such site within reach, any allowed site that fits is taken.
+    """
+    n, m = len(active), len(fixed)
+    sel = list(chosen)
+    if len(sel) >= count:
+        return sel
+    o = np.lexsort((d, r))
+    rs, cs = r[o], c[o]
+    rptr = np.searchsorted(rs, np.arange(n + 1))
+    oc = np.argsort(c, kind="stable")
+    rc, cc, dc = r[oc], c[oc], d[oc]
+    cptr = np.searchsorted(cc, np.arange(m + 1))
+    free = allowed & ~fixed
+    is_open = fixed.copy()
+    is_open[sel] = True
+    d1 = nearest_two_sparse(r, c, d, is_open, n)[0]
+    d1[~active] = -np.inf
+    while len(sel) < count:
+        i = int(np.argmax(d1))
+        pick = -1
+        for j in [*cs[rptr[i]: rptr[i + 1]].tolist(), *np.flatnonzero(free).tolist()]:
+            if free[j] and not is_open[j] and projects_fit(region_ok, [*sel, int(j)]):
+                pick = int(j)
+                break
+        if pick < 0:
+            break
+        sel.append(pick)
+        is_open[pick] = True
+        a, b = cptr[pick], cptr[pick + 1]
+        hit = rc[a:b]
+        d1[hit] = np.where(active[hit], np.minimum(d1[hit], dc[a:b]), d1[hit])
+    return sel
+
+
+def packing_count(G: sp.csr_matrix) -> int:
+    """Rows of ``G`` no two of which share a column, picked greedily (smallest rows first).
+
+    Each needs its own site, so this many sites at least are needed to cover ``G``: a quick
+    lower bound for set covering (a feasible dual of its LP).
+    """
+    G = sp.csr_matrix(G)
+    used = np.zeros(G.shape[1], dtype=bool)
+    count = 0
+    for i in np.argsort(np.diff(G.indptr), kind="stable"):
+        cols = G.indices[G.indptr[i]: G.indptr[i + 1]]
+        if not used[cols].any():
+            used[cols] = True
+            count += 1
+    return count
+
+
+def center_substitution(
+    r: np.ndarray,
+    c: np.ndarray,
+    d: np.ndarray,
+    active: np.ndarray,
+    fixed: np.ndarray,
+    allowed: np.ndarray,
+    chosen: list[int],
+    *,
+    time_budget: float = 5.0,
+    region_ok: np.ndarray | None = None,
+) -> tuple[list[int], float, int]:
+    """Vertex substitution for the p-center: swap one site for another while the largest cost falls.
+
+    For dropping site ``f`` every demand point falls back to ``f``'s replacement or its next
+    open site; a new site ``j`` can only beat the current radius R if it reaches, below R,
+    every point whose fallback is at least R, which leaves few ``j`` to price exactly.
+
+    Returns
+    -------
+    (chosen, radius, swaps)
+    """
+    n, m = len(active), len(fixed)
+    sel = list(chosen)
+    o = np.argsort(c, kind="stable")
+    rc, cc, dc = r[o], c[o], d[o]
+    ptr = np.searchsorted(cc, np.arange(m + 1))
+    t0 = time.perf_counter()
+    swaps = 0
+
+    def radius_of(d1: np.ndarray) -> float:
+        return float(d1[active].max()) if active.any() else 0.0
+
+    is_open = fixed.copy()
+    is_open[sel] = True
+    d1, c1, d2 = nearest_two_sparse(r, c, d, is_open, n)
+    best = radius_of(d1)
+    while time.perf_counter() - t0 < time_budget:
+        move: tuple[int, int] | None = None
+        target = best
+        for f in list(sel):
+            base = np.where(c1 == f, d2, d1)
+            base[~active] = -np.inf
+            crit = base >= target
+            k = int(crit.sum())
+            hit = crit[r] & (d < target)
+            cnt = np.bincount(c[hit], minlength=m)
+            cands = np.flatnonzero((cnt == k) & allowed & ~is_open)
+            for j in cands:
+                trial = [int(j) if x == f else x for x in sel]
+                if not projects_fit(region_ok, trial):
+                    continue
+                a, b = ptr[j], ptr[j + 1]
+                v = base.copy()
+                v[rc[a:b]] = np.minimum(v[rc[a:b]], dc[a:b])
+                val = float(v.max())
+                if val < target:
+                    target, move = val, (f, int(j))
+            if time.perf_counter() - t0 > time_budget:
+                break
+        if move is None:
+            break
+        f_out, j_in = move
+        sel[sel.index(f_out)] = j_in
+        is_open[f_out], is_open[j_in] = False, True
+        d1, c1, d2 = nearest_two_sparse(r, c, d, is_open, n)
+        best = radius_of(d1)
+        swaps += 1
+    return sel, best, swaps

@@ -100,11 +100,13 @@ class _Lp:
         return int(sum(len(r) for r in self.r))
 
     def solve(self, *, maximize: bool, start: np.ndarray | None, time_limit: float | None,
-              mip_rel_gap: float, verbose: bool) -> MipSolution:
+              mip_rel_gap: float, verbose: bool, relax: bool = False) -> MipSolution:
+        """Solve with HiGHS; ``relax`` drops integrality (the LP relaxation, for a bound)."""
         cat = np.concatenate
         A = sp.csr_matrix((cat(self.v), (cat(self.r), cat(self.k))), shape=(self.n_row, self.n_col))
         return solve_mip(
-            cat(self.c), A, cat(self.rlo), cat(self.rhi), cat(self.lb), cat(self.ub), cat(self.integer),
+            cat(self.c), A, cat(self.rlo), cat(self.rhi), cat(self.lb), cat(self.ub),
+            np.zeros(self.n_col, dtype=bool) if relax else cat(self.integer),
             maximize=maximize, time_limit=time_limit, mip_rel_gap=mip_rel_gap, start=start, verbose=verbose,
         )
 
@@ -532,7 +534,8 @@ class CoverageTarget(_CoverBase):
 
     def _solve(self, time_limit, method, max_mip_nnz, mip_rel_gap, verbose):  # type: ignore[no-untyped-def]
         if self.capacitated:
-            return _solve_capacitated(self, time_limit, mip_rel_gap, verbose, target=self.share)
+            return _solve_cap(_CapCover(self, None, self.share), time_limit, method, max_mip_nnz, mip_rel_gap,
+                              verbose)
         t0 = time.perf_counter()
         prob = self.problem
         G, wg, group, by_fixed, unreach = self._cover_groups()
@@ -594,7 +597,7 @@ class CMCLP(_CoverBase):
         self.module_budget = module_budget
 
     def _solve(self, time_limit, method, max_mip_nnz, mip_rel_gap, verbose):  # type: ignore[no-untyped-def]
-        return _solve_capacitated(self, time_limit, mip_rel_gap, verbose, count=self.p)
+        return _solve_cap(_CapCover(self, self.p, None), time_limit, method, max_mip_nnz, mip_rel_gap, verbose)
 
 
 def _capacity_terms(model: Any, lp: _Lp, y0: int, z0: int, kk: np.ndarray, jj: np.ndarray
@@ -648,81 +651,435 @@ def _capacity_terms(model: Any, lp: _Lp, y0: int, z0: int, kk: np.ndarray, jj: n
     return j_all, np.concatenate(cr), v_all, m0
 
 
-def _solve_capacitated(model: Any, time_limit: float | None, mip_rel_gap: float, verbose: bool, *,
-                       count: int | None = None, target: float | None = None) -> AllocationResult:
-    """Capacitated coverage (max served weight with ``count`` new sites, or fewest sites for a ``target`` share)."""
-    t0 = time.perf_counter()
+def _site_capacity(model: Any) -> np.ndarray:
+    """The most each site could hold: its capacity, all its modules, the largest project it may host.
+
+    Used by the greedy (to size each site's fill) and by the quick bounds, which stay
+    valid because no site can ever exceed it.
+    """
     prob = model.problem
-    A = prob.coverage(model.cutoff)
-    reach = np.diff(A.indptr) > 0
-    rows = np.flatnonzero(reach & (prob.weights > 0))
-    labels, first = group_rows(A[rows])
-    wg = np.bincount(labels, weights=prob.weights[rows], minlength=len(first))
-    G = sp.csr_matrix(A[rows][first]).tocoo()
-    g_n = len(first)
-    lp = _Lp()
-    site_cost = prob.openable.astype(float) if target is not None else 0.0
-    y0 = self_y = model._y_cols(lp, site_cost)
-    z0, kk, jj = model._site_rows(lp, y0, count)
-    x0 = lp.cols(wg[G.row] if target is None else np.zeros(len(G.row)), 0.0, 1.0, False)
-    xc = x0 + np.arange(len(G.row))
-    lp.rows(G.row, xc, 1.0, -np.inf, 1.0, g_n)  # each group served at most once
-    pair = np.arange(len(G.row))
-    lp.rows(np.concatenate([pair, pair]), np.concatenate([xc, self_y + G.col]),
-            np.concatenate([np.ones(len(pair)), -np.ones(len(pair))]), -np.inf, 0.0, len(pair))
-    cj, ccol, cval, m0 = _capacity_terms(model, lp, y0, z0, kk, jj)
     m = prob.n_candidates
-    lp.rows(np.concatenate([G.col, cj]), np.concatenate([xc, ccol]), np.concatenate([wg[G.row], -cval]),
-            -np.inf, 0.0, m)
-    if target is not None:
-        need = target * float(prob.weights.sum())
-        lp.rows(np.zeros(len(pair)), xc, wg[G.row], need, np.inf, 1)
-    sol = lp.solve(maximize=target is None, start=None, time_limit=time_limit, mip_rel_gap=mip_rel_gap,
-                   verbose=verbose)
-    if sol.x is None:
-        if sol.status == "infeasible":
-            what = (f"{100 * target:g} % of the demand cannot be served within the cutoff by the capacity available"
-                    if target is not None else "no placement satisfies the site, region and capacity rules")
-            raise SitingError(f"{model.name} is infeasible: {what}")
-        raise SitingError(f"{model.name}: HiGHS found no solution within the time limit ({sol.status}); "
-                          "raise the time limit")
-    x = sol.x
-    open_ = x[y0: y0 + m] > 0.5
-    share = x[xc]
-    served = share * wg[G.row]
-    # spread each group's shares over its demand points
-    grp_rows = pd.DataFrame({"g": labels, "demand": rows})
-    pairs = pd.DataFrame({"g": G.row, "j": G.col, "share": share})
-    pairs = pairs[pairs["share"] > 1e-9]
-    asg = grp_rows.merge(pairs, on="g")
-    cost_lookup = pd.Series(prob.cost, index=pd.MultiIndex.from_arrays([prob.rows, prob.cols]))
-    asg_cost = cost_lookup.reindex(pd.MultiIndex.from_arrays([asg["demand"], asg["j"]])).to_numpy()
-    assignment = pd.DataFrame({
-        "demand_id": prob.demand_ids[asg["demand"].to_numpy()],
-        "facility_id": prob.candidate_ids[asg["j"].to_numpy()],
-        "share": asg["share"].to_numpy(),
-        "cost": asg_cost,
-    }).sort_values(["demand_id", "share"], ascending=[True, False], kind="stable").reset_index(drop=True)
-    load = np.bincount(G.col, weights=served, minlength=m)
-    details: dict[str, Any] = {"groups": g_n}
-    if m0 >= 0:
-        mods = np.rint(x[m0: m0 + m]).astype(int)
-        need_mods = np.ceil(np.maximum(load - np.nan_to_num(prob.capacity if prob.capacity is not None
-                                                               else np.zeros(m)), 0) / model.module_size - 1e-9)
-        details["modules"] = {str(prob.candidate_ids[j]): int(min(mods[j], need_mods[j])) for j in np.flatnonzero(open_)}
-    details["load"] = {str(prob.candidate_ids[j]): float(load[j]) for j in np.flatnonzero(open_)}
-    if len(kk):
-        details["placement"] = model._placement(kk, jj, x[z0: z0 + len(kk)])
-    res = model._result(open_, status=sol.status, objective=None, bound=sol.bound, method="mip", t0=t0,
-                        assignment=assignment, details=details)
-    total = float(prob.weights.sum())
-    res.coverage["served_weight"] = float(served.sum())
-    res.coverage["served_pct"] = 100.0 * float(served.sum()) / total if total else None
-    if target is None:
-        res.objective = float(served.sum())
+    cap = prob.capacity if prob.capacity is not None else np.full(m, np.nan)
+    s = model.module_size
+    base = np.where(np.isnan(cap), 0.0, cap) if s is not None else np.asarray(cap, dtype=float)
+    mods = np.zeros(m)
+    if s is not None:
+        kmax = np.broadcast_to(np.asarray(model.max_modules if model.max_modules is not None else 10, dtype=float),
+                               (m,))
+        budget = getattr(model, "module_budget", None)
+        mods = float(s) * (kmax if budget is None else np.minimum(kmax, float(budget)))
+    eff = base + mods
+    ok = prob.region_allowed()
+    if ok is not None and prob.projects and any(pr.capacity is not None for pr in prob.projects):
+        pc = np.array([np.nan if pr.capacity is None else pr.capacity for pr in prob.projects], dtype=float)
+        val = np.where(np.isnan(pc)[:, None], base[None, :], pc[:, None]) + mods[None, :]
+        new = np.where(ok, val, -np.inf).max(axis=0)
+        eff = np.where(prob.openable, new, eff)
+    return np.nan_to_num(np.asarray(eff, dtype=float), nan=0.0, neginf=0.0)
+
+
+def _fill_sites(model: Any, sel: list[int], count: int | None) -> list[int]:
+    """Add sites until ``count`` new ones are open (the MIP asks for exactly ``count``), keeping projects matchable."""
+    prob = model.problem
+    if count is None or len(sel) >= count:
+        return sel
+    ok = prob.region_allowed()
+    sel = list(sel)
+    for j in np.flatnonzero(prob.openable):
+        if len(sel) >= count:
+            break
+        if int(j) not in sel and H.projects_fit(ok, [*sel, int(j)]):
+            sel.append(int(j))
+    return sel
+
+
+class _CapModel:
+    """One capacitated model as an LP builder, with the pieces its heuristic and bounds need.
+
+    ``build(keep, open_)`` gives the MIP (all pairs and free sites) or, with ``keep``
+    (a pair mask) and ``open_`` (sites fixed open, the rest closed), the small problem of
+    serving demand from a given set of sites: an LP (a MIP only over modules / projects),
+    which is how the heuristic prices the sites its greedy picks.
+    """
+
+    model: Any
+    maximize: bool
+    r: np.ndarray  # pair rows (demand groups or demand points)
+    c: np.ndarray
+    d: np.ndarray
+
+    def build(self, keep: np.ndarray | None, open_: np.ndarray | None) -> tuple[_Lp, dict[str, Any]]:
+        raise NotImplementedError  # pragma: no cover
+
+    big: float  # cost of unserved demand in the greedy's terms
+    w: np.ndarray  # weight per pair row
+
+    def greedy(self) -> list[int]:
+        """Sites chosen by :func:`~siting.allocation.heuristics.greedy_capacitated` (filled up to the count)."""
+        prob = self.model.problem
+        count = getattr(self, "count", self.model.p)
+        sel, _ = H.greedy_capacitated(self.r, self.c, self.d, self.w, _site_capacity(self.model), prob.fixed,
+                                      prob.openable, big=self.big, p=count, target=getattr(self, "need", None),
+                                      region_ok=prob.region_allowed())
+        return _fill_sites(self.model, sel, count)
+
+    def state(self, idx: dict[str, Any], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per pair row: weight left unserved, and the highest cost it is served at (``big`` if none)."""
+        share = x[idx["x0"]: idx["x0"] + idx["n_x"]]
+        r = idx["r"]
+        d = idx["d"] if "d" in idx else np.zeros(len(r))
+        served = np.bincount(r, weights=share * self.w[r], minlength=len(self.w))
+        cur = np.full(len(self.w), -np.inf)
+        on = share > 1e-9
+        np.maximum.at(cur, r[on], d[on])
+        cur[~np.isfinite(cur)] = self.big
+        return np.maximum(self.w - served, 0.0), cur
+
+    def quick_bound(self) -> float | None:
+        raise NotImplementedError  # pragma: no cover
+
+    def capacity_short(self) -> str | None:
+        """Why no solution can exist, when the most every site could hold falls short of what must be served."""
+        prob = self.model.problem
+        need = getattr(self, "need", None)
+        if need is None and isinstance(self, _CapMedian):
+            need = float(prob.weights.sum())
+        if need is None:
+            return None
+        most = _site_capacity(self.model)
+        count = getattr(self, "count", self.model.p)
+        extra = np.sort(most[prob.openable])[::-1]
+        have = float(most[prob.fixed].sum()) + float(extra[: count].sum() if count is not None else extra.sum())
+        if have < need - 1e-9:
+            return (f"the sites could hold at most {have:g} (existing plus the largest {count if count is not None else 'all'} "
+                    f"new), below the {need:g} to serve; add capacity, sites or modules")
+        return None
+
+    def result(self, idx: dict[str, Any], x: np.ndarray, status: str, bound: float | None, method: str,
+               t0: float, details: dict[str, Any]) -> AllocationResult:
+        raise NotImplementedError  # pragma: no cover
+
+
+def _fix_sites(lp: _Lp, open_: np.ndarray | None) -> None:
+    if open_ is not None:
+        lp.lb[0] = open_.astype(float)
+        lp.ub[0] = open_.astype(float)
+
+
+class _CapCover(_CapModel):
+    """Capacitated coverage on demand groups: max served weight with ``count`` sites, or fewest sites for a share."""
+
+    def __init__(self, model: Any, count: int | None, target: float | None) -> None:
+        self.model, self.count, self.target = model, count, target
+        prob = model.problem
+        A = prob.coverage(model.cutoff)
+        reach = np.diff(A.indptr) > 0
+        self.rows = np.flatnonzero(reach & (prob.weights > 0))
+        self.labels, first = group_rows(A[self.rows])
+        self.wg = np.bincount(self.labels, weights=prob.weights[self.rows], minlength=len(first))
+        G = sp.csr_matrix(A[self.rows][first]).tocoo()
+        self.r, self.c = G.row.astype(np.int64), G.col.astype(np.int64)
+        self.d = np.zeros(len(self.r))
+        self.w, self.big = self.wg, 1.0
+        self.g_n = len(first)
+        self.maximize = target is None
+        self.need = None if target is None else target * float(prob.weights.sum())
+
+    def build(self, keep: np.ndarray | None, open_: np.ndarray | None) -> tuple[_Lp, dict[str, Any]]:
+        model, prob, wg = self.model, self.model.problem, self.wg
+        gr, gc = (self.r, self.c) if keep is None else (self.r[keep], self.c[keep])
+        lp = _Lp()
+        y0 = model._y_cols(lp, prob.openable.astype(float) if self.target is not None else 0.0)
+        _fix_sites(lp, open_)
+        z0, kk, jj = model._site_rows(lp, y0, self.count)
+        x0 = lp.cols(wg[gr] if self.target is None else np.zeros(len(gr)), 0.0, 1.0, False)
+        xc = x0 + np.arange(len(gr))
+        lp.rows(gr, xc, 1.0, -np.inf, 1.0, self.g_n)  # each group served at most once
+        pair = np.arange(len(gr))
+        if open_ is None:  # with the sites fixed, only open sites' pairs are kept: no x <= y rows needed
+            lp.rows(np.concatenate([pair, pair]), np.concatenate([xc, y0 + gc]),
+                    np.concatenate([np.ones(len(pair)), -np.ones(len(pair))]), -np.inf, 0.0, len(pair))
+        cj, ccol, cval, m0 = _capacity_terms(model, lp, y0, z0, kk, jj)
+        lp.rows(np.concatenate([gc, cj]), np.concatenate([xc, ccol]), np.concatenate([wg[gr], -cval]),
+                -np.inf, 0.0, prob.n_candidates)
+        if self.need is not None:
+            lp.rows(np.zeros(len(pair)), xc, wg[gr], self.need, np.inf, 1)
+        return lp, {"y0": y0, "z0": z0, "kk": kk, "jj": jj, "x0": x0, "n_x": len(gr), "m0": m0, "r": gr, "c": gc}
+
+    def quick_bound(self) -> float | None:
+        """No site serves more than its capacity or the demand it reaches (module budget and overlaps ignored)."""
+        prob = self.model.problem
+        m = prob.n_candidates
+        reach = np.bincount(self.c, weights=self.wg[self.r], minlength=m)
+        most = np.minimum(reach, _site_capacity(self.model))
+        from_fixed = float(most[prob.fixed].sum())
+        extra = np.sort(most[prob.openable])[::-1]
+        if self.target is None:
+            assert self.count is not None
+            return min(float(self.wg.sum()), from_fixed + float(extra[: self.count].sum()))
+        assert self.need is not None
+        got = from_fixed + np.concatenate([[0.0], np.cumsum(extra)])
+        k = np.flatnonzero(got >= self.need - 1e-9)
+        return float(k[0]) if len(k) else None
+
+    def result(self, idx: dict[str, Any], x: np.ndarray, status: str, bound: float | None, method: str,
+               t0: float, details: dict[str, Any]) -> AllocationResult:
+        model, prob = self.model, self.model.problem
+        m = prob.n_candidates
+        y0, gr, gc = idx["y0"], idx["r"], idx["c"]
+        open_ = x[y0: y0 + m] > 0.5
+        share = x[idx["x0"]: idx["x0"] + idx["n_x"]]
+        served = share * self.wg[gr]
+        # spread each group's shares over its demand points
+        grp_rows = pd.DataFrame({"g": self.labels, "demand": self.rows})
+        pairs = pd.DataFrame({"g": gr, "j": gc, "share": share})
+        pairs = pairs[pairs["share"] > 1e-9]
+        asg = grp_rows.merge(pairs, on="g")
+        cost_lookup = pd.Series(prob.cost, index=pd.MultiIndex.from_arrays([prob.rows, prob.cols]))
+        asg_cost = cost_lookup.reindex(pd.MultiIndex.from_arrays([asg["demand"], asg["j"]])).to_numpy()
+        assignment = pd.DataFrame({
+            "demand_id": prob.demand_ids[asg["demand"].to_numpy()],
+            "facility_id": prob.candidate_ids[asg["j"].to_numpy()],
+            "share": asg["share"].to_numpy(),
+            "cost": asg_cost,
+        }).sort_values(["demand_id", "share"], ascending=[True, False], kind="stable").reset_index(drop=True)
+        load = np.bincount(gc, weights=served, minlength=m)
+        details = {"groups": self.g_n, **details}
+        m0 = idx["m0"]
+        if m0 >= 0:
+            mods = np.rint(x[m0: m0 + m]).astype(int)
+            base = np.nan_to_num(prob.capacity if prob.capacity is not None else np.zeros(m))
+            need_mods = np.ceil(np.maximum(load - base, 0) / model.module_size - 1e-9)
+            details["modules"] = {str(prob.candidate_ids[j]): int(min(mods[j], need_mods[j]))
+                                  for j in np.flatnonzero(open_)}
+        details["load"] = {str(prob.candidate_ids[j]): float(load[j]) for j in np.flatnonzero(open_)}
+        if len(idx["kk"]):
+            details["placement"] = model._placement(idx["kk"], idx["jj"], x[idx["z0"]: idx["z0"] + len(idx["kk"])])
+        res = model._result(open_, status=status, objective=None, bound=bound, method=method, t0=t0,
+                            assignment=assignment, details=details)
+        total = float(prob.weights.sum())
+        res.coverage["served_weight"] = float(served.sum())
+        res.coverage["served_pct"] = 100.0 * float(served.sum()) / total if total else None
+        res.objective = float(served.sum()) if self.target is None else float((open_ & ~prob.fixed).sum())
+        return res
+
+
+class _CapMedian(_CapModel):
+    """Capacitated assignment: every demand point served, no site over capacity, least weighted cost."""
+
+    maximize = False
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        prob = model.problem
+        r, c, d = prob.pairs(model.cutoff)
+        w = prob.weights
+        has = np.zeros(prob.n_demand, dtype=bool)
+        has[r] = True
+        if (~has & (w > 0)).any():
+            raise _unreachable_error(model, np.flatnonzero(~has & (w > 0)), "have no eligible candidate in reach")
+        keep = w[r] > 0
+        self.r, self.c, self.d = r[keep], c[keep], d[keep]
+        self.w = prob.weights
+        self.big = 10.0 * (float(self.d.max()) + 1.0) if len(self.d) else 1.0
+        self.active = np.unique(self.r)
+        self.pos = np.full(prob.n_demand, -1)
+        self.pos[self.active] = np.arange(len(self.active))
+
+    def build(self, keep: np.ndarray | None, open_: np.ndarray | None) -> tuple[_Lp, dict[str, Any]]:
+        model, prob, w = self.model, self.model.problem, self.model.problem.weights
+        r, c, d = (self.r, self.c, self.d) if keep is None else (self.r[keep], self.c[keep], self.d[keep])
+        lp = _Lp()
+        y0 = model._y_cols(lp)
+        _fix_sites(lp, open_)
+        z0, kk, jj = model._site_rows(lp, y0, model.p)
+        x0 = lp.cols(w[r] * d, 0.0, 1.0, False)
+        xc = x0 + np.arange(len(r))
+        lp.rows(self.pos[r], xc, 1.0, 1.0, 1.0, len(self.active))
+        pair = np.arange(len(r))
+        if open_ is None:  # as in _CapCover.build
+            lp.rows(np.concatenate([pair, pair]), np.concatenate([xc, y0 + c]),
+                    np.concatenate([np.ones(len(r)), -np.ones(len(r))]), -np.inf, 0.0, len(r))
+        cj, ccol, cval, m0 = _capacity_terms(model, lp, y0, z0, kk, jj)
+        lp.rows(np.concatenate([c, cj]), np.concatenate([xc, ccol]), np.concatenate([w[r], -cval]), -np.inf, 0.0,
+                prob.n_candidates)
+        return lp, {"y0": y0, "z0": z0, "kk": kk, "jj": jj, "x0": x0, "n_x": len(r), "m0": m0, "r": r, "c": c,
+                    "d": d}
+
+    def quick_bound(self) -> float | None:
+        """Every demand point at its cheapest usable site, capacity and site count ignored."""
+        w = self.model.problem.weights
+        cheapest = pd.Series(self.d).groupby(self.r).min()
+        return float((w[cheapest.index.to_numpy()] * cheapest.to_numpy()).sum())
+
+    def result(self, idx: dict[str, Any], x: np.ndarray, status: str, bound: float | None, method: str,
+               t0: float, details: dict[str, Any]) -> AllocationResult:
+        model, prob, w = self.model, self.model.problem, self.model.problem.weights
+        m = prob.n_candidates
+        r, c, d = idx["r"], idx["c"], idx["d"]
+        y0, m0 = idx["y0"], idx["m0"]
+        open_ = x[y0: y0 + m] > 0.5
+        share = x[idx["x0"]: idx["x0"] + idx["n_x"]]
+        on = share > 1e-9
+        assignment = pd.DataFrame({
+            "demand_id": prob.demand_ids[r[on]], "facility_id": prob.candidate_ids[c[on]],
+            "share": share[on], "cost": d[on],
+        }).sort_values(["demand_id", "share"], ascending=[True, False], kind="stable").reset_index(drop=True)
+        load = np.bincount(c, weights=share * w[r], minlength=m)
+        details = {**details, "load": {str(prob.candidate_ids[j]): float(load[j]) for j in np.flatnonzero(open_)}}
+        if m0 >= 0:
+            details["modules"] = {str(prob.candidate_ids[j]): int(round(x[m0 + j])) for j in np.flatnonzero(open_)}
+        if len(idx["kk"]):
+            details["placement"] = model._placement(idx["kk"], idx["jj"], x[idx["z0"]: idx["z0"] + len(idx["kk"])])
+        obj = float((w[r] * d * share).sum())
+        res = model._result(open_, status=status, objective=obj, bound=bound, method=method, t0=t0,
+                            assignment=assignment, details=details)
+        res.coverage["weighted_cost"] = obj
+        res.coverage["mean_cost"] = obj / float(w.sum()) if w.sum() else None
+        return res
+
+
+#: The LP relaxation is solved for a bound when the heuristic serves alone and the model has at most
+#: this many times ``max_mip_nnz`` non-zeros (an LP is far cheaper than the MIP).
+LP_BOUND_FACTOR = 4
+
+
+def _solve_cap(cm: _CapModel, time_limit: float | None, method: str, max_mip_nnz: int, mip_rel_gap: float,
+               verbose: bool) -> AllocationResult:
+    """Greedy + exact assignment as the warm start and fallback, the MIP to certify, bounds throughout."""
+    t0 = time.perf_counter()
+    model = cm.model  # type: ignore[attr-defined]
+    prob = model.problem
+    maximize = cm.maximize
+    full, fidx = cm.build(None, None)
+    nnz = full.nnz
+    too_big = method == "auto" and nnz > max_mip_nnz
+
+    def better(a: float, b: float) -> bool:
+        return a > b + 1e-9 * max(1.0, abs(b)) if maximize else a < b - 1e-9 * max(1.0, abs(b))
+
+    # the heuristic: greedy sites, then swaps (or drops), each priced by the best service from those sites
+    def small_solve(sites: list[int]) -> tuple[MipSolution, dict[str, Any], np.ndarray]:
+        o = model._open(sites)
+        keep = o[cm.c]
+        small, sidx = cm.build(keep, o)
+        left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - t0))
+        # with the sites fixed, only modules and project placement stay integer
+        pure_lp = sidx["m0"] < 0 and not len(sidx["kk"])
+        return small.solve(maximize=maximize, start=None, time_limit=left, mip_rel_gap=mip_rel_gap,
+                           verbose=False, relax=pure_lp), sidx, keep
+
+    def evaluate(sites: list[int]) -> tuple[float | None, np.ndarray | None, np.ndarray | None]:
+        sol, sidx, _ = small_solve(sites)
+        if sol.x is None or sol.status != "optimal":
+            return None, None, None
+        return (sol.objective, *cm.state(sidx, sol.x))
+
+    sel = cm.greedy()
+    tg = time.perf_counter()
+    alone = method == "heuristic" or too_big
+    # a warm start only needs to be good; serving alone, it is the answer and gets more time
+    budget = min(10.0, 0.25 * (time_limit or 40.0)) if alone else min(2.0, 0.05 * (time_limit or 40.0))
+    ok = prob.region_allowed()
+    swaps = 0
+    if getattr(cm, "target", None) is not None:
+        # fewest sites: drop any site the others can do without (latest first)
+        for f in reversed(list(sel)):
+            if time.perf_counter() - tg > budget:
+                break
+            trial = [j for j in sel if j != f]
+            if evaluate(trial)[0] is not None:
+                sel, swaps = trial, swaps + 1
     else:
-        res.objective = float((open_ & ~prob.fixed).sum())
+        sel, _, swaps = H.swap_capacitated(evaluate, cm.r, cm.c, cm.d, cm.w, _site_capacity(model), prob.fixed,
+                                           prob.openable, sel, big=cm.big, maximize=maximize, time_budget=budget,
+                                           region_ok=ok)
+    hsol, sidx, keep = small_solve(sel)
+    heur_obj = hsol.objective if hsol.x is not None and hsol.status == "optimal" else None
+    details: dict[str, Any] = {"heuristic": "greedy+swap+assignment", "heuristic_objective": heur_obj,
+                               "swaps": swaps, "greedy_seconds": tg - t0,
+                               "heuristic_seconds": time.perf_counter() - t0, "mip_nnz": nnz}
+    quick = cm.quick_bound()
+    bound = quick
+    details["quick_bound"] = quick
+
+    def tighter(a: float | None, b: float | None) -> float | None:
+        if a is None or b is None:
+            return b if a is None else a
+        return min(a, b) if maximize else max(a, b)
+
+    def integral(v: float | None) -> float | None:
+        # the target model counts sites: its bound rounds up
+        return None if v is None else (float(np.ceil(v - 1e-6)) if isinstance(cm, _CapCover) and
+                                       cm.target is not None else v)
+
+    proven = heur_obj is not None and (relative_gap(heur_obj, bound) or 0.0) <= mip_rel_gap and bound is not None
+    if alone or (method == "auto" and proven):
+        if not proven and nnz <= LP_BOUND_FACTOR * max_mip_nnz:
+            tl = time.perf_counter()
+            left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - t0))
+            relax = full.solve(maximize=maximize, start=None, time_limit=left, mip_rel_gap=mip_rel_gap,
+                               verbose=verbose, relax=True)
+            if relax.status == "optimal" and relax.objective is not None:
+                details["lp_bound"] = integral(relax.objective)
+                bound = tighter(bound, details["lp_bound"])
+            elif relax.status == "infeasible":
+                heur_obj = None
+            details["bound_seconds"] = time.perf_counter() - tl
+        if heur_obj is None or hsol.x is None:
+            short = cm.capacity_short()
+            if short:
+                raise SitingError(f"{model.name} is infeasible: {short}")
+            raise SitingError(
+                f"{model.name}: the heuristic found no placement that meets the capacity, site and region rules "
+                f"and the MIP was not run ({'too large: ' + str(nnz) + ' non-zeros' if too_big else 'method=heuristic'})"
+                "; add capacity or sites, or run the MIP (method='mip' or a larger max_mip_nnz)")
+        gap = relative_gap(heur_obj, bound)
+        st = "optimal" if gap is not None and gap <= mip_rel_gap else "feasible"
+        if st == "optimal":
+            details["certified_by"] = "lp relaxation" if "lp_bound" in details and bound == details["lp_bound"] \
+                else "capacity bound"
+        if too_big:
+            details["reason"] = f"MIP too large ({nnz} non-zeros > max_mip_nnz {max_mip_nnz})"
+        res = cm.result(sidx, hsol.x, st, bound, "heuristic", t0, details)
+        res.gap = 0.0 if st == "optimal" else gap
+        return res
+
+    start = None
+    if hsol.x is not None:
+        # the small problem has the same columns as the MIP, minus the pairs of closed sites
+        x0, nx = fidx["x0"], fidx["n_x"]
+        xs = np.zeros(nx)
+        xs[np.flatnonzero(keep)] = hsol.x[sidx["x0"]: sidx["x0"] + sidx["n_x"]]
+        start = np.concatenate([hsol.x[: sidx["x0"]], xs, hsol.x[sidx["x0"] + sidx["n_x"]:]])
+        assert len(start) == full.n_col and x0 == sidx["x0"]
+    left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - t0))
+    sol = full.solve(maximize=maximize, start=start, time_limit=left, mip_rel_gap=mip_rel_gap, verbose=verbose)
+    bound = tighter(bound, integral(sol.bound))
+    details["mip_seconds"] = sol.seconds
+    if sol.x is None or (heur_obj is not None and better(heur_obj, sol.objective or 0.0)):
+        if heur_obj is None or hsol.x is None:
+            if sol.status == "infeasible":
+                if isinstance(cm, _CapCover) and cm.target is not None:
+                    what = (f"{100 * cm.target:g} % of the demand cannot be served within the cutoff by the capacity "
+                            "available")
+                elif isinstance(cm, _CapMedian):
+                    what = ("the open sites' capacity cannot serve all the demand (or the region rules cannot be "
+                            "met); add capacity, sites or modules")
+                else:
+                    what = "no placement satisfies the site, region and capacity rules"
+                raise SitingError(f"{model.name} is infeasible: {what}")
+            raise SitingError(f"{model.name}: HiGHS found no solution within the time limit ({sol.status}); "
+                              "raise the time limit")
+        gap = relative_gap(heur_obj, bound)
+        st = "optimal" if gap is not None and gap <= mip_rel_gap else sol.status
+        res = cm.result(sidx, hsol.x, st, bound, "heuristic", t0, details)
+        res.gap = 0.0 if st == "optimal" else gap
+        return res
+    res = cm.result(fidx, sol.x, sol.status, bound, "mip", t0, details)
     res.gap = 0.0 if sol.status == "optimal" else relative_gap(res.objective, res.bound)
+    if res.gap is not None and res.gap <= mip_rel_gap:
+        res.status, res.gap = "optimal", 0.0
     return res
 
 
@@ -909,64 +1266,18 @@ class CPMedian(_Model):
         self.module_budget = module_budget
 
     def _solve(self, time_limit, method, max_mip_nnz, mip_rel_gap, verbose):  # type: ignore[no-untyped-def]
-        t0 = time.perf_counter()
-        prob = self.problem
-        r, c, d = prob.pairs(self.cutoff)
-        w = prob.weights
-        has = np.zeros(prob.n_demand, dtype=bool)
-        has[r] = True
-        if (~has & (w > 0)).any():
-            raise _unreachable_error(self, np.flatnonzero(~has & (w > 0)), "have no eligible candidate in reach")
-        keep = w[r] > 0
-        r, c, d = r[keep], c[keep], d[keep]
-        active = np.unique(r)
-        pos = np.full(prob.n_demand, -1)
-        pos[active] = np.arange(len(active))
-        m = prob.n_candidates
-        lp = _Lp()
-        y0 = self._y_cols(lp)
-        z0, kk, jj = self._site_rows(lp, y0, self.p)
-        x0 = lp.cols(w[r] * d, 0.0, 1.0, False)
-        xc = x0 + np.arange(len(r))
-        lp.rows(pos[r], xc, 1.0, 1.0, 1.0, len(active))
-        pair = np.arange(len(r))
-        lp.rows(np.concatenate([pair, pair]), np.concatenate([xc, y0 + c]),
-                np.concatenate([np.ones(len(r)), -np.ones(len(r))]), -np.inf, 0.0, len(r))
-        cj, ccol, cval, m0 = _capacity_terms(self, lp, y0, z0, kk, jj)
-        lp.rows(np.concatenate([c, cj]), np.concatenate([xc, ccol]), np.concatenate([w[r], -cval]), -np.inf, 0.0, m)
-        sol = lp.solve(maximize=False, start=None, time_limit=time_limit, mip_rel_gap=mip_rel_gap, verbose=verbose)
-        if sol.x is None:
-            if sol.status == "infeasible":
-                raise SitingError("cpmedian is infeasible: the open sites' capacity cannot serve all the demand "
-                                  "(or the region rules cannot be met); add capacity, sites or modules")
-            raise SitingError(f"cpmedian: HiGHS found no solution within the time limit ({sol.status})")
-        x = sol.x
-        open_ = x[y0: y0 + m] > 0.5
-        share = x[xc]
-        on = share > 1e-9
-        assignment = pd.DataFrame({
-            "demand_id": prob.demand_ids[r[on]], "facility_id": prob.candidate_ids[c[on]],
-            "share": share[on], "cost": d[on],
-        }).sort_values(["demand_id", "share"], ascending=[True, False], kind="stable").reset_index(drop=True)
-        load = np.bincount(c, weights=share * w[r], minlength=m)
-        details: dict[str, Any] = {"load": {str(prob.candidate_ids[j]): float(load[j]) for j in np.flatnonzero(open_)}}
-        if m0 >= 0:
-            details["modules"] = {str(prob.candidate_ids[j]): int(round(x[m0 + j])) for j in np.flatnonzero(open_)}
-        if len(kk):
-            details["placement"] = self._placement(kk, jj, x[z0: z0 + len(kk)])
-        obj = float((w[r] * d * share).sum())
-        res = self._result(open_, status=sol.status, objective=obj, bound=sol.bound, method="mip", t0=t0,
-                           assignment=assignment, details=details)
-        res.coverage["weighted_cost"] = obj
-        res.coverage["mean_cost"] = obj / float(w.sum()) if w.sum() else None
-        return res
+        return _solve_cap(_CapMedian(self), time_limit, method, max_mip_nnz, mip_rel_gap, verbose)
 
 
 class PCenter(_Model):
     """p-center: ``p`` new sites that minimise the largest cost from a demand point to its nearest open site.
 
-    Solved exactly by bisection over the distinct costs: at each radius a set-cover
-    MIP (HiGHS) decides whether ``p`` sites reach everyone. Demand with zero weight is ignored.
+    Heuristic (warm start, and the answer alone when the MIP would be too large): bisection
+    over the distinct costs with a greedy set cover at each radius, sites added farthest
+    first up to ``p``, then vertex substitution. Lower bound: the largest cost any demand
+    point needs to reach its cheapest site, raised by radii a Lagrangian set-cover bound
+    proves need more than ``p`` sites. Exact: bisection between the two, each step a
+    set-cover MIP (HiGHS). Demand with zero weight is ignored.
     """
 
     name = "pcenter"
@@ -977,27 +1288,78 @@ class PCenter(_Model):
         if self.p is None:
             raise SitingError("pcenter needs p, the number of new sites")
 
+    def _groups(self, radius: float) -> sp.csr_matrix | None:
+        """Covering sets (merged) of the active demand no fixed site reaches within ``radius``; None if one is unreachable."""
+        prob = self.problem
+        if getattr(self, "_by_cost", None) is None:
+            # the usable pairs of active demand, cheapest first: each radius is then a prefix
+            r, c, d = prob.pairs(None)
+            keep = prob.weights[r] > 0
+            o = np.argsort(d[keep], kind="stable")
+            self._by_cost = (r[keep][o], c[keep][o], d[keep][o])
+        r, c, d = self._by_cost
+        k = int(np.searchsorted(d, radius, side="right"))
+        act = prob.weights > 0
+        A = sp.csr_matrix((np.ones(k), (r[:k], c[:k])), shape=(prob.n_demand, prob.n_candidates))[act]
+        A.sort_indices()
+        if (np.diff(A.indptr) == 0).any():
+            return None
+        by_fixed = np.asarray(A[:, np.flatnonzero(prob.fixed)].sum(axis=1)).ravel() > 0
+        sub = A[~by_fixed]
+        if sub.shape[0] == 0:
+            return sp.csr_matrix((0, prob.n_candidates))
+        _, first = group_rows(sub)
+        return sp.csr_matrix(sub[first])
+
+    def _too_many(self, G: sp.csr_matrix | None, budget: float) -> bool:
+        """True when covering ``G`` provably needs more than ``p`` new sites (packing, then a Lagrangian bound)."""
+        assert self.p is not None
+        if G is None:
+            return True
+        if G.shape[0] == 0:
+            return False
+        if H.packing_count(G) > self.p:
+            return True
+        return H.lagrangian_lscp_bound(G, self.problem.openable, float(self.p + 1), time_budget=budget) > self.p
+
+    def _greedy_at(self, G: sp.csr_matrix | None, swap_budget: float = 0.5) -> list[int] | None:
+        """Sites covering ``G`` with at most ``p`` new ones (greedy set cover, else greedy MCLP + swaps), or None."""
+        prob = self.problem
+        assert self.p is not None
+        if G is None:
+            return None
+        if G.shape[0] == 0:
+            return []
+        ok = prob.region_allowed()
+        g = H.drop_redundant(G, prob.fixed, H.greedy_cover(G, np.ones(G.shape[0]), prob.fixed, prob.openable,
+                                                            target=float(G.shape[0]), region_ok=ok))
+        if len(g) <= self.p:
+            return g
+        if ok is not None or self.p == 0:
+            return None
+        # the set-cover greedy overshoots; p sites chosen for the most points covered, then swapped, may still do
+        ones = np.ones(G.shape[0])
+        g = H.greedy_cover(G, ones, prob.fixed, prob.openable, p=self.p)
+        g = H.swap_cover(G, ones, prob.fixed, prob.openable, g, time_budget=swap_budget)
+        covered = np.asarray(G[:, np.asarray(g, dtype=np.int64)].sum(axis=1)).ravel() > 0
+        return g if covered.all() else None
+
     def _feasible(self, radius: float, time_limit: float | None, mip_rel_gap: float, verbose: bool
                   ) -> tuple[bool | None, np.ndarray | None, dict[str, str]]:
         """(True/False/None=unknown, open sites, placement) for covering every active demand point within ``radius``."""
         prob = self.problem
         assert self.p is not None
-        w = prob.weights
-        A = prob.coverage(radius)[w > 0]
-        if (np.diff(A.indptr) == 0).any():
+        G = self._groups(radius)
+        if G is None:
             return False, None, {}
-        by_fixed = np.asarray(A[:, np.flatnonzero(prob.fixed)].sum(axis=1)).ravel() > 0
-        sub = A[~by_fixed]
-        if sub.shape[0] == 0 and not prob.projects:
-            o = prob.fixed.copy()
-            return True, o, {}
-        labels, first = group_rows(sub)
-        G = sp.csr_matrix(sub[first])
+        if G.shape[0] == 0 and not prob.projects:
+            return True, prob.fixed.copy(), {}
         if not prob.projects:
-            g = H.drop_redundant(G, prob.fixed, H.greedy_cover(G, np.ones(G.shape[0]), prob.fixed, prob.openable,
-                                                                target=float(G.shape[0])))
-            if len(g) <= self.p:
+            g = self._greedy_at(G)
+            if g is not None:
                 return True, self._open(g), {}
+        if self._too_many(G, max(0.2, 0.1 * (time_limit or 10.0))):
+            return False, None, {}
         lp = _Lp()
         y0 = self._y_cols(lp, prob.openable.astype(float))
         coo = G.tocoo()
@@ -1009,6 +1371,48 @@ class PCenter(_Model):
         if sol.x is not None:
             return True, sol.x[y0: y0 + prob.n_candidates] > 0.5, self._placement(kk, jj, sol.x[z0: z0 + len(kk)])
         return None, None, {}
+
+    def _heuristic(self, r: np.ndarray, c: np.ndarray, d: np.ndarray, radii: np.ndarray, budget: float
+                   ) -> tuple[list[int] | None, int, dict[str, Any]]:
+        """(sites, index of the largest radius proven too small (-1: none), details)."""
+        prob = self.problem
+        assert self.p is not None
+        t0 = time.perf_counter()
+        act = prob.weights > 0
+        ok = prob.region_allowed()
+        steps = int(np.ceil(np.log2(len(radii) + 1))) + 1
+        per = max(0.2, budget / steps)
+        lo, proven, hi = -1, -1, len(radii) - 1
+        best = self._greedy_at(self._groups(float(radii[hi])))
+        while best is not None and hi - lo > 1:
+            mid = (lo + hi) // 2
+            G = self._groups(float(radii[mid]))
+            g = self._greedy_at(G)
+            if g is not None:
+                hi, best = mid, g
+            else:
+                lo = mid
+                if self._too_many(G, per):
+                    proven = max(proven, mid)
+        sel = H.farthest_first(r, c, d, act, prob.fixed, prob.openable, best or [], self.p, region_ok=ok)
+        tb = time.perf_counter()
+        sel, radius, swaps = H.center_substitution(r, c, d, act, prob.fixed, prob.openable, sel,
+                                                   time_budget=max(0.1, budget - (tb - t0)), region_ok=ok)
+        if not np.isfinite(radius) or (ok is not None and len(sel) < len(prob.projects or [])):
+            return None, proven, {"heuristic": "bisection+greedy-cover+substitution", "swaps": swaps}
+        # raise the bound: bisection with the Lagrangian test between it and the heuristic's radius
+        top = int(np.searchsorted(radii, radius))
+        lo_b, hi_b = proven, top
+        while hi_b - lo_b > 1 and time.perf_counter() - t0 < 2 * budget:
+            mid = (lo_b + hi_b) // 2
+            if self._too_many(self._groups(float(radii[mid])), per):
+                lo_b = proven = mid
+            else:
+                hi_b = mid  # not proven either way: look lower
+        details = {"heuristic": "bisection+greedy-cover+substitution", "swaps": swaps, "heuristic_objective": radius,
+                   "heuristic_seconds": time.perf_counter() - t0, "bisection_greedy_radius": float(radii[hi])
+                   if best is not None else None}
+        return sel, proven, details
 
     def _solve(self, time_limit, method, max_mip_nnz, mip_rel_gap, verbose):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
@@ -1023,39 +1427,77 @@ class PCenter(_Model):
         if (~has & act).any():
             raise _unreachable_error(self, np.flatnonzero(~has & act), "have no path to any eligible candidate")
         nearest = pd.Series(d).groupby(r).min()
-        radii = np.unique(d[d >= nearest.max()])
-        steps = int(np.ceil(np.log2(len(radii) + 1))) + 1
-        per = None if time_limit is None else max(1.0, time_limit / steps)
-        lo, hi = -1, len(radii) - 1  # radii[lo] proven infeasible (or below all), radii[hi] feasible
-        ok, best, place = self._feasible(float(radii[hi]), per, mip_rel_gap, verbose)
-        if not ok:
-            raise SitingError(f"pcenter: {self.p} new site(s) cannot reach every demand point whatever the radius; "
-                              "raise p or add candidates")
-        unknown = False
+        radii = np.unique(d[d >= nearest.max()])  # radii[0]: every point must reach at least this far
+        budget = min(5.0, 0.1 * (time_limit or 50.0))
+        sel, proven, details = self._heuristic(r, c, d, radii, budget)
+        ok = prob.region_allowed()
+        kk, jj = np.nonzero(ok) if ok is not None else (np.empty(0, np.int64), np.empty(0, np.int64))
+
+        def finish(open_: np.ndarray, status: str, bound: float | None, how: str, place: dict[str, str]
+                   ) -> AllocationResult:
+            a = self._nearest_assignment(open_)
+            obj = float(a["cost"].to_numpy(dtype=float)[act].max())
+            if bound is not None and obj <= bound:
+                status = "optimal"
+            if place:
+                details["placement"] = place
+            res = self._result(open_, status=status, objective=obj, bound=bound, method=how, t0=t0, assignment=a,
+                               details=details)
+            if status == "optimal" and how == "heuristic":
+                res.details["certified_by"] = "lagrangian set-cover bound" if proven >= 0 else "nearest-site bound"
+            return res
+
+        bound = float(radii[proven + 1])
+        if sel is not None:
+            heur_open = self._open(sel)
+            place = self._placement(kk, jj, self._project_start(kk, jj, sel)) if len(kk) else {}
+            radius = float(details["heuristic_objective"])
+            nnz = int((d <= radius).sum()) + prob.n_candidates
+            details["mip_nnz"] = nnz
+            too_big = method == "auto" and nnz > max_mip_nnz
+            if too_big:
+                details["reason"] = f"MIP too large ({nnz} non-zeros > max_mip_nnz {max_mip_nnz})"
+            if method == "heuristic" or too_big or radius <= bound:
+                return finish(heur_open, "feasible", bound, "heuristic", place)
+            hi = int(np.searchsorted(radii, radius))
+            best, best_place, how = heur_open, place, "heuristic"
+        else:
+            if method == "heuristic":
+                raise SitingError(f"pcenter: the heuristic found no {self.p} site(s) that reach every demand point "
+                                  "(or fit the projects' regions); run the MIP (method='mip')")
+            hi = len(radii) - 1
+            f, o, pl = self._feasible(float(radii[hi]), time_limit, mip_rel_gap, verbose)
+            if not f or o is None:
+                raise SitingError(f"pcenter: {self.p} new site(s) cannot reach every demand point whatever the "
+                                  "radius; raise p or add candidates")
+            best, best_place, how = o, pl, "mip"
+        # exact bisection between the proven-too-small radius and the best known one
+        lo = proven
+        steps = int(np.ceil(np.log2(max(hi - lo, 1) + 1))) + 1
+        left = None if time_limit is None else max(0.5, time_limit - (time.perf_counter() - t0))
+        per = None if left is None else max(1.0, left / steps)
         while hi - lo > 1:
             mid = (lo + hi) // 2
+            how = "mip"  # the set-cover MIPs decide from here on, whichever sites are kept
             f, o, pl = self._feasible(float(radii[mid]), per, mip_rel_gap, verbose)
-            if f:
-                hi, best, place = mid, o, pl
+            if f and o is not None:
+                hi, best, best_place = mid, o, pl
             else:
-                unknown |= f is None
                 lo = mid
+                if f is False:
+                    proven = mid
         assert best is not None
         open_ = best.copy()
         extra = self.p - int((open_ & ~prob.fixed).sum())
         if extra > 0 and not prob.projects:
-            # the radius is met with fewer sites; open the rest too, as the model asks for p
-            spare = np.flatnonzero(prob.openable & ~open_)[:extra]
-            open_[spare] = True
-        a = self._nearest_assignment(open_)
-        obj = float(a["cost"].to_numpy(dtype=float)[act].max())
-        bound = float(radii[lo + 1]) if not unknown else None
-        details: dict[str, Any] = {"radii_tested": steps, "bisection_unproven": unknown}
-        if place:
-            details["placement"] = place
-        status = "optimal" if not unknown else "time_limit"
-        return self._result(open_, status=status, objective=obj, bound=bound, method="mip", t0=t0,
-                            assignment=a, details=details)
+            # the radius is met with fewer sites; open the rest too (farthest first), as the model asks for p
+            sites = H.farthest_first(r, c, d, act, prob.fixed, prob.openable,
+                                     np.flatnonzero(open_ & ~prob.fixed).tolist(), self.p)
+            open_ = self._open(sites)
+        details["radii_tested"] = steps
+        details["bisection_unproven"] = proven != hi - 1
+        return finish(open_, "time_limit" if proven != hi - 1 else "optimal", float(radii[proven + 1]), how,
+                      best_place)
 
 
 MODELS: dict[str, type[_Model]] = {

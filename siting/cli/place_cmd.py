@@ -22,6 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--hospitals", metavar="H.csv", help="hospitals file (default: the scenario's)")
     p.add_argument("--facilities", metavar="F.csv", help="existing facilities (default: the scenario's)")
     p.add_argument("--candidates", metavar="C.csv", help="candidate sites id,lon,lat (default: a grid in each region)")
+    p.add_argument("--candidates-from", choices=["osm", "grid", "table"],
+                   help="candidate sites: OSM public/vacant/commercial buildings and land (from --osm or the "
+                        "network source), a grid, or the --candidates table (default: table if given, else grid)")
+    p.add_argument("--candidate-kinds", metavar="K,K", help="with --candidates-from osm: which of "
+                   "public,vacant,commercial (default all)")
     p.add_argument("--distance", choices=["straight_line", "network"], help="judge the 5 km hospital rule on this distance")
     p.add_argument("--grid-m", type=float, help="smallest grid spacing in metres (default: auto, ~400 points per region)")
     p.add_argument("--town-radius-m", type=float, help="radius around a town point a town project may use (3000)")
@@ -36,8 +41,10 @@ def run(args: argparse.Namespace) -> int:
     from siting.cli.common import print_json, warn
     from siting.placement import place_projects
 
+    kinds = tuple(k.strip() for k in args.candidate_kinds.split(",") if k.strip()) if args.candidate_kinds else None
     result = place_projects(args.scenario, osm=args.osm, hospitals=args.hospitals, facilities=args.facilities,
-                            candidates=args.candidates, distance=args.distance, grid_m=args.grid_m,
+                            candidates=args.candidates, candidates_from=args.candidates_from,
+                            candidate_kinds=kinds, distance=args.distance, grid_m=args.grid_m,
                             town_radius_m=args.town_radius_m, time_limit=args.time_limit)
     doc = result.to_dict()
     if args.out:
