@@ -620,6 +620,24 @@ def load_network(
     return net
 
 
+def _require_host(url: str, source: str) -> None:
+    """Fail at once when the Overpass host cannot be resolved (offline).
+
+    Without this, osmnx waits 60 s for the Overpass status before its request fails.
+    """
+    import socket
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname or url
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError as exc:
+        raise SitingError(
+            f"could not download the network for '{source}': {host} cannot be reached ({exc}). "
+            "Place names and bboxes need internet; offline, pass an OSM file (.osm.pbf, .osm, .osm.bz2) or GraphML"
+        ) from exc
+
+
 def _load_online(source: str, mode: str, profile: SpeedProfile, strongly_connected: bool) -> RoadNetwork:
     """Fetch a network through osmnx by bbox or place name (needs internet)."""
     import osmnx as ox
@@ -629,6 +647,7 @@ def _load_online(source: str, mode: str, profile: SpeedProfile, strongly_connect
         parts = [float(p) for p in source.split(",")]
     except ValueError:
         parts = []
+    _require_host(ox.settings.overpass_url, source)
     try:
         if len(parts) == 4:
             graph = ox.graph_from_bbox((parts[0], parts[1], parts[2], parts[3]), network_type=network_type, simplify=False, retain_all=True)

@@ -547,3 +547,19 @@ def test_contraflow_cycling_and_repeated_nodes(tmp_path: Path) -> None:
     # An explicit oneway=no beats the roundabout's implied one-way; the repeated node 3 adds no loop.
     assert set(drive) == {(1, 2), (2, 3), (3, 4), (4, 3)}
     assert drive[(3, 4)][0] == pytest.approx(haversine(*nodes[3], *nodes[4]), rel=1e-9)
+
+
+@pytest.mark.parametrize("source", ["7.40,43.72,7.44,43.75", "Monaco"])
+def test_online_source_fails_fast_when_offline(monkeypatch: pytest.MonkeyPatch, source: str) -> None:
+    """A bbox or place name needs internet: without it the error says so at once (no osmnx wait)."""
+    import socket
+
+    from siting.errors import SitingError
+    from siting.network import load_network
+
+    def no_dns(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    with pytest.raises(SitingError, match="need internet"):
+        load_network(source, "drive")
