@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +27,7 @@ from shapely.geometry import shape
 from shapely.ops import unary_union
 
 from siting.errors import InputError, SitingError
-from siting.io import require_file, write_json
+from siting.io import atomic_path, atomic_write, require_file, write_json
 
 LICENCE = "ODbL 1.0"
 ATTRIBUTION = "© OpenStreetMap contributors"
@@ -185,12 +183,8 @@ def clip_osm(source: str | Path, polygon: shapely.Geometry, output: str | Path, 
     if date:
         header.set("osmosis_replication_timestamp", date)
     header.add_box(osmium.osm.Box(osmium.osm.Location(west, south), osmium.osm.Location(east, north)))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".osm.pbf", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     n_nodes = 0
-    try:
+    with atomic_path(out, suffix=".osm.pbf") as tmp:  # osmium picks the format from the name
         writer = osmium.SimpleWriter(str(tmp), header=header, overwrite=True)
         try:
             for obj in osmium.FileProcessor(str(src)).with_filter(keep.id_filter()):
@@ -199,10 +193,6 @@ def clip_osm(source: str | Path, polygon: shapely.Geometry, output: str | Path, 
                     n_nodes += 1
         finally:
             writer.close()
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     sidecar = out.with_name(out.name + ".json")
     write_json(sidecar, {
         "file": out.name,
@@ -224,15 +214,11 @@ def clip_osm(source: str | Path, polygon: shapely.Geometry, output: str | Path, 
 def download(url: str, target: str | Path, *, timeout: float = 60.0) -> Path:  # pragma: no cover - needs internet
     """Download ``url`` to ``target`` (streamed to a temporary file, then renamed). Needs internet."""
     dest = Path(target)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     request = urllib.request.Request(url, headers={"User-Agent": "siting fetch-osm (https://github.com/)"})
     try:
-        with os.fdopen(fd, "wb") as fh, urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - https URL from the scenario
+        with atomic_write(dest, "wb") as fh, urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - https URL from the scenario
             shutil.copyfileobj(resp, fh, length=1 << 20)
-        os.replace(tmp_name, dest)
     except OSError as exc:
-        Path(tmp_name).unlink(missing_ok=True)
         raise SitingError(f"could not download {url}: {exc}. Check the internet connection, or download the file "
                           "yourself and pass it with --input") from exc
     return dest

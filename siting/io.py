@@ -49,6 +49,34 @@ def atomic_write(
         raise
 
 
+@contextmanager
+def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a library that writes files itself; renamed over
+    ``path`` on success, removed on failure.
+
+    The temporary path does not exist when yielded. ``suffix`` (default: the target's) keeps
+    format detection by file name working.
+
+    Examples
+    --------
+    >>> with atomic_path("graph.graphml") as tmp:  # doctest: +SKIP
+    ...     osmnx.save_graphml(graph, tmp)
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix if suffix is None else suffix,
+                                dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
@@ -102,16 +130,8 @@ def write_geodataframe(path: str | Path, frame: Any, driver: str | None = None) 
     target = Path(path)
     if driver is None:
         driver = "GPKG" if target.suffix.lower() == ".gpkg" else "GeoJSON"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    Path(tmp).unlink()
-    try:
+    with atomic_path(target) as tmp:
         frame.to_file(tmp, driver=driver)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +27,7 @@ from scipy.sparse.csgraph import connected_components
 
 from siting.coords import haversine_m, utm_epsg
 from siting.errors import InputError, SitingError
+from siting.io import atomic_path
 from siting.osm import OsmWays, is_osm_file, read_highways
 from siting.speeds import SpeedProfile, speed_kmh
 
@@ -507,18 +507,11 @@ _ARRAYS = ("node_osmid", "lon", "lat", "x", "y", "u", "v", "length_m", "time_s",
 def save_npz(net: RoadNetwork, path: str | Path) -> Path:
     """Write the network to a compressed ``.npz`` file atomically."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".net.", suffix=".npz", dir=target.parent)
-    os.close(fd)
-    try:
-        arrays: dict[str, Any] = {name: getattr(net, name) for name in _ARRAYS}
-        arrays["highway"] = net.highway.astype(str)
-        meta = {"mode": net.mode, "crs": net.crs, "info": net.info}
+    arrays: dict[str, Any] = {name: getattr(net, name) for name in _ARRAYS}
+    arrays["highway"] = net.highway.astype(str)
+    meta = {"mode": net.mode, "crs": net.crs, "info": net.info}
+    with atomic_path(target, suffix=".npz") as tmp:  # np.savez adds .npz to other names
         np.savez(tmp, meta=np.array(json.dumps(meta, default=str)), **arrays)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 MODEL_NAMES = ["lscp", "mclp", "pmedian", "pcenter", "cmclp", "cpmedian", "target"]
@@ -113,6 +112,7 @@ def load_inputs(demand: str, candidates: str, matrix: str) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from siting.allocation import MODELS
     from siting.allocation.problem import build_problem
+    from siting.cli.common import print_json
     from siting.errors import SitingError
     from siting.io import write_json
 
@@ -150,8 +150,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_json(args.out, result.to_dict(assignment=True))
     if args.json:
-        print(json.dumps(result.to_dict(assignment=False), ensure_ascii=False, indent=2,
-                         default=lambda o: o.item() if hasattr(o, "item") else str(o)))
+        print_json(result.to_dict(assignment=False))
     else:
         gap = "n/a" if result.gap is None else f"{100 * result.gap:.3f} %"
         print(f"model      {result.model}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+
+from siting.cli.common import print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         rows = job_status(jobs, args.out)
         if args.json:
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
+            print_json(rows)
         else:
             for row in rows:
                 print(f"{row['status']:8} {row['id']}  ({row['origin']})")
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         manifest=args.manifest,
     )
     if args.json:
-        print(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
+        print_json(summary.as_dict())
     print(f"batch: {summary.line()}", file=sys.stderr)
     for job_id, error in sorted(summary.failures.items()):
         first = error.splitlines()[0] if error else ""

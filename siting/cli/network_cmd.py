@@ -43,12 +43,10 @@ def run(args: argparse.Namespace) -> int:
 
 def write_network(net, out):  # type: ignore[no-untyped-def]
     """Write ``net`` to ``out`` by suffix: GraphML, GeoPackage or npz (atomically)."""
-    import os
-    import tempfile
     from pathlib import Path
 
     from siting.errors import SitingError
-    from siting.io import write_geodataframe
+    from siting.io import atomic_path, write_geodataframe
     from siting.network import save_npz
 
     out = Path(out)
@@ -61,13 +59,7 @@ def write_network(net, out):  # type: ignore[no-untyped-def]
     if suffix == ".graphml":
         import osmnx as ox
 
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".graphml", dir=out.parent)
-        os.close(fd)
-        try:
+        with atomic_path(out) as tmp:
             ox.save_graphml(net.to_networkx(), tmp)
-            os.replace(tmp, out)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
         return out
     raise SitingError(f"{out}: unknown output format '{suffix}'; use .graphml, .gpkg or .npz")
