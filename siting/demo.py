@@ -103,6 +103,7 @@ def run_demo(out_dir: str | Path = "maps", offline: bool = False) -> dict[str, A
     from siting.maps import build_map, export_map, standard_layers
     from siting.report import write_report
     from siting.rules import check
+    from siting.scenario import load_scenario
 
     out = Path(out_dir)
     net = load_network(data_path("osm", "monaco.osm.pbf"), "walk")
@@ -138,7 +139,8 @@ def run_demo(out_dir: str | Path = "maps", offline: bool = False) -> dict[str, A
         "median_quality": round(float(iso["quality"].median()), 3),
     }
 
-    compliance = check(Path(data_dir()).parent / "scenarios" / "monaco_demo.yaml")
+    scenario = load_scenario(Path(data_dir()).parent / "scenarios" / "monaco_demo.yaml")
+    compliance = check(scenario)
     rules = compliance.to_frame()
     summary["rules"] = {s: int(n) for s, n in rules["status"].value_counts().sort_index().items()}
 
@@ -153,8 +155,7 @@ def run_demo(out_dir: str | Path = "maps", offline: bool = False) -> dict[str, A
     m = build_map(layers, title="Monaco: 15-minute walking circles (demo)")
     outputs = {
         "map": str(export_map(m, out / "monaco_demo.html", offline=offline)),
-        "report": str(write_report(Path(data_dir()).parent / "scenarios" / "monaco_demo.yaml",
-                                   out / "monaco_report.html", offline=offline)),
+        "report": str(write_report(scenario, out / "monaco_report.html", offline=offline, compliance=compliance)),
     }
     outputs["summary"] = str(write_json(out / "monaco_demo.json", summary | {"outputs": outputs}))
     summary["outputs"] = outputs

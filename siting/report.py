@@ -424,6 +424,10 @@ def build_report(scenario: str | Path | Any, *, offline: bool = False, basemap: 
 
 
 def write_report(scenario: str | Path | Any, out: str | Path, *, offline: bool = False, basemap: str = "osm",
-                 tianditu_key: str | None = None) -> Path:
-    """Write the report for ``scenario`` to ``out`` (atomically); return the path."""
-    return write_text(out, build_report(scenario, offline=offline, basemap=basemap, tianditu_key=tianditu_key))
+                 tianditu_key: str | None = None, compliance: Any = None) -> Path:
+    """Write the report for ``scenario`` to ``out`` (atomically); return the path.
+
+    ``compliance``: a :class:`siting.rules` report already computed for this scenario (checked anew when None).
+    """
+    return write_text(out, build_report(scenario, offline=offline, basemap=basemap, tianditu_key=tianditu_key,
+                                        compliance=compliance))
