@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs per worker count; the fastest counts")
     args = parser.parse_args()
 
-    from siting.batch import load_manifest, read_runlog, run_batch
+    from siting.batch.runner import load_manifest, read_runlog, run_batch
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

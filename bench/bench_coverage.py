@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from siting.coverage import coverage
-from siting.demand import MONACO_CENSUS_2016, demand_from_census, extent_unit, snap_demand
-from siting.isochrones import isochrone_polygons
+from siting.analysis.coverage import coverage
+from siting.analysis.demand import MONACO_CENSUS_2016, demand_from_census, extent_unit, snap_demand
+from siting.analysis.isochrones import isochrone_polygons
 from siting.network import load_network
-from siting.osm_features import read_buildings
+from siting.osm.features import read_buildings
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "osm"
 
@@ -71,7 +71,7 @@ def bench_coverage(name: str, pbf: Path, n_facilities: int, minutes: float = 15.
 
 def naive_polygon(net, node: int, limit_s: float, buffer_m: float) -> shapely.Geometry:  # type: ignore[no-untyped-def]
     """osmnx-style: buffer every edge between reached nodes and union them (no partial edges)."""
-    from siting.engine import reach
+    from siting.routing.engine import reach
 
     r = reach(net, np.array([node]), limit_s, reverse=True)
     ok = np.zeros(net.n_nodes, dtype=bool)

@@ -8,7 +8,7 @@ Cases (one ``RESULT`` line each):
 
 ``monaco_walk``
     Bounded search (15-minute walk at 1.0 m/s) from 1,000 random sources on the
-    bundled Monaco walk graph: ``siting.engine.reach`` against networkx's
+    bundled Monaco walk graph: ``siting.routing.engine.reach`` against networkx's
     ``single_source_dijkstra_path_length(cutoff=...)`` per source, as in the
     osmnx tutorials.
 ``grid_300k``
@@ -81,7 +81,7 @@ def city_grid(n_nodes: int = GRID_NODES, seed: int = 0) -> Any:
     is walkable both ways at ``WALK_MPS``.
     """
     from siting.coords import haversine_m
-    from siting.network import from_edges
+    from siting.network.build import from_edges
 
     rng = np.random.default_rng(seed)
     side = int(math.ceil(math.sqrt(n_nodes * 1.03)))
@@ -113,15 +113,16 @@ def city_grid(n_nodes: int = GRID_NODES, seed: int = 0) -> Any:
 
 
 def load_case_graph(case: str, workdir: Path) -> Any:
-    from siting.network import load_npz
+    from siting.network.store import load_npz
 
     return load_npz(workdir / f"{case}.npz")
 
 
 def prepare_graphs(workdir: Path) -> dict[str, dict[str, int]]:
     """Build the benchmark graphs once and save them, so workers only load them."""
-    from siting.network import load_network, save_npz
-    from siting.speeds import SpeedProfile
+    from siting.network import load_network
+    from siting.network.speeds import SpeedProfile
+    from siting.network.store import save_npz
 
     monaco = load_network(REPO / "data" / "osm" / "monaco.osm.pbf", "walk", SpeedProfile(walk_kmh=3.6), cache=False)
     save_npz(monaco, workdir / "monaco_walk.npz")
@@ -141,7 +142,7 @@ def sources_for(net: Any, n: int, seed: int = 42) -> np.ndarray:
 
 
 def worker_engine(case: str, workdir: Path, n_sources: int, repeats: int, threads: int | None = None) -> dict[str, Any]:
-    from siting.engine import reach
+    from siting.routing.engine import reach
 
     net = load_case_graph(case, workdir)
     src = sources_for(net, n_sources)
@@ -185,7 +186,7 @@ def worker_networkx(case: str, workdir: Path, n_sources: int, repeats: int) -> d
 
 
 def worker_nearest(case: str, workdir: Path, n_sources: int, repeats: int) -> dict[str, Any]:
-    from siting.engine import nearest
+    from siting.routing.engine import nearest
 
     net = load_case_graph(case, workdir)
     src = sources_for(net, n_sources, seed=7)
@@ -222,7 +223,7 @@ def worker_build(pbf: Path) -> dict[str, Any]:
 
 def worker_profile(case: str, workdir: Path, n_sources: int, repeats: int) -> dict[str, Any]:
     """Where the engine's time goes: kernel vs. frame assembly, one thread vs. all."""
-    from siting.engine import _bounded_dijkstra, _graph_arrays, reach
+    from siting.routing.engine import _bounded_dijkstra, _graph_arrays, reach
 
     net = load_case_graph(case, workdir)
     src = sources_for(net, n_sources)

@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from siting.data import data_dir, data_path
-from siting.engine import nearest, reach
+from siting.inputs.bundled import data_dir, data_path
 from siting.network import RoadNetwork, load_network
-from siting.snap import snap_frame
+from siting.routing.engine import nearest, reach
+from siting.routing.snap import snap_frame
 
 DEMO_MINUTES = (5.0, 10.0, 15.0)
 DEMO_TYPES = {"hospital": "all", "elderly": "60+", "childcare": "0-3"}
@@ -39,7 +39,7 @@ DEMO_TYPES = {"hospital": "all", "elderly": "60+", "childcare": "0-3"}
 
 def load_demo_facilities() -> pd.DataFrame:
     """Monaco's facilities (hospitals, the geriatric centre, childcare) from the bundled table."""
-    from siting.facilities import read_facilities
+    from siting.inputs.facilities import read_facilities
 
     return read_facilities(data_path("monaco_facilities.csv"), what="demo facilities file")
 
@@ -78,7 +78,7 @@ def hospital_travel_times(net: RoadNetwork, facilities: pd.DataFrame) -> dict[st
 
 def demo_demand(net: RoadNetwork) -> Any:
     """Monaco's census total spread over its residential buildings, with the 60+ and 0–3 groups."""
-    from siting.demand import (
+    from siting.analysis.demand import (
         JINGDEZHEN_SHARE_0_3,
         MONACO_CENSUS_2016,
         QINZHOU_SHARE_60PLUS,
@@ -96,14 +96,14 @@ def demo_demand(net: RoadNetwork) -> Any:
 
 def run_demo(out_dir: str | Path = "maps", offline: bool = False) -> dict[str, Any]:
     """Run the demo, write its map and report into ``out_dir``, and return its summary."""
-    from siting.coverage import coverage, coverage_entries, joint_coverage
-    from siting.demand import group_column
+    from siting.analysis.coverage import coverage, coverage_entries, joint_coverage
+    from siting.analysis.demand import group_column
+    from siting.analysis.isochrones import isochrones
+    from siting.inputs.scenario import load_scenario
     from siting.io import write_json
-    from siting.isochrones import isochrones
     from siting.maps import build_map, export_map, standard_layers
-    from siting.report import write_report
+    from siting.reporting.report import write_report
     from siting.rules import check
-    from siting.scenario import load_scenario
 
     out = Path(out_dir)
     net = load_network(data_path("osm", "monaco.osm.pbf"), "walk")

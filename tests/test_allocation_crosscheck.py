@@ -63,7 +63,7 @@ def test_from_geodataframes_matches_matrix(monaco_walk) -> None:  # type: ignore
     import networkx as nx
     import pandas as pd
 
-    from siting.snap import snap
+    from siting.routing.snap import snap
 
     net = monaco_walk
     rng = np.random.default_rng(5)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import yaml
 
-from siting.batch import (
+from siting.batch.runner import (
     FAILURES,
     canonical_json,
     execute,
@@ -194,10 +194,10 @@ def test_canonical_json_is_fixed() -> None:
 @pytest.mark.parametrize(("mode", "minutes"), [("drive", 1.5), ("walk", 4)])
 def test_access_job_matches_networkx(kotka_pbf: Path, mode: str, minutes: float) -> None:
     from siting.network import load_network
-    from siting.snap import snap
+    from siting.routing.snap import snap
 
     params = {"network": str(kotka_pbf), "mode": mode, "minutes": minutes, "facilities": KOTKA_POINTS}
-    from siting.batch import make_job
+    from siting.batch.runner import make_job
 
     job = make_job({"kind": "access", **params})
     outcome = execute(job.payload())
@@ -227,7 +227,7 @@ def test_access_job_matches_networkx(kotka_pbf: Path, mode: str, minutes: float)
 
 
 def test_failed_job_reports_error_and_traceback(tmp_path: Path) -> None:
-    from siting.batch import make_job
+    from siting.batch.runner import make_job
 
     job = make_job(
         {"kind": "access", "network": "nowhere.osm.pbf", "mode": "walk", "minutes": 5, "facilities": KOTKA_POINTS},
@@ -241,7 +241,7 @@ def test_failed_job_reports_error_and_traceback(tmp_path: Path) -> None:
 
 
 def test_check_job_is_the_rules_report_and_follows_scenario_files(tmp_path: Path) -> None:
-    from siting.batch import canonical, make_job
+    from siting.batch.runner import canonical, make_job
     from siting.rules import check
 
     shutil.copy(REPO / "data" / "monaco_facilities.csv", tmp_path / "facilities.csv")
@@ -272,9 +272,9 @@ def test_allocate_job_mclp_matches_brute_force(monaco_walk) -> None:  # type: ig
 
     from scipy.sparse.csgraph import dijkstra
 
-    from siting.batch import make_job
+    from siting.batch.runner import make_job
     from siting.io import read_points
-    from siting.snap import snap
+    from siting.routing.snap import snap
 
     facilities = REPO / "data" / "monaco_facilities.csv"
     params = {"kind": "allocate", "network": str(OSM / "monaco.osm.pbf"), "mode": "walk", "demand_nodes": 40,
@@ -302,7 +302,7 @@ def test_isochrones_job_areas_match_its_polygons(kotka_pbf: Path) -> None:
     import geopandas as gpd
     import shapely
 
-    from siting.batch import make_job
+    from siting.batch.runner import make_job
 
     job = make_job({"kind": "isochrones", "network": str(kotka_pbf), "mode": "walk", "minutes": [3, 6],
                     "facilities": KOTKA_POINTS[:2], "geometry": True})
@@ -325,9 +325,9 @@ def test_isochrones_job_areas_match_its_polygons(kotka_pbf: Path) -> None:
 def test_coverage_job_matches_an_independent_count(tmp_path: Path, monaco_walk) -> None:  # type: ignore[no-untyped-def]
     from scipy.sparse.csgraph import dijkstra
 
-    from siting.batch import make_job
-    from siting.facilities import read_facilities
-    from siting.snap import snap
+    from siting.batch.runner import make_job
+    from siting.inputs.facilities import read_facilities
+    from siting.routing.snap import snap
 
     net = monaco_walk
     # Demand: 40 points 30 m east of network nodes, 10..49 people each.
@@ -358,8 +358,8 @@ def test_coverage_job_matches_an_independent_count(tmp_path: Path, monaco_walk) 
 
 
 def test_score_job_is_siting_score_with_paths_as_written(tmp_path: Path) -> None:
-    from siting.batch import canonical, make_job
-    from siting.scoring import score_candidates, score_json
+    from siting.batch.runner import canonical, make_job
+    from siting.planning.scoring import score_candidates, score_json
 
     csv = tmp_path / "cands.csv"
     csv.write_text("id,lon,lat\nphar,7.418789,43.732746\nsea,7.43,43.70\nbad,x,43.7\n", encoding="utf-8")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
-from siting.data import load_boundaries
+from siting.inputs.bundled import load_boundaries
 from siting.maps import (
     build_map,
     coverage_layer,
@@ -126,7 +126,7 @@ def test_a_script_error_is_caught(tmp_path):
 def test_offline_report_map_in_chromium(tmp_path):
     from pathlib import Path
 
-    from siting.report import write_report
+    from siting.reporting.report import write_report
 
     data = Path(__file__).resolve().parents[1] / "data"
     scenario = tmp_path / "q.yaml"
@@ -138,8 +138,8 @@ def test_offline_report_map_in_chromium(tmp_path):
     path = write_report(scenario, tmp_path / "report.html", offline=True)
     info = inspect_map(path, screenshot=tmp_path / "report.png", wait_s=0.5, iframe="iframe.map")
     assert info["errors"] == [], info["log"]
-    from siting.data import load_boundaries
-    from siting.report import unit_violations
+    from siting.inputs.bundled import load_boundaries
+    from siting.reporting.report import unit_violations
     from siting.rules import check
 
     failed = unit_violations(check(scenario), load_boundaries("qinzhou"))

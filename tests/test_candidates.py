@@ -8,13 +8,13 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 from shapely.geometry import Polygon
 
-from siting.candidates import (
+from siting.errors import InputError, SitingError
+from siting.planning.candidates import (
     COMMERCIAL_BUILDINGS,
     candidates_from_osm,
     grid_candidates,
     validate_candidates,
 )
-from siting.errors import InputError, SitingError
 
 
 def test_validate_reports_bad_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -90,9 +90,9 @@ def test_near_mask_straight_and_road(monaco_walk) -> None:  # type: ignore[no-un
     import geopandas as gpd
     import networkx as nx
 
-    from siting.candidates import near_mask
     from siting.coords import haversine_m
-    from siting.snap import snap
+    from siting.planning.candidates import near_mask
+    from siting.routing.snap import snap
 
     net = monaco_walk
     rng = np.random.default_rng(3)

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siting.coverage import coverage, coverage_entries, decay_weights, lorenz, weighted_quantile
-from siting.demand import MONACO_CENSUS_2016, demand_from_census, extent_unit, snap_demand
+from siting.analysis.coverage import coverage, coverage_entries, decay_weights, lorenz, weighted_quantile
+from siting.analysis.demand import MONACO_CENSUS_2016, demand_from_census, extent_unit, snap_demand
 from siting.errors import InputError, SitingError
-from siting.network import RoadNetwork, from_edges
+from siting.network import RoadNetwork
+from siting.network.build import from_edges
 
 M_PER_DEG = 111_319.49
 
@@ -106,7 +107,7 @@ def test_missing_type_and_capacity_errors():
 
 @pytest.fixture(scope="module")
 def monaco_demand(monaco_pbf, monaco_walk):
-    from siting.osm_features import read_buildings
+    from siting.osm.features import read_buildings
 
     unit = extent_unit(monaco_walk, "Monaco", MONACO_CENSUS_2016)
     d = demand_from_census(unit, "population", read_buildings(monaco_pbf), unit_column="unit",
@@ -173,7 +174,7 @@ def test_cli_coverage(tmp_path, monaco_pbf, monaco_walk, capsys):
 
 def test_joint_coverage_counts_points_near_every_type() -> None:
     """Joint coverage equals the population whose nearest facility of each type is within T."""
-    from siting.coverage import CoverageResult, joint_coverage
+    from siting.analysis.coverage import CoverageResult, joint_coverage
 
     def fake(ftype: str, times: list[float]) -> CoverageResult:
         points = gpd.GeoDataFrame({"demand_id": [0, 1, 2, 3], "population": [10.0, 20.0, 30.0, 40.0],

@@ -1,4 +1,4 @@
-"""Tests for the bundled data in data/ and the loaders in siting.data."""
+"""Tests for the bundled data in data/ and the loaders in siting.inputs.bundled."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 import shapely
 
 from siting.coords import gcj02_to_wgs84
-from siting.data import (
+from siting.errors import SitingError
+from siting.inputs.bundled import (
     data_dir,
     data_path,
     load_baselines,
@@ -22,8 +23,7 @@ from siting.data import (
     load_planned_projects,
     load_units,
 )
-from siting.errors import SitingError
-from siting.facilities import OWNER_KINDS
+from siting.inputs.facilities import OWNER_KINDS
 
 CITIES = ("qinzhou", "jingdezhen")
 ADCODE_COLUMNS = [

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-from siting.demand import (
+from siting.analysis.demand import (
     MONACO_CENSUS_2016,
     QINZHOU_SHARE_60PLUS,
     allocate,
@@ -151,7 +151,7 @@ def test_demand_table(tmp_path):
 
 
 def test_monaco_census_over_buildings(monaco_pbf, monaco_walk):
-    from siting.osm_features import read_buildings, read_landuse
+    from siting.osm.features import read_buildings, read_landuse
 
     unit = extent_unit(monaco_walk, "Monaco", MONACO_CENSUS_2016)
     d = demand_from_census(unit, "population", read_buildings(monaco_pbf), read_landuse(monaco_pbf),

@@ -1,4 +1,4 @@
-"""Tests for siting.engine: hand-computed on a small graph, cross-checked against networkx on Monaco."""
+"""Tests for siting.routing.engine: hand-computed on a small graph, cross-checked against networkx on Monaco."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siting.engine import nearest, od_matrix, reach
 from siting.errors import SitingError
-from siting.network import RoadNetwork, from_edges
+from siting.network import RoadNetwork
+from siting.network.build import from_edges
+from siting.routing.engine import nearest, od_matrix, reach
 
 # ----------------------------------------------------------------------------------------------
 # A small directed graph, worked out by hand

@@ -7,7 +7,7 @@ import pytest
 
 from siting.coords import wgs84_to_gcj02
 from siting.errors import InputError
-from siting.facilities import read_facilities
+from siting.inputs.facilities import read_facilities
 
 HEADER = "id,name,type,beds,places,owner,has_clinic,lon,lat"
 

@@ -11,7 +11,7 @@ import shapely
 from shapely.geometry import Point, Polygon, mapping
 
 from siting.errors import InputError, SitingError
-from siting.fetch import clip_osm, load_boundary
+from siting.osm.fetch import clip_osm, load_boundary
 
 ROOT = Path(__file__).resolve().parents[1]
 MONACO = ROOT / "data" / "osm" / "monaco.osm.pbf"

@@ -156,7 +156,7 @@ def test_cli_matrix_writes_pairs_and_snaps(monaco_pbf: Path, tmp_path: Path) -> 
 
     from siting.cli import main
     from siting.network import load_network
-    from siting.snap import snap
+    from siting.routing.snap import snap
 
     pts = csv(tmp_path, "id,lon,lat\na,7.4200,43.7400\nb,7.4230,43.7390\nfar,7.6000,43.7400\n")
     out = tmp_path / "od.csv"

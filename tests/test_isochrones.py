@@ -10,8 +10,15 @@ import pandas as pd
 import pytest
 import shapely
 
-from siting.isochrones import band_pieces, isochrone_polygons, isochrones, parse_minutes, union_by_type
-from siting.network import RoadNetwork, from_edges
+from siting.analysis.isochrones import (
+    band_pieces,
+    isochrone_polygons,
+    isochrones,
+    parse_minutes,
+    union_by_type,
+)
+from siting.network import RoadNetwork
+from siting.network.build import from_edges
 
 M_PER_DEG = 111_319.49  # metres per degree of longitude on the equator (WGS84)
 

@@ -15,8 +15,8 @@ from folium.plugins import HeatMap, MeasureControl, MiniMap
 from shapely.geometry import Point, Polygon
 
 from siting.coords import haversine_m, wgs84_to_gcj02
-from siting.data import load_boundaries
 from siting.errors import InputError, SitingError
+from siting.inputs.bundled import load_boundaries
 from siting.maps import (
     build_map,
     coverage_layer,
@@ -272,7 +272,7 @@ def test_geometry_precision_is_rounded_for_small_files():
 
 
 def test_standard_layers_from_the_bundled_monaco_table():
-    from siting.data import data_path
+    from siting.inputs.bundled import data_path
     from siting.io import read_points
     from siting.maps import standard_layers
 
@@ -295,7 +295,7 @@ def test_standard_layers_from_the_bundled_monaco_table():
 
 def test_cli_map_offline(tmp_path, capsys):
     from siting.cli import main
-    from siting.data import data_path
+    from siting.inputs.bundled import data_path
 
     out = tmp_path / "monaco.html"
     src = str(data_path("monaco_facilities.csv"))

@@ -1,4 +1,4 @@
-"""Tests for siting.network: which ways each mode uses, travel times, components, formats, cache.
+"""Tests for siting.network.build: which ways each mode uses, travel times, components, formats, cache.
 
 Expected values are worked out by hand from small OSM files written here, or
 cross-checked against osmnx on the real Monaco extract.
@@ -17,7 +17,7 @@ from conftest import convert_osm, haversine, write_osm_xml
 
 from siting.errors import InputError, SitingError
 from siting.network import RoadNetwork, load_network
-from siting.speeds import SpeedProfile
+from siting.network.speeds import SpeedProfile
 
 ARRAYS = ("node_osmid", "lon", "lat", "x", "y", "u", "v", "length_m", "time_s", "highway", "way_id")
 
@@ -233,7 +233,7 @@ def test_cache_hit_and_keys(town: Path, tmp_path: Path) -> None:
 
 
 def test_saved_npz_round_trip(town: Path, tmp_path: Path) -> None:
-    from siting.network import save_npz
+    from siting.network.store import save_npz
 
     net = load_network(town, "walk", cache=False)
     path = save_npz(net, tmp_path / "walk.npz")
@@ -523,7 +523,7 @@ def test_cli_network_out_graphml_round_trip(
 
 def test_cli_network_refuses_to_overwrite_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "town.npz"
-    from siting.network import save_npz
+    from siting.network.store import save_npz
 
     save_npz(load_network(write_osm_xml(tmp_path / "t.osm", NODES, WAYS), "walk", cache=False), source)
     before = source.read_bytes()

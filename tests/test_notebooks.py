@@ -119,7 +119,7 @@ def test_02_qinzhou_plan_review(tmp_path: Path) -> None:
     # Chinese text is kept in the outputs (the project table and the rule quotes)
     shown = json.dumps([c.get("outputs", []) for c in nb.cells], ensure_ascii=False)
     assert "钦北区综合养老院" in shown and "4.5 个" in shown
-    from siting.report import CJK_FONT_FILES
+    from siting.reporting.report import CJK_FONT_FILES
 
     if any(Path(f).is_file() for f in CJK_FONT_FILES):   # tools/install_browser.sh installs one
         assert "missing from font" not in shown, "Chinese chart labels fell back to a font without CJK glyphs"
@@ -144,7 +144,7 @@ def test_04_siting_new_facilities(tmp_path: Path) -> None:
     assert res["share_after"] > res["share_before"]
     assert res["share_after"] == pytest.approx(res["mclp_pct"] / 100, abs=0.03)
     assert res["pmedian_mean_cost_s"] > 0
-    # siting.scoring / siting.placement agree with siting.coverage on the same sites
+    # siting.planning.scoring / siting.planning.place agree with siting.analysis.coverage on the same sites
     assert res["placed_share_before"] == pytest.approx(res["share_before"], abs=1e-3)
     assert res["placed_share_after"] > res["placed_share_before"]
     assert res["top_covered"] == pytest.approx(res["top_covered_coverage"], rel=0.02)

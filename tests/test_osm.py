@@ -1,4 +1,4 @@
-"""Tests for siting.osm: reading highway ways with their node locations."""
+"""Tests for siting.osm.reader: reading highway ways with their node locations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from conftest import convert_osm, write_osm_xml
 
 from siting.errors import InputError
-from siting.osm import is_osm_file, read_highways
+from siting.osm.reader import is_osm_file, read_highways
 
 NODES = {1: (7.0, 45.0), 2: (7.001, 45.0), 3: (7.002, 45.0), 5: (7.004, 45.0), 6: (7.005, 45.0), 7: (7.006, 45.0)}
 WAYS = [

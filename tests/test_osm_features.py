@@ -1,4 +1,4 @@
-"""Tests for siting.osm_features, cross-checked against osmnx on the real Monaco extract."""
+"""Tests for siting.osm.features, cross-checked against osmnx on the real Monaco extract."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import osmnx as ox
 import pandas as pd
 import pytest
 
-from siting.data import data_path
 from siting.errors import InputError
-from siting.facilities import read_facilities as read_facility_csv
-from siting.osm_features import (
+from siting.inputs.bundled import data_path
+from siting.inputs.facilities import read_facilities as read_facility_csv
+from siting.osm.features import (
     RESIDENTIAL_BUILDINGS,
     facilities_table,
     facility_types,

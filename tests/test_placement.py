@@ -15,8 +15,8 @@ import shapely
 from test_scoring import bottom, ladder, ladder_scenario, north, qinzhou_scenario
 
 from siting.cli import main
-from siting.data import load_boundaries
-from siting.placement import place_projects
+from siting.inputs.bundled import load_boundaries
+from siting.planning.place import place_projects
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -106,7 +106,7 @@ def test_monaco_end_to_end(tmp_path, capsys):
     assert t["lon"].notna().all() and (t["covered_after"] >= t["covered_before"]).all()
     assert (t["gain"] > 0).all()
     for g in r.groups:
-        # Population conserved: Monaco's census total, and the model agrees with siting.coverage.
+        # Population conserved: Monaco's census total, and the model agrees with siting.analysis.coverage.
         assert g["total"] == pytest.approx(37_308)
         assert g["covered_after"] == pytest.approx(g["coverage_after_all"])
         assert g["covered_before"] <= g["covered_after"] <= g["total"]
@@ -130,7 +130,7 @@ def test_passed_walk_network_keeps_hospital_distances_by_drive():
     import networkx as nx
 
     from siting.network import load_network
-    from siting.snap import snap
+    from siting.routing.snap import snap
 
     pbf = REPO / "data" / "osm" / "monaco.osm.pbf"
     walk, drive = load_network(pbf, "walk"), load_network(pbf, "drive")
@@ -153,8 +153,8 @@ def test_passed_walk_network_keeps_hospital_distances_by_drive():
 
 
 def test_monaco_candidates_from_osm(tmp_path, capsys):
-    from siting.candidates import candidates_from_osm
-    from siting.scoring import score_candidates
+    from siting.planning.candidates import candidates_from_osm
+    from siting.planning.scoring import score_candidates
 
     sc = REPO / "scenarios" / "monaco_demo.yaml"
     pbf = REPO / "data" / "osm" / "monaco.osm.pbf"

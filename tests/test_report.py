@@ -14,7 +14,7 @@ import pytest
 from siting.cli import main
 from siting.errors import InputError
 from siting.maps.offline import remote_references
-from siting.report import (
+from siting.reporting.report import (
     RULE_COLUMNS,
     build_report,
     capacity_chart,
@@ -149,8 +149,8 @@ def test_cli_report(scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_unit_violations_outline_the_named_units():
-    from siting.data import load_boundaries
-    from siting.report import unit_violations
+    from siting.inputs.bundled import load_boundaries
+    from siting.reporting.report import unit_violations
 
     units = load_boundaries("qinzhou")
     a = RuleResult("C1", "capacity_ratio", "places per 1000", "fail",
@@ -183,10 +183,10 @@ def test_monaco_report_map_has_the_a1_isochrones():
     import networkx as nx
     import shapely
 
-    from siting.report import service_isochrones
+    from siting.inputs.scenario import load_scenario
+    from siting.reporting.report import service_isochrones
+    from siting.routing.snap import snap
     from siting.rules import inputs_from_scenario
-    from siting.scenario import load_scenario
-    from siting.snap import snap
 
     sc = load_scenario(DATA.parent / "scenarios" / "monaco_demo.yaml")
     name = "15-minute isochrones (A1: elderly, integrated, community_centre)"

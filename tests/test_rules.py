@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from siting.rules import check, evaluate, load_pack
-from siting.rules.inputs import CheckInputs
-from siting.rules.registry import kinds
+from siting.rules.context import CheckInputs
+from siting.rules.registry import rule_kinds
 
 R_EARTH = 6371008.8  # the mean radius haversine_m uses
 M_PER_DEG_LAT = R_EARTH * math.pi / 180.0  # metres per degree along a meridian on that sphere
@@ -184,7 +184,7 @@ def test_every_kind_refuses_to_pass_without_inputs(tmp_path):
     # One rule per registered kind with its required parameters set to plausible values.
     values = {"number": 1.0, "int": 1, "str": None, "list[str]": ["elderly"]}
     rules = []
-    for i, (name, kind) in enumerate(sorted(kinds().items())):
+    for i, (name, kind) in enumerate(sorted(rule_kinds().items())):
         params = {}
         for key, p in kind.params.items():
             if p.required:

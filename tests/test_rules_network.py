@@ -31,7 +31,7 @@ def report(tmp_path_factory):
 
 
 def _networkx_nearest(net, lon, lat, tlon, tlat, weight):
-    from siting.snap import snap
+    from siting.routing.snap import snap
 
     g = net.to_networkx()
     s = snap(net, [lon], [lat], 500.0)
@@ -73,9 +73,9 @@ def test_a5_partner_time_matches_networkx(report):
 
 def test_a1_coverage_on_monaco(tmp_path):
     """A1 through the coverage engine: consistent figures, and the threshold decides."""
+    from siting.inputs.scenario import load_scenario, load_yaml_with_lines
     from siting.rules import evaluate, inputs_from_scenario, load_pack
     from siting.rules.pack import apply_overrides
-    from siting.scenario import load_scenario, load_yaml_with_lines
 
     sc = load_scenario(ROOT / "scenarios" / "monaco_demo.yaml")
     ci = inputs_from_scenario(sc)

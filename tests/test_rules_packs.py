@@ -88,7 +88,7 @@ def test_select_unknown_rule_id():
 def test_overrides_validated(tmp_path):
     pack = load_pack("qinzhou")
     sc = tmp_path / "s.yaml"
-    from siting.scenario import load_yaml_with_lines
+    from siting.inputs.scenario import load_yaml_with_lines
 
     sc.write_text("A4:\n  params: {distance: network}\n", encoding="utf-8")
     changed = apply_overrides(pack, load_yaml_with_lines(sc), sc)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from siting.errors import InputError
-from siting.scenario import load_scenario
+from siting.inputs.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from siting.cli import main
-from siting.network import RoadNetwork, from_edges
-from siting.scoring import score_candidates, score_json
+from siting.network import RoadNetwork
+from siting.network.build import from_edges
+from siting.planning.scoring import score_candidates, score_json
 
 REPO = Path(__file__).resolve().parents[1]
 M_PER_DEG = 111_319.49

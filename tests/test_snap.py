@@ -1,4 +1,4 @@
-"""Tests for siting.snap, cross-checked with geodesic distances from pyproj on the Monaco walk graph."""
+"""Tests for siting.routing.snap, cross-checked with geodesic distances from pyproj on the Monaco walk graph."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from pyproj import Geod
 
 from siting.network import RoadNetwork
-from siting.snap import describe_problems, snap, snap_frame
+from siting.routing.snap import describe_problems, snap, snap_frame
 
 GEOD = Geod(ellps="WGS84")
 

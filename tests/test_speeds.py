@@ -1,4 +1,4 @@
-"""Tests for siting.speeds: maxspeed parsing and per-mode speeds (values worked out by hand)."""
+"""Tests for siting.network.speeds: maxspeed parsing and per-mode speeds (values worked out by hand)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from siting.speeds import DRIVE_FALLBACK_KMH, SpeedProfile, parse_maxspeed, speed_kmh
+from siting.network.speeds import DRIVE_FALLBACK_KMH, SpeedProfile, parse_maxspeed, speed_kmh
 
 
 @pytest.mark.parametrize(

@@ -209,7 +209,7 @@ def project_type(service_type: str) -> str:
 def owner_kind(owner: str) -> str:
     """government (局/委/政府), public_institution (hospital, MCH), state_company, company.
 
-    The words are those of ``siting.facilities.OWNER_KINDS``. A company counts as a state
+    The words are those of ``siting.inputs.facilities.OWNER_KINDS``. A company counts as a state
     company only when its name says so (国有/国资/城市建设投资/资产经营); other companies are 'company'.
     """
     if re.search(r"(局|委|政府)$", owner):

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 import siting
-from siting.data import data_dir, data_path
+from siting.inputs.bundled import data_dir, data_path
 
 pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 60)
@@ -97,8 +97,8 @@ nearest network node and the snap distance in metres; points beyond the toleranc
 never dropped.
 """),
     code('''
-from siting.facilities import read_facilities
-from siting.snap import snap_frame
+from siting.inputs.facilities import read_facilities
+from siting.routing.snap import snap_frame
 
 fac = read_facilities(data_path("monaco_facilities.csv"))
 snapped = snap_frame(net, fac)
@@ -114,7 +114,7 @@ One polygon per facility and threshold, following the streets (every street segm
 the time, buffered 25 m). `quality` is the share of the polygon that is reachable street.
 """),
     code('''
-from siting.isochrones import isochrones
+from siting.analysis.isochrones import isochrones
 
 care = fac[fac["type"].isin(["elderly", "childcare"])]
 iso = isochrones(net, care, [15])
@@ -128,8 +128,8 @@ extract by floor area. Monaco's 65+ share (25.9 %) is used for the 60+ group, a 
 Coverage measures each home's walk to the nearest elderly-care facility in one multi-source search.
 """),
     code('''
-from siting.coverage import coverage
-from siting.demand import MONACO_CENSUS_2016, demand_for_extent
+from siting.analysis.coverage import coverage
+from siting.analysis.demand import MONACO_CENSUS_2016, demand_for_extent
 
 demand = demand_for_extent(net, PBF, MONACO_CENSUS_2016, "Monaco", shares={"60+": 0.259})
 res = coverage(net, demand, fac, "elderly", "60+", [15])
@@ -187,7 +187,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
-from siting.report import CJK_FONT_FILES, CJK_FONTS
+from siting.reporting.report import CJK_FONT_FILES, CJK_FONTS
 
 # A CJK-capable font first, so Chinese labels render in the charts. A font installed after
 # matplotlib built its cache is unknown to it: register the usual files.
@@ -201,7 +201,7 @@ print("CJK fonts:", [f for f in CJK_FONTS if f in installed] or "none installed 
 '''),
     md("## 1. Baselines and targets (`data/plans/baselines.yaml`)"),
     code('''
-from siting.data import load_baselines
+from siting.inputs.bundled import load_baselines
 
 base = load_baselines()
 qz = base["qinzhou"]
@@ -211,7 +211,7 @@ targets
 '''),
     md("## 2. The 20 planned projects"),
     code('''
-from siting.data import load_planned_projects
+from siting.inputs.bundled import load_planned_projects
 
 projects = load_planned_projects("qinzhou")
 projects["county"] = projects["county"].replace("", "市级 (县区未注明)")
@@ -232,7 +232,7 @@ by_county
 15,855 existing (000 L25). Population: the 2020 census (`data/china/census_2020.csv`).
 """),
     code('''
-from siting.data import load_census
+from siting.inputs.bundled import load_census
 
 census = load_census()
 pop = (census.query("city == 'qinzhou' and indicator == 'population' and year == '2020'")
@@ -285,7 +285,7 @@ fig.tight_layout()
 and `quote` is the plan's own text.
 """),
     code('''
-from siting.report import capacity_gap_by_county, rules_table
+from siting.reporting.report import capacity_gap_by_county, rules_table
 from siting.rules import check
 
 report = check(REPO / "scenarios" / "qinzhou.yaml")
@@ -305,9 +305,9 @@ capacity_gap_by_county(report)
     md("## 5. Map of the located projects and the county capacity"),
     code('''
 from siting.maps import export_map
-from siting.report import report_map
-from siting.rules.inputs import inputs_from_scenario
-from siting.scenario import load_scenario
+from siting.reporting.report import report_map
+from siting.rules.context import inputs_from_scenario
+from siting.inputs.scenario import load_scenario
 
 sc = load_scenario(REPO / "scenarios" / "qinzhou.yaml")
 m = report_map(report, inputs_from_scenario(sc), title="钦州市“一老一小”规划项目")
@@ -346,12 +346,12 @@ and Lorenz curve), down to the worst-served areas.
     code('''
 import matplotlib.pyplot as plt
 
-from siting.coverage import coverage
-from siting.demand import MONACO_CENSUS_2016, demand_for_extent
-from siting.facilities import read_facilities
-from siting.isochrones import isochrones, union_by_type
+from siting.analysis.coverage import coverage
+from siting.analysis.demand import MONACO_CENSUS_2016, demand_for_extent
+from siting.inputs.facilities import read_facilities
+from siting.analysis.isochrones import isochrones, union_by_type
 from siting.network import load_network
-from siting.speeds import SpeedProfile
+from siting.network.speeds import SpeedProfile
 
 PBF = data_path("osm", "monaco.osm.pbf")
 net = load_network(PBF, "walk", SpeedProfile(walk_kmh=3.6))    # the older-pedestrian speed (the default)
@@ -480,18 +480,18 @@ choose among them, solved with HiGHS, each returning a proven bound and gap:
 * **p-median** — `p` new sites with the least total walking time.
 
 The existing site stays open (`fixed`). Coverage before and after is then re-measured with
-`siting.coverage`, independently of the model. Finally each candidate is scored on its own
-(`siting.scoring`) and a plan's projects are placed within its rules (`siting.placement`).
+`siting.analysis.coverage`, independently of the model. Finally each candidate is scored on its own
+(`siting.planning.scoring`) and a plan's projects are placed within its rules (`siting.planning.place`).
 """),
     code(SETUP),
     code('''
 import geopandas as gpd
 
 from siting.allocation import MCLP, PMedian
-from siting.candidates import candidates_from_osm, grid_candidates
-from siting.coverage import coverage
-from siting.demand import MONACO_CENSUS_2016, demand_for_extent, extent_unit
-from siting.facilities import read_facilities
+from siting.planning.candidates import candidates_from_osm, grid_candidates
+from siting.analysis.coverage import coverage
+from siting.analysis.demand import MONACO_CENSUS_2016, demand_for_extent, extent_unit
+from siting.inputs.facilities import read_facilities
 from siting.network import load_network
 
 PBF = data_path("osm", "monaco.osm.pbf")
@@ -551,7 +551,7 @@ pd.DataFrame({"OSM sites": [r.status, r.gap, r.coverage["covered_pct"]],
               "hex grid": [rg.status, rg.gap, rg.coverage["covered_pct"]]},
              index=["status", "gap", "60+ covered (%)"])
 '''),
-    md("## 5. Before and after, re-measured with `siting.coverage`"),
+    md("## 5. Before and after, re-measured with `siting.analysis.coverage`"),
     code('''
 new = chosen.assign(type="elderly", lon=chosen.geometry.x, lat=chosen.geometry.y,
                    name=chosen["name"].where(chosen["name"] != "", chosen["tag"]))[["id", "name", "type", "lon", "lat"]]
@@ -562,7 +562,7 @@ compare = pd.DataFrame({"before": before.summary.iloc[0], "after": after.summary
 compare[["population", "covered", "share"]].round(4)
 '''),
     code('''
-from siting.isochrones import isochrones
+from siting.analysis.isochrones import isochrones
 from siting.maps import build_map, export_map, standard_layers
 
 iso_after = isochrones(net, new, [15])
@@ -574,7 +574,7 @@ export_map(m, OUT / "04_siting.html", offline=True)
 show(m)
 '''),
     md("""
-## 6. Scoring candidates one by one (`siting.scoring`)
+## 6. Scoring candidates one by one (`siting.planning.scoring`)
 
 What would each OSM candidate add *on its own*, next to the existing facilities? `score_candidates`
 reads the demo scenario (`scenarios/monaco_demo.yaml`: Qinzhou's rule pack on Monaco, all residents
@@ -582,7 +582,7 @@ as demand) and ranks the candidates: compliant with the hospital rule (A4, 5 km 
 by the residents they would newly bring within 15 minutes, then by the fall in mean walking time.
 """),
     code('''
-from siting.scoring import score_candidates
+from siting.planning.scoring import score_candidates
 
 SCENARIO = REPO / "scenarios" / "monaco_demo.yaml"
 table = osm_sites.assign(lon=osm_sites.geometry.x, lat=osm_sites.geometry.y)[["id", "name", "lon", "lat"]]
@@ -591,7 +591,7 @@ scores[["rank", "id", "name", "gain", "covered", "share_gain", "mean_min_before"
         "hospital_network_km", "a4_status"]].head(10).round(3)
 '''),
     md("""
-## 7. Placing planned projects (`siting.placement`)
+## 7. Placing planned projects (`siting.planning.place`)
 
 A plan's projects are placed one per site, each inside its own county or town, within the pack's
 rules. Monaco has no plan, so the demo scenario lists two hypothetical projects (an elderly-care home
@@ -600,7 +600,7 @@ and a childcare centre) that may go anywhere in the network's extent; each is pl
 road distance to the nearest hospital and the A4 status.
 """),
     code('''
-from siting.placement import place_projects
+from siting.planning.place import place_projects
 
 placed = place_projects(SCENARIO)
 placed.table[["id", "name", "type", "how_chosen", "candidate", "share_before", "share_after", "gain",
@@ -617,15 +617,15 @@ assert rp.status == "optimal" and len(r.selected) == P and len(rp.selected) == P
 share_before = float(before.summary["share"].iloc[0])
 share_after = float(after.summary["share"].iloc[0])
 assert share_after > share_before
-# The model's coverage (node-to-node times) and siting.coverage's (plus each home's walk to its node)
+# The model's coverage (node-to-node times) and siting.analysis.coverage's (plus each home's walk to its node)
 # differ only by the access legs.
 assert abs(share_after - r.coverage["covered_pct"] / 100) < 0.03
 assert rg.status == "optimal"   # each answer is proven optimal for its own candidate set
-# Scoring and placement measure the same "before" as siting.coverage (Monaco's 60+ share is uniform).
+# Scoring and placement measure the same "before" as siting.analysis.coverage (Monaco's 60+ share is uniform).
 elderly_row = placed.table.set_index("id").loc["MC-E1"]
 assert abs(float(elderly_row["share_before"]) - share_before) < 1e-3
 assert float(elderly_row["share_after"]) > share_before and elderly_row["a4_status"] == "pass"
-# The top-ranked candidate's "covered" re-measured with siting.coverage on that site alone.
+# The top-ranked candidate's "covered" re-measured with siting.analysis.coverage on that site alone.
 top = scores.iloc[0]
 alone = coverage(net, demand, pd.DataFrame([{"id": top["id"], "type": "elderly", "lon": top["lon"], "lat": top["lat"]}]),
                  "elderly", "all", [15])

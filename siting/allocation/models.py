@@ -173,7 +173,7 @@ class _Model:
         allowed_regions: Any = None,
         **params: Any,
     ) -> Any:
-        """Build the model from point GeoDataFrames and a road network (costs by :func:`siting.engine.od_matrix`).
+        """Build the model from point GeoDataFrames and a road network (costs by :func:`siting.routing.engine.od_matrix`).
 
         The network search stops at ``search_cutoff`` (default: the model's ``cutoff``
         for coverage models, no limit for median/center models).

@@ -299,14 +299,14 @@ def problem_from_geodataframes(
 ) -> AllocationProblem:
     """Build a problem from point GeoDataFrames and a :class:`~siting.network.RoadNetwork`.
 
-    Both layers are snapped to the network (:func:`siting.snap.snap`) and the
-    sparse cost matrix comes from :func:`siting.engine.od_matrix` (network cost
+    Both layers are snapped to the network (:func:`siting.routing.snap.snap`) and the
+    sparse cost matrix comes from :func:`siting.routing.engine.od_matrix` (network cost
     between the snapped nodes; ``weight`` 'time' gives seconds, 'length' metres),
     searched up to ``search_cutoff``. The result is the same as calling
     :func:`build_problem` with that matrix.
     """
-    from siting import engine
-    from siting.snap import snap
+    from siting.routing import engine
+    from siting.routing.snap import snap
 
     def lonlat(gdf: Any) -> tuple[np.ndarray, np.ndarray]:
         g = gdf.to_crs(4326) if gdf.crs is not None else gdf

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     report = check(args.scenario, rules=args.rules, only=only, **overrides)
     out = args.out
     if out is None and args.scenario:
-        from siting.scenario import load_scenario
+        from siting.inputs.scenario import load_scenario
 
         sc = load_scenario(args.scenario)
         out = str(sc.out) if sc.out else None

@@ -51,7 +51,7 @@ def add_crs_option(parser: argparse.ArgumentParser) -> None:
 def network_from_args(args: argparse.Namespace) -> RoadNetwork:
     """Load the network named by the options of :func:`add_network_options`."""
     from siting.network import check_mode, load_network
-    from siting.speeds import SpeedProfile
+    from siting.network.speeds import SpeedProfile
 
     check_mode(args.mode)
     defaults = SpeedProfile()

@@ -56,12 +56,18 @@ def _share(value: str | None) -> float | str | None:
 
 def build_demand(args: argparse.Namespace, net: Any) -> Any:
     """Demand points from the options: a demand file, units + census, or one total."""
-    from siting.demand import demand_from_census, extent_unit, join_census, read_census_table, read_demand
+    from siting.analysis.demand import (
+        demand_from_census,
+        extent_unit,
+        join_census,
+        read_census_table,
+        read_demand,
+    )
     from siting.errors import SitingError
 
     shares = {g: s for g, s in (("60+", _share(args.share_60plus)), ("0-3", _share(args.share_0_3))) if s is not None}
     if args.demand:
-        from siting.demand import add_groups
+        from siting.analysis.demand import add_groups
 
         demand = read_demand(args.demand, args.population_column)
         bad = [s for s in shares.values() if isinstance(s, str)]
@@ -93,11 +99,11 @@ def build_demand(args: argparse.Namespace, net: Any) -> Any:
     else:
         raise SitingError("give the demand: --demand FILE, or --units and --census, or --population N")
     source = args.buildings or args.source
-    from siting.osm import is_osm_file
+    from siting.osm.reader import is_osm_file
 
     buildings = landuse = None
     if is_osm_file(source):
-        from siting.osm_features import read_buildings, read_landuse
+        from siting.osm.features import read_buildings, read_landuse
 
         buildings, landuse = read_buildings(source), read_landuse(source)
     return demand_from_census(units, args.population_column, buildings, landuse, unit_column=args.unit_key,
@@ -105,10 +111,10 @@ def build_demand(args: argparse.Namespace, net: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from siting.analysis.coverage import coverage, write_outputs
+    from siting.analysis.isochrones import parse_minutes
     from siting.cli.common import network_from_args, print_json, warn
-    from siting.coverage import coverage, write_outputs
-    from siting.facilities import read_facilities
-    from siting.isochrones import parse_minutes
+    from siting.inputs.facilities import read_facilities
 
     minutes = parse_minutes(args.minutes)
     facilities = read_facilities(args.facilities, crs=args.crs)

@@ -23,8 +23,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from siting.fetch import fetch_for_scenario
-    from siting.scenario import load_scenario
+    from siting.inputs.scenario import load_scenario
+    from siting.osm.fetch import fetch_for_scenario
 
     sc = load_scenario(args.scenario)
     result = fetch_for_scenario(sc, input_file=args.input, output=args.output)

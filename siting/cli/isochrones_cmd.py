@@ -36,18 +36,18 @@ def run(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    from siting.cli.common import network_from_args, print_json, warn
-    from siting.coverage import select_facilities
-    from siting.errors import SitingError
-    from siting.facilities import read_facilities
-    from siting.io import write_geodataframe
-    from siting.isochrones import (
+    from siting.analysis.coverage import select_facilities
+    from siting.analysis.isochrones import (
         DEFAULT_BUFFER_M,
         DEFAULT_FILL_HOLES_M2,
         isochrones,
         parse_minutes,
         union_by_type,
     )
+    from siting.cli.common import network_from_args, print_json, warn
+    from siting.errors import SitingError
+    from siting.inputs.facilities import read_facilities
+    from siting.io import write_geodataframe
 
     minutes = parse_minutes(args.minutes)
     out = Path(args.out)

@@ -31,10 +31,10 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from siting.engine import od_matrix
     from siting.errors import SitingError
     from siting.io import read_points, write_csv
-    from siting.snap import describe_problems, snap_frame
+    from siting.routing.engine import od_matrix
+    from siting.routing.snap import describe_problems, snap_frame
 
     out = Path(args.out)
     for given in (args.origins, args.destinations):

@@ -47,7 +47,7 @@ def write_network(net, out):  # type: ignore[no-untyped-def]
 
     from siting.errors import SitingError
     from siting.io import atomic_path, write_geodataframe
-    from siting.network import save_npz
+    from siting.network.store import save_npz
 
     out = Path(out)
     suffix = out.suffix.lower()

@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from siting.cli.common import print_json, warn
-    from siting.placement import place_projects
+    from siting.planning.place import place_projects
 
     kinds = tuple(k.strip() for k in args.candidate_kinds.split(",") if k.strip()) if args.candidate_kinds else None
     result = place_projects(args.scenario, osm=args.osm, hospitals=args.hospitals, facilities=args.facilities,

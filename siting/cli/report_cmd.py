@@ -24,8 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace) -> int:
     from siting.errors import SitingError
-    from siting.report import write_report
-    from siting.scenario import load_scenario
+    from siting.inputs.scenario import load_scenario
+    from siting.reporting.report import write_report
 
     sc = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path(f"{sc.name}_report.html")

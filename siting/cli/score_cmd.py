@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from siting.cli.common import print_json, warn
     from siting.io import write_csv, write_json
-    from siting.scoring import score_candidates, score_json
+    from siting.planning.scoring import score_candidates, score_json
 
     frame = score_candidates(args.scenario, args.candidates, osm=args.osm, hospitals=args.hospitals,
                              facilities=args.facilities, minutes=args.minutes, distance=args.distance,

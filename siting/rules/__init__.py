@@ -17,9 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from siting.rules.inputs import CheckInputs, gather_inputs, inputs_from_scenario
+import siting.rules.kinds  # noqa: F401  (its modules fill the registry)
+from siting.rules.context import CheckInputs, gather_inputs, inputs_from_scenario
 from siting.rules.pack import BUILTIN_PACKS, Pack, Rule, apply_overrides, load_pack
-from siting.rules.registry import kinds
+from siting.rules.registry import rule_kinds
 from siting.rules.result import ComplianceReport, RuleResult
 
 __all__ = [
@@ -30,7 +31,7 @@ __all__ = [
 
 def evaluate(pack: Pack, inputs: CheckInputs, *, scenario: str | None = None) -> ComplianceReport:
     """Run every rule of ``pack`` on ``inputs``."""
-    registry = kinds()
+    registry = rule_kinds()
     results: list[RuleResult] = []
     for rule in pack.rules:
         result = registry[rule.kind].func(rule, inputs)
@@ -62,7 +63,7 @@ def check(
     Parameters
     ----------
     scenario
-        A scenario path or a loaded :class:`siting.scenario.Scenario`; its inputs are used,
+        A scenario path or a loaded :class:`siting.inputs.scenario.Scenario`; its inputs are used,
         and keyword ``inputs`` override them (e.g. ``osm="qinzhou.osm.pbf"``).
     rules
         A pack name (qinzhou, guangxi, jingdezhen, gb50180), a pack path or a :class:`Pack`;
@@ -70,7 +71,7 @@ def check(
     only
         Rule ids to run (all when None); unknown ids are an error.
     **inputs
-        Keyword arguments of :func:`siting.rules.inputs.gather_inputs` (facilities, hospitals,
+        Keyword arguments of :func:`siting.rules.context.gather_inputs` (facilities, hospitals,
         projects, baselines, units, unit_boundaries, population, osm, ...).
 
     Returns
@@ -79,7 +80,7 @@ def check(
         ``.to_frame()`` for a DataFrame, ``.to_json()`` for a dict, ``.write(dir)`` for files.
     """
     from siting.errors import SitingError
-    from siting.scenario import Scenario, load_scenario
+    from siting.inputs.scenario import Scenario, load_scenario
 
     sc = None
     if scenario is not None:

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from siting.errors import InputError
-from siting.rules.registry import APPLIES_TO_KEYS, REQUIRED, Param, kinds
-from siting.scenario import load_yaml_with_lines, strip_lines
+from siting.inputs.scenario import load_yaml_with_lines, strip_lines
+from siting.rules.registry import APPLIES_TO_KEYS, REQUIRED, Param, rule_kinds
 
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
 #: Short names accepted by ``--rules``.
@@ -185,7 +185,7 @@ def load_pack(name_or_path: str | Path) -> Pack:
     if not isinstance(raw["rules"], list) or not raw["rules"]:
         raise fail(_line_of(raw, "rules"), "'rules' must be a non-empty list")
     documents = strip_lines(raw.get("documents") or {})
-    registry = kinds()
+    registry = rule_kinds()
     rules: list[Rule] = []
     seen: dict[str, int] = {}
     for item in raw["rules"]:
@@ -238,7 +238,7 @@ def load_pack(name_or_path: str | Path) -> Pack:
 def _check_params(rule_id: str, kind_name: str, params_raw: Any, params_line: int, rule_line: int,
                   fail: Callable[..., InputError], *, fill_defaults: bool = True) -> dict[str, Any]:
     """Validated parameters of a rule (defaults filled in); errors name the line."""
-    spec = kinds()[kind_name].params
+    spec = rule_kinds()[kind_name].params
     if not isinstance(params_raw, dict):
         raise fail(params_line, f"rule {rule_id}: 'params' must be a mapping")
     params: dict[str, Any] = {}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from siting.rules.inputs import CheckInputs
+    from siting.rules.context import CheckInputs
     from siting.rules.pack import Rule
     from siting.rules.result import RuleResult
 
@@ -71,8 +71,10 @@ def register(name: str, params: dict[str, Param], doc: str = "", needs: tuple[st
     return wrap
 
 
-def kinds() -> dict[str, RuleKind]:
-    """All registered kinds (importing the implementation modules first)."""
-    from siting.rules import capacity, circles, proximity, units  # noqa: F401
+def rule_kinds() -> dict[str, RuleKind]:
+    """Every registered kind by name.
 
+    The implementations register themselves when :mod:`siting.rules.kinds` is imported, which
+    importing :mod:`siting.rules` does; this module imports none of them, so it has no cycle.
+    """
     return KINDS

@@ -253,11 +253,11 @@ def demand_from_census(
     population_column
         The column holding each unit's total.
     buildings
-        Building footprints as from :func:`siting.osm_features.read_buildings`
+        Building footprints as from :func:`siting.osm.features.read_buildings`
         (``residential``, ``levels``, ``id``, polygon geometry). Only residential
         buildings are used when the ``residential`` column is present.
     landuse
-        Land-use polygons as from :func:`siting.osm_features.read_landuse`; the
+        Land-use polygons as from :func:`siting.osm.features.read_landuse`; the
         ``landuse == 'residential'`` ones are the first fallback.
     unit_column
         Column naming each unit (default: the index).
@@ -382,7 +382,7 @@ def demand_for_extent(
     --------
     >>> demand = demand_for_extent(net, "data/osm/monaco.osm.pbf", MONACO_CENSUS_2016, "Monaco")  # doctest: +SKIP
     """
-    from siting.osm_features import read_buildings, read_landuse
+    from siting.osm.features import read_buildings, read_landuse
 
     unit = extent_unit(net, name, population)
     points = demand_from_census(unit, "population", read_buildings(osm_file), read_landuse(osm_file),
@@ -484,7 +484,7 @@ def read_demand(path: str | Path, population_column: str = "population") -> gpd.
 
 def snap_demand(net: RoadNetwork, points: gpd.GeoDataFrame, tolerance_m: float = 250.0) -> gpd.GeoDataFrame:
     """Snap demand points to the network; adds ``node``, ``snap_m`` and the snap flags (nothing dropped)."""
-    from siting.snap import snap
+    from siting.routing.snap import snap
 
     snapped = snap(net, points["lon"].to_numpy(float), points["lat"].to_numpy(float), tolerance_m)
     out = points.copy()

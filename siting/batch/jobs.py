@@ -1,7 +1,7 @@
 """The built-in batch job kinds, and the per-worker network cache they share.
 
 Each kind is a plain function ``func(params) -> dict`` registered with
-:func:`siting.batch.register_kind`. Networks are the heavy shared input: a
+:func:`siting.batch.runner.register_kind`. Networks are the heavy shared input: a
 worker keeps the networks it has built in :data:`_NETWORKS`, keyed by source
 file, its bytes' hash and the build parameters, so consecutive jobs on the
 same network reuse it; :func:`siting.network.load_network` also keeps built
@@ -17,13 +17,13 @@ Kinds
     within the time limit; overall, the share of nodes within the limit of
     their nearest facility.
 ``coverage``
-    Coverage scores of a facility type for a population group (:mod:`siting.coverage`).
+    Coverage scores of a facility type for a population group (:mod:`siting.analysis.coverage`).
 ``isochrones``
-    Service-circle polygons per facility and time limit (:mod:`siting.isochrones`).
+    Service-circle polygons per facility and time limit (:mod:`siting.analysis.isochrones`).
 ``check``
     A scenario's rule checks (:func:`siting.rules.check`).
 ``score``
-    Candidate sites scored against a scenario (:func:`siting.scoring.score_candidates`).
+    Candidate sites scored against a scenario (:func:`siting.planning.scoring.score_candidates`).
 ``allocate``
     A location-allocation model (:mod:`siting.allocation`) on network travel
     times between demand points and candidate sites.
@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from siting.batch import register_kind
+from siting.batch.runner import register_kind
 from siting.errors import InputError
 
 MODES = ("walk", "bike", "drive")
@@ -71,7 +71,7 @@ def warm_network(spec: Hashable) -> Any:
         _NETWORKS.move_to_end(spec)
         return _NETWORKS[spec]
     from siting.network import load_network
-    from siting.speeds import SpeedProfile
+    from siting.network.speeds import SpeedProfile
 
     parts: tuple[Any, ...] = tuple(spec)  # type: ignore[arg-type]
     source, _, _, mode, walk_kmh, bike_kmh = parts
@@ -206,8 +206,8 @@ def access_job(params: dict[str, Any]) -> dict[str, Any]:
     ``direction`` 'to_facility' (default) measures the trip from each node to
     the facility, which differs from the reverse trip on one-way streets.
     """
-    from siting.engine import nearest, reach
-    from siting.snap import snap
+    from siting.routing.engine import nearest, reach
+    from siting.routing.snap import snap
 
     net = get_network(params)
     points = read_job_points(params["facilities"], crs=str(params["crs"]))
@@ -256,7 +256,7 @@ _SCENARIO_FILES = ("facilities", "hospitals", "projects", "baselines", "units_bo
 
 
 def _scenario_network_specs(params: dict[str, Any]) -> list[Hashable]:
-    from siting.scenario import load_scenario
+    from siting.inputs.scenario import load_scenario
 
     sc = load_scenario(params["scenario"])
     source = params.get("network") or sc.network.source
@@ -269,7 +269,7 @@ def _scenario_network_specs(params: dict[str, Any]) -> list[Hashable]:
 
 def _scenario_inputs(params: dict[str, Any]) -> dict[str, str]:
     """The files a scenario names (their bytes make part of the job id)."""
-    from siting.scenario import load_scenario
+    from siting.inputs.scenario import load_scenario
 
     sc = load_scenario(params["scenario"])
     files = {f"scenario.{name}": getattr(sc, name) for name in _SCENARIO_FILES}
@@ -383,7 +383,7 @@ def drop_timings(obj: Any) -> Any:
 
 
 def _flag_column(frame: pd.DataFrame, column: str, default: bool, what: str) -> np.ndarray | None:
-    from siting.facilities import parse_bool
+    from siting.inputs.facilities import parse_bool
 
     if column not in frame.columns:
         return None
@@ -484,12 +484,12 @@ def allocate_job(params: dict[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------
-# Service circles (siting.isochrones)
+# Service circles (siting.analysis.isochrones)
 
 
 def _check_isochrones(params: dict[str, Any]) -> None:
+    from siting.analysis.isochrones import parse_minutes
     from siting.errors import SitingError
-    from siting.isochrones import parse_minutes
 
     _check_network(params)
     minutes: Any = params.get("minutes")
@@ -512,7 +512,7 @@ def _check_isochrones(params: dict[str, Any]) -> None:
     check=_check_isochrones,
 )
 def isochrones_job(params: dict[str, Any]) -> dict[str, Any]:
-    """Service-circle polygons (:func:`siting.isochrones.isochrones`) per facility and time limit.
+    """Service-circle polygons (:func:`siting.analysis.isochrones.isochrones`) per facility and time limit.
 
     ``minutes`` is a number or a list (5, 10, 15). Per facility and limit: area,
     reachable street area, quality, snap distance; the polygons themselves as
@@ -520,7 +520,7 @@ def isochrones_job(params: dict[str, Any]) -> dict[str, Any]:
     """
     import shapely
 
-    from siting.isochrones import DEFAULT_BUFFER_M, isochrones
+    from siting.analysis.isochrones import DEFAULT_BUFFER_M, isochrones
 
     net = get_network(params)
     points = read_job_points(params["facilities"], crs=str(params["crs"]))
@@ -542,13 +542,13 @@ def isochrones_job(params: dict[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------
-# Coverage scores (siting.coverage)
+# Coverage scores (siting.analysis.coverage)
 
 _DEMAND: OrderedDict[Hashable, Any] = OrderedDict()  # demand layers of this worker's recent coverage jobs
 
 
 def _check_coverage(params: dict[str, Any]) -> None:
-    from siting.demand import GROUP_COLUMNS, group_name
+    from siting.analysis.demand import GROUP_COLUMNS, group_name
     from siting.errors import SitingError
 
     _check_isochrones({**params, "geometry": False})
@@ -574,7 +574,7 @@ def _check_coverage(params: dict[str, Any]) -> None:
 
 
 def _demand_layer(params: dict[str, Any], net: Any) -> Any:
-    from siting.demand import add_groups, demand_from_census, extent_unit, read_demand
+    from siting.analysis.demand import add_groups, demand_from_census, extent_unit, read_demand
 
     shares = params.get("shares") or None
     key = (network_spec(params), _input_key(params.get("demand")), params.get("population"),
@@ -587,7 +587,7 @@ def _demand_layer(params: dict[str, Any], net: Any) -> Any:
         if shares:
             layer = add_groups(layer, shares)
     else:
-        from siting.osm_features import read_buildings, read_landuse
+        from siting.osm.features import read_buildings, read_landuse
 
         source = params["network"]
         units = extent_unit(net, "extent", float(params["population"]))
@@ -611,9 +611,9 @@ def _demand_layer(params: dict[str, Any], net: Any) -> Any:
     check=_check_coverage,
 )
 def coverage_job(params: dict[str, Any]) -> dict[str, Any]:
-    """Coverage scores of one facility type for one group (:func:`siting.coverage.coverage`).
+    """Coverage scores of one facility type for one group (:func:`siting.analysis.coverage.coverage`).
 
-    ``facilities`` is a facility CSV (:func:`siting.facilities.read_facilities`);
+    ``facilities`` is a facility CSV (:func:`siting.inputs.facilities.read_facilities`);
     ``facility_type`` picks its rows (elderly, childcare, hospital, ...). The
     demand is a demand file (``demand``: CSV ``lon,lat,population[,pop_60plus,
     pop_0_3]``, a vector file or a raster), or ``population``: a census total
@@ -622,8 +622,8 @@ def coverage_job(params: dict[str, Any]) -> dict[str, Any]:
     coverage summary: covered population and share per time limit, travel-time
     distribution, equity (Gini, Lorenz curve), 2SFCA figures and warnings.
     """
-    from siting.coverage import coverage
-    from siting.facilities import read_facilities
+    from siting.analysis.coverage import coverage
+    from siting.inputs.facilities import read_facilities
 
     net = get_network(params)
     facilities = read_facilities(params["facilities"], crs=str(params["crs"]))
@@ -639,7 +639,7 @@ def coverage_job(params: dict[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------
-# Candidate scoring (siting.scoring)
+# Candidate scoring (siting.planning.scoring)
 
 
 def _check_score(params: dict[str, Any]) -> None:
@@ -664,7 +664,7 @@ def _check_score(params: dict[str, Any]) -> None:
     extra_inputs=_scenario_inputs,
 )
 def score_job(params: dict[str, Any]) -> dict[str, Any]:
-    """Score candidate sites against a scenario (:func:`siting.scoring.score_candidates`).
+    """Score candidate sites against a scenario (:func:`siting.planning.scoring.score_candidates`).
 
     ``candidates`` is a CSV (``id,lon,lat`` and optional ``type, name,
     owner_kind, capacity``) or an inline list; ``network``, ``hospitals``,
@@ -674,7 +674,7 @@ def score_job(params: dict[str, Any]) -> dict[str, Any]:
     coverage gain, hospital distance, rule status and accessibility change,
     the skipped rows and what could not be evaluated.
     """
-    from siting.scoring import score_candidates, score_json
+    from siting.planning.scoring import score_candidates, score_json
 
     candidates = params["candidates"]
     if isinstance(candidates, list):

@@ -1,7 +1,7 @@
 """Service-circle rules (A1, A2, A3 and the GB 50180-2018 life circles): the share of the
 target population that reaches a facility within so many minutes (or metres) on foot.
 
-The travel-time work is done by :mod:`siting.coverage`; this module only turns its
+The travel-time work is done by :mod:`siting.analysis.coverage`; this module only turns its
 answer into a verdict. Without a road network, or without demand points, the rule
 is ``not_evaluable`` and says which input is missing.
 """
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from siting.errors import SitingError
-from siting.rules.inputs import CheckInputs
+from siting.rules.context import CheckInputs
 from siting.rules.pack import Rule
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
@@ -51,10 +51,10 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           f"no located facility matches applies_to {rule.applies_to}", figures=figures, params=dict(p))
     try:
-        from siting.coverage import coverage
+        from siting.analysis.coverage import coverage
     except ImportError:  # pragma: no cover - the coverage module ships with siting
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
-                          "the coverage engine (siting.coverage) is not available in this build",
+                          "the coverage engine (siting.analysis.coverage) is not available in this build",
                           figures=figures, params=dict(p))
     group = GROUPS.get(p["demand"], p["demand"])
     mode = p["mode"] or ctx.network_mode
@@ -77,7 +77,7 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     res = RuleResult(rule.id, rule.kind, rule.title, "pass", figures=figures, params=dict(p))
     res.notes += [f"coverage: {w}" for w in result.warnings]
     if p["max_distance_m"] is not None and mode == "walk":
-        from siting.isochrones import walk_speed_ms
+        from siting.analysis.isochrones import walk_speed_ms
 
         metres = walk_speed_ms(net) * 60.0 * float(p["minutes"])
         res.notes.append(f"judged on walking time: {p['minutes']:g} min at {walk_speed_ms(net) * 3.6:g} km/h is "
@@ -113,7 +113,7 @@ def demand_points(ctx: CheckInputs, net: Any) -> tuple[Any, str]:
 
     import geopandas as gpd
 
-    from siting.demand import add_groups, demand_from_census, extent_unit, read_demand
+    from siting.analysis.demand import add_groups, demand_from_census, extent_unit, read_demand
 
     d = ctx.demand or {}
     shares = {str(k): v for k, v in (d.get("shares") or {}).items()}
@@ -148,12 +148,12 @@ def demand_points(ctx: CheckInputs, net: Any) -> tuple[Any, str]:
         out = (None, "no demand: set demand in the scenario (file, population, or unit boundaries with a census)")
         ctx.cache["points"] = out
         return out
-    from siting.osm import is_osm_file
+    from siting.osm.reader import is_osm_file
 
     buildings = landuse = None
     source = str(d.get("buildings") or ctx.network_source)
     if is_osm_file(source):
-        from siting.osm_features import read_buildings, read_landuse
+        from siting.osm.features import read_buildings, read_landuse
 
         buildings, landuse = read_buildings(source), read_landuse(source)
     points = demand_from_census(units, "population", buildings, landuse, unit_column="unit", shares=shares)

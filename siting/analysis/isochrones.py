@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from siting.engine import reach
 from siting.errors import SitingError
+from siting.routing.engine import reach
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -63,7 +63,7 @@ def parse_minutes(text: str | Sequence[float]) -> list[float]:
 
 def walk_speed_ms(net: RoadNetwork) -> float:
     """Walking speed (m/s) of the network's speed profile, used for access legs."""
-    from siting.speeds import WALK_SPEED_KMH
+    from siting.network.speeds import WALK_SPEED_KMH
 
     kmh = float(net.info.get("speeds", {}).get("walk_kmh", WALK_SPEED_KMH))
     return kmh / 3.6
@@ -410,7 +410,7 @@ def isochrones(
     """
     import geopandas as gpd
 
-    from siting.snap import snap, to_network_crs
+    from siting.routing.snap import snap, to_network_crs
 
     mins = parse_minutes(list(minutes))
     lon = facilities["lon"].to_numpy(float)

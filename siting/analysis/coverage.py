@@ -28,10 +28,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from siting.demand import GROUP_COLUMNS, group_column, group_name, snap_demand
-from siting.engine import nearest, reach
+from siting.analysis.demand import GROUP_COLUMNS, group_column, group_name, snap_demand
+from siting.analysis.isochrones import parse_minutes, walk_speed_ms
 from siting.errors import InputError, SitingError
-from siting.isochrones import parse_minutes, walk_speed_ms
+from siting.routing.engine import nearest, reach
 
 if TYPE_CHECKING:
     from siting.network import RoadNetwork
@@ -220,10 +220,10 @@ def coverage(
     net
         The network (its mode sets the travel mode).
     demand
-        Demand points (:mod:`siting.demand`), with ``population`` and the group
+        Demand points (:mod:`siting.analysis.demand`), with ``population`` and the group
         column; snapped here when they have no ``node`` column.
     facilities
-        Facility table (:func:`siting.facilities.read_facilities`): ``id``, ``type``,
+        Facility table (:func:`siting.inputs.facilities.read_facilities`): ``id``, ``type``,
         ``lon``, ``lat`` and capacity columns.
     facility_type
         E.g. 'elderly', 'childcare', 'hospital'.
@@ -255,7 +255,7 @@ def coverage(
     chosen = select_facilities(facilities, facility_type)
     chosen.attrs.update(facilities.attrs)
     warnings: list[str] = []
-    from siting.snap import describe_problems, snap
+    from siting.routing.snap import describe_problems, snap
 
     fsnap = snap(net, chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float), tolerance_m)
     chosen = chosen.assign(node=fsnap["node"].to_numpy(), snap_m=fsnap["snap_m"].to_numpy())

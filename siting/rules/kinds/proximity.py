@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from siting.coords import haversine_m
-from siting.rules.inputs import CheckInputs
+from siting.rules.context import CheckInputs
 from siting.rules.pack import Rule
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
@@ -39,8 +39,8 @@ def nearest_network(net: Any, lon: np.ndarray, lat: np.ndarray, tlon: np.ndarray
     Returns a frame with ``which`` (target position, -1 when unreachable), ``length_m``
     (path + both snapping legs), ``time_s`` (path only), ``snap_m`` and ``target_snap_m``.
     """
-    from siting.engine import od_matrix
-    from siting.snap import snap
+    from siting.routing.engine import od_matrix
+    from siting.routing.snap import snap
 
     s = snap(net, lon, lat, SNAP_TOLERANCE_M)
     t = snap(net, tlon, tlat, SNAP_TOLERANCE_M)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from siting.coords import to_wgs84
 from siting.errors import InputError
-from siting.facilities import FACILITY_TYPES, normalise_owner_kind, read_facilities
+from siting.inputs.facilities import FACILITY_TYPES, normalise_owner_kind, read_facilities
 from siting.io import numeric_column, read_table, require_columns
 
 SUBJECT_COLUMNS = [
@@ -110,7 +110,7 @@ class CheckInputs:
             return None
         if mode not in self.networks:
             from siting.network import load_network
-            from siting.speeds import SpeedProfile
+            from siting.network.speeds import SpeedProfile
 
             kwargs: dict[str, Any] = {}
             if self.walk_kmh:
@@ -327,7 +327,7 @@ def gather_inputs(
 
 
 def inputs_from_scenario(scenario: Any, **overrides: Any) -> CheckInputs:
-    """Inputs named by a :class:`siting.scenario.Scenario`; keyword overrides win (e.g. ``osm=``)."""
+    """Inputs named by a :class:`siting.inputs.scenario.Scenario`; keyword overrides win (e.g. ``osm=``)."""
     sc = scenario
     kwargs: dict[str, Any] = {
         "facilities": sc.facilities, "hospitals": sc.hospitals, "projects": sc.projects,

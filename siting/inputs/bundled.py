@@ -10,7 +10,7 @@ The folder is the repository's ``data/``; set the environment variable
 
 Examples
 --------
->>> from siting.data import data_path, load_planned_projects
+>>> from siting.inputs.bundled import data_path, load_planned_projects
 >>> pbf = data_path("osm", "monaco.osm.pbf")  # doctest: +SKIP
 >>> projects = load_planned_projects("qinzhou")  # doctest: +SKIP
 """
@@ -47,7 +47,7 @@ def data_dir() -> Path:
     env = os.environ.get("SITING_DATA")
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parents[1] / "data"
+    return Path(__file__).resolve().parents[2] / "data"
 
 
 def data_path(*parts: str) -> Path:

@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from siting.errors import SitingError
-from siting.placement import (
+from siting.planning.place import (
     KINDS,
     SNAP_TOLERANCE_M,
     counted_hospitals,
@@ -49,8 +49,8 @@ from siting.placement import (
 )
 
 if TYPE_CHECKING:
+    from siting.inputs.scenario import Scenario
     from siting.network import RoadNetwork
-    from siting.scenario import Scenario
 
 COLUMNS = [
     "rank", "id", "name", "type", "lon", "lat", "group", "minutes", "gain", "covered", "share_gain",
@@ -67,8 +67,8 @@ def _skip(skipped: list[dict[str, Any]], source: str, row: int, cid: str, field:
 def read_candidate_rows(candidates: str | Path | pd.DataFrame, crs: str = "wgs84",
                         default_type: str = "elderly") -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Valid candidate rows (``row`` = 1-based data row kept) and the skipped ones with file, row, field, reason."""
-    from siting.candidates import validate_candidates
     from siting.io import read_table
+    from siting.planning.candidates import validate_candidates
 
     skipped: list[dict[str, Any]] = []
     if isinstance(candidates, pd.DataFrame):
@@ -139,7 +139,7 @@ def score_candidates(
     Parameters
     ----------
     scenario
-        Scenario path or :class:`~siting.scenario.Scenario` (facilities, hospitals, demand,
+        Scenario path or :class:`~siting.inputs.scenario.Scenario` (facilities, hospitals, demand,
         rule pack, network, minutes).
     candidates
         A CSV path (``id,lon,lat`` and optional ``type,name,owner_kind,capacity``) or a DataFrame
@@ -182,7 +182,7 @@ def score_candidates(
     snap_m = np.full(len(rows), np.nan)
     node = np.full(len(rows), -1, dtype=np.int64)
     if net is not None and len(rows):
-        from siting.snap import snap
+        from siting.routing.snap import snap
 
         s = snap(net, rows["lon"].to_numpy(), rows["lat"].to_numpy(), SNAP_TOLERANCE_M)
         snap_m, node = s["snap_m"].to_numpy(float), s["node"].to_numpy(np.int64)
@@ -269,9 +269,9 @@ def score_candidates(
 def _accessibility(out: pd.DataFrame, rows: pd.DataFrame, node: np.ndarray, net: RoadNetwork,
                    points: gpd.GeoDataFrame, site: Any, T: float) -> list[str]:
     """Fill gain, covered, travel-time and 2SFCA changes per candidate; return notes on what was not evaluated."""
-    from siting.engine import nearest, reach
-    from siting.isochrones import walk_speed_ms
-    from siting.snap import snap
+    from siting.analysis.isochrones import walk_speed_ms
+    from siting.routing.engine import nearest, reach
+    from siting.routing.snap import snap
 
     notes: list[str] = []
     leg = points["snap_m"].to_numpy(float) / walk_speed_ms(net)
@@ -330,7 +330,7 @@ def _accessibility(out: pd.DataFrame, rows: pd.DataFrame, node: np.ndarray, net:
 
 def _mean_p90(time_s: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """Population-weighted mean (over reachable points) and p90 (inf when beyond reach) in minutes."""
-    from siting.coverage import weighted_quantile
+    from siting.analysis.coverage import weighted_quantile
 
     ok = np.isfinite(time_s)
     mean = float(np.average(time_s[ok] / 60.0, weights=w[ok])) if ok.any() and w[ok].sum() > 0 else np.nan
@@ -340,7 +340,7 @@ def _mean_p90(time_s: np.ndarray, w: np.ndarray) -> tuple[float, float]:
 def _sfca_gain(net: RoadNetwork, existing: pd.DataFrame, caps: np.ndarray, cap: float, cnode: int,
                points: gpd.GeoDataFrame, w: np.ndarray, T: float) -> float:
     """Change of the population-weighted mean 2SFCA access (capacity per 1,000) when the candidate is added."""
-    from siting.snap import snap
+    from siting.routing.snap import snap
 
     enode = snap(net, existing["lon"].to_numpy(float), existing["lat"].to_numpy(float),
                  SNAP_TOLERANCE_M)["node"].to_numpy() if len(existing) else np.zeros(0, np.int64)

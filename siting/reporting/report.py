@@ -7,7 +7,7 @@ opens without internet (only basemap tiles need a connection).
 
 Examples
 --------
->>> from siting.report import write_report
+>>> from siting.reporting.report import write_report
 >>> write_report("scenarios/qinzhou.yaml", "out/qinzhou_report.html", offline=True)  # doctest: +SKIP
 """
 
@@ -268,7 +268,7 @@ def service_isochrones(sc: Any, inputs: Any) -> tuple[Any, str, str]:
     Returns ``(isochrones, layer_name, note)``: a GeoDataFrame (None when they cannot
     be drawn), the map layer's name and, when None, why not (shown in the report).
     """
-    from siting.isochrones import isochrones
+    from siting.analysis.isochrones import isochrones
     from siting.rules import load_pack
     from siting.rules.pack import apply_overrides
 
@@ -325,7 +325,7 @@ def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
         if len(bad):
             layers.append(violation_layer(bad.assign(rule_id=[", ".join(failing[i]) for i in bad["id"].astype(str)],
                                                      reason="fails a rule (see the table)")))
-    from siting.facilities import hospitals_from
+    from siting.inputs.facilities import hospitals_from
 
     fac, hosp = getattr(inputs, "facilities", None), getattr(inputs, "hospitals", None)
     hospitals = _located(hospitals_from(fac, hosp)) if fac is not None or hosp is not None else None
@@ -380,13 +380,13 @@ def unit_violations(compliance: Any, units: Any) -> Any:
 
 def build_report(scenario: str | Path | Any, *, offline: bool = False, basemap: str = "osm",
                  tianditu_key: str | None = None, compliance: Any = None) -> str:
-    """The report for ``scenario`` (a path or a loaded :class:`siting.scenario.Scenario`) as HTML text."""
+    """The report for ``scenario`` (a path or a loaded :class:`siting.inputs.scenario.Scenario`) as HTML text."""
     import jinja2
 
     from siting import __version__
+    from siting.inputs.scenario import Scenario, load_scenario
     from siting.maps import map_html
     from siting.rules import check, inputs_from_scenario
-    from siting.scenario import Scenario, load_scenario
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     inputs = inputs_from_scenario(sc)
@@ -403,7 +403,7 @@ def build_report(scenario: str | Path | Any, *, offline: bool = False, basemap: 
     if iso_note:
         cov_notes.append(iso_note)
     fmap = report_map(compliance, inputs, title, basemap, tianditu_key, isochrones=iso, isochrone_name=iso_name)
-    env = jinja2.Environment(loader=jinja2.PackageLoader("siting", "templates"),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("siting.reporting", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True))
     fmt_rules = [{**row, "value": _fmt(row["value"]), "threshold": _fmt(row["threshold"])}
                  for row in table.to_dict("records")]

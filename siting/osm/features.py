@@ -1,7 +1,7 @@
 """Facilities, buildings and land use from an OpenStreetMap file.
 
 Reads ``.osm.pbf``, ``.osm`` and ``.osm.bz2`` with pyosmium (the same reader
-for every format, as in :mod:`siting.osm`). Building and land-use polygons come
+for every format, as in :mod:`siting.osm.reader`). Building and land-use polygons come
 from libosmium's area assembler (closed ways and multipolygon relations);
 facilities drawn as ways are built from their nodes, relations from their area.
 
@@ -22,7 +22,7 @@ childcare  ``amenity=childcare|kindergarten`` (a crèche is often tagged
            kindergarten; the ``amenity`` column keeps the difference)
 ========== ==============================================================
 
-Hospital ``category`` uses the words of :mod:`siting.facilities`: ``tcm``,
+Hospital ``category`` uses the words of :mod:`siting.inputs.facilities`: ``tcm``,
 ``maternity``, ``community`` or ``specialist`` when ``healthcare:speciality``
 or the name says so (patterns below), else ``general``. ``speciality`` keeps
 the finer word (``geriatrics``, ``cardiology``, ...). A hospital whose name
@@ -69,7 +69,7 @@ FACILITY_TAGS = (
 )
 FACILITY_COLUMNS = ["id", "name", "type", "category", "speciality", "level", "beds", "places", "owner",
                     "has_clinic", "note"]
-#: The facility CSV format read by :func:`siting.facilities.read_facilities`.
+#: The facility CSV format read by :func:`siting.inputs.facilities.read_facilities`.
 CSV_COLUMNS = ["id", "name", "type", "beds", "places", "owner", "has_clinic", "lon", "lat", "category", "level"]
 
 GERIATRIC = re.compile(r"g[ée]ront|g[ée]riat|geriatr|ehpad|senior|老年|养老|敬老", re.IGNORECASE)
@@ -493,8 +493,8 @@ def read_landuse(path: str | Path) -> gpd.GeoDataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m siting.osm_features FILE [--facilities-out CSV]``: print counts, write the facility CSV."""
-    parser = argparse.ArgumentParser(prog="python -m siting.osm_features", description=__doc__.splitlines()[0])
+    """``python -m siting.osm.features FILE [--facilities-out CSV]``: print counts, write the facility CSV."""
+    parser = argparse.ArgumentParser(prog="python -m siting.osm.features", description=__doc__.splitlines()[0])
     parser.add_argument("osm_file", help="OSM file (.osm.pbf, .osm, .osm.bz2)")
     parser.add_argument("--facilities-out", help="write the facility CSV here")
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """Batch runs: many jobs from one manifest, on a process pool or a Dask cluster.
 
 A manifest (YAML) lists jobs, or parameter grids that expand into jobs. Each
-job has a kind (``access``, ``coverage``, ...; see :mod:`siting.batch_jobs`)
+job has a kind (``access``, ``coverage``, ...; see :mod:`siting.batch.jobs`)
 and parameters. Its id is a readable slug plus a hash of its canonical
 parameters and of the bytes of its input files: the same job keeps the same id
 on any machine, and a job whose input changed gets a new one.
@@ -164,7 +164,7 @@ def register_kind(
 ) -> Callable[[Callable[[dict[str, Any]], dict[str, Any]]], Callable[[dict[str, Any]], dict[str, Any]]]:
     """Decorator registering ``func(params) -> dict`` as the job kind ``name``.
 
-    Kinds registered outside :mod:`siting.batch_jobs` must be importable on
+    Kinds registered outside :mod:`siting.batch.jobs` must be importable on
     every worker; name them in manifests as ``package.module:function``.
     """
 
@@ -189,7 +189,7 @@ def register_kind(
 
 def get_kind(name: str) -> JobKind:
     """The registered kind ``name``, or a kind given as ``package.module:function``."""
-    import siting.batch_jobs  # noqa: F401  (registers the built-in kinds)
+    import siting.batch.jobs  # noqa: F401  (registers the built-in kinds)
 
     if name in KINDS:
         return KINDS[name]
@@ -273,7 +273,7 @@ _SLUG_BAD = re.compile(r"[^A-Za-z0-9._]+")
 
 def _sha256(path: Path, cache: dict[Path, str | None]) -> str | None:
     if path not in cache:
-        from siting.network import file_sha256
+        from siting.network.store import file_sha256
 
         cache[path] = file_sha256(path) if path.is_file() else None
     return cache[path]
@@ -398,7 +398,7 @@ def make_job(
 
 
 def _kinds_hint() -> str:
-    import siting.batch_jobs  # noqa: F401
+    import siting.batch.jobs  # noqa: F401
 
     return f"Give one of {', '.join(sorted(KINDS))}"
 
@@ -568,7 +568,7 @@ def _unresolve(obj: Any, written: Mapping[str, Any]) -> Any:
 
 def warm(spec: Hashable) -> dict[str, Any]:
     """Build one shared network on a worker (it lands in the disk and worker caches)."""
-    from siting.batch_jobs import warm_network
+    from siting.batch.jobs import warm_network
 
     start = time.perf_counter()
     try:
@@ -612,8 +612,8 @@ class _PoolBackend(_Backend):
 
         # forkserver: no fork of a process with threads (tqdm, numba); siting preloaded once.
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["siting.batch", "siting.batch_jobs", "siting.network", "siting.engine",
-                                    "siting.snap"])
+        ctx.set_forkserver_preload(["siting.batch.runner", "siting.batch.jobs", "siting.network", "siting.routing.engine",
+                                    "siting.routing.snap"])
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_pool_worker)
         self.workers = workers
         self.name = f"process pool ({workers} worker{'s' if workers != 1 else ''})"

@@ -113,7 +113,7 @@ def candidates_from_osm(
         Points (a representative point of each polygon) with ``id`` (``osm:<id>``), ``kind``,
         ``tag`` (the OSM value that made it a candidate), ``name``, ``area_m2`` and ``source``.
     """
-    from siting.osm_features import read_buildings, read_landuse
+    from siting.osm.features import read_buildings, read_landuse
 
     unknown = set(kinds) - {"public", "vacant", "commercial"}
     if unknown:
@@ -245,8 +245,8 @@ def near_mask(
         tu = gpd.GeoSeries(tp, crs=4326).to_crs(epsg)
         d, _ = cKDTree(np.column_stack([tu.x, tu.y])).query(np.column_stack([cu.x, cu.y]), k=1)
         return np.asarray(d <= distance_m)
-    from siting.engine import nearest
-    from siting.snap import snap
+    from siting.routing.engine import nearest
+    from siting.routing.snap import snap
 
     ts = snap(network, tp.x.to_numpy(), tp.y.to_numpy(), tolerance_m=tolerance_m)
     cs = snap(network, cp.x.to_numpy(), cp.y.to_numpy(), tolerance_m=tolerance_m)

@@ -24,7 +24,7 @@ one. Example (``scenarios/qinzhou.yaml``)::
             output: ../data/osm/qinzhou.osm.pbf}
     demand: {level: city, shares: {"60+": 0.1577}}   # or {file: pop.tif} or {population: 37308}
     minutes: 15
-    place: {grid_m: 500, distance: straight_line}   # options of `siting place` (siting.placement)
+    place: {grid_m: 500, distance: straight_line}   # options of `siting place` (siting.planning.place)
     overrides:                          # change a pack's rule for this study only
       A4: {params: {distance: network}, applies_to: {type: [elderly]}}
 
@@ -52,7 +52,7 @@ TOP_KEYS = {
     "projects", "baselines", "units", "population", "network", "study_area", "fetch", "demand",
     "minutes", "candidates", "out", "overrides", "place",
 }
-#: Keys of the ``place`` section (read by :mod:`siting.placement`).
+#: Keys of the ``place`` section (read by :mod:`siting.planning.place`).
 PLACE_KEYS = {
     "projects", "grid_m", "max_candidates", "town_radius_m", "distance", "time_limit", "candidates_from", "candidate_kinds",
 }

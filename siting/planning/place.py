@@ -7,7 +7,7 @@ For every planned project (a row of the scenario's project table, or the
    ``town_radius_m`` around the town point (clipped to the county) when the plan
    names a town, or the study area / network extent when no county is stated;
 2. lays **candidates** inside the region: the scenario's candidate table, or a
-   square grid (:func:`siting.candidates.grid_candidates`), plus the stated point;
+   square grid (:func:`siting.planning.candidates.grid_candidates`), plus the stated point;
 3. applies the **eligibility mask** of the pack's hospital-proximity rule (Qinzhou
    A4: government elderly-care land within 5 km of a general hospital), by straight
    line or by road (``distance``);
@@ -16,7 +16,7 @@ For every planned project (a row of the scenario's project table, or the
    its own region, existing facilities fixed) maximises the group within T minutes;
    without a network, the eligible candidate nearest the stated point (coverage is
    then *not evaluated*, and the output says so);
-5. reports coverage of the target group before and after (:func:`siting.coverage.coverage`),
+5. reports coverage of the target group before and after (:func:`siting.analysis.coverage.coverage`),
    capacity against the demand within T, the distance to the nearest general
    hospital (straight line and by road) and the rule status (the rules engine's own
    A4 check on the chosen sites, and the region check).
@@ -42,10 +42,10 @@ from siting.coords import haversine_m, utm_epsg
 from siting.errors import InputError, SitingError
 
 if TYPE_CHECKING:
+    from siting.inputs.scenario import Scenario
     from siting.network import RoadNetwork
-    from siting.rules.inputs import CheckInputs
+    from siting.rules.context import CheckInputs
     from siting.rules.pack import Pack, Rule
-    from siting.scenario import Scenario
 
 #: Project type -> (target group, existing facility types that serve it, capacity column).
 KINDS: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -106,9 +106,9 @@ def load_context(scenario: str | Path | Scenario, *, osm: str | Path | None = No
     that, the scenario's source); only when neither file exists is the passed network
     used for them too, with a note.
     """
+    from siting.inputs.scenario import Scenario, load_scenario
     from siting.rules import inputs_from_scenario, load_pack
     from siting.rules.pack import apply_overrides
-    from siting.scenario import Scenario, load_scenario
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     ctx = inputs_from_scenario(sc, osm=osm, hospitals=hospitals, facilities=facilities)
@@ -164,7 +164,7 @@ def counted_hospitals(rule: Rule | None, ctx: CheckInputs) -> pd.DataFrame:
 
 def rule_applies(rule: Rule | None, frame: pd.DataFrame) -> np.ndarray:
     """Rows of ``frame`` (type, owner_kind, ...) that the rule's ``applies_to`` selects."""
-    from siting.rules.inputs import _conform, filter_frame
+    from siting.rules.context import _conform, filter_frame
 
     if rule is None or len(frame) == 0:
         return np.zeros(len(frame), dtype=bool)
@@ -178,7 +178,7 @@ def rule_applies(rule: Rule | None, frame: pd.DataFrame) -> np.ndarray:
 def hospital_distances(lon: np.ndarray, lat: np.ndarray, hospitals: pd.DataFrame,
                        road: RoadNetwork | None) -> pd.DataFrame:
     """Straight-line and (with ``road``) road distance in km to the nearest counted hospital, and its name."""
-    from siting.rules.proximity import _labels, nearest_network, nearest_straight
+    from siting.rules.kinds.proximity import _labels, nearest_network, nearest_straight
 
     n = len(lon)
     out = pd.DataFrame({"hospital_straight_km": np.full(n, np.nan), "hospital_network_km": np.full(n, np.nan),
@@ -199,8 +199,8 @@ def hospital_distances(lon: np.ndarray, lat: np.ndarray, hospitals: pd.DataFrame
 
 def snapped_demand(site: SiteContext, net: RoadNetwork) -> tuple[gpd.GeoDataFrame | None, str]:
     """The scenario's demand points (rules engine's builder), snapped to ``net``; (None, reason) without."""
-    from siting.demand import snap_demand
-    from siting.rules.circles import demand_points
+    from siting.analysis.demand import snap_demand
+    from siting.rules.kinds.circles import demand_points
 
     key = f"snapped_demand:{id(net)}"
     if key in site.inputs.cache:
@@ -214,7 +214,7 @@ def snapped_demand(site: SiteContext, net: RoadNetwork) -> tuple[gpd.GeoDataFram
 
 def group_weights(points: pd.DataFrame, group: str) -> tuple[np.ndarray, str, str | None]:
     """Weights of ``group`` per demand point; falls back to everyone (with a note) when the column is missing."""
-    from siting.demand import group_column
+    from siting.analysis.demand import group_column
 
     col = group_column(group)
     if col in points.columns:
@@ -227,10 +227,10 @@ def demand_pairs(net: RoadNetwork, nodes: np.ndarray, points: pd.DataFrame, cuto
     """(site position, demand position, time_s) for demand within ``cutoff_s`` of each site node.
 
     Time is measured towards the site (reversed search) plus the walk from the home to
-    its snapped node, as :func:`siting.coverage.coverage` does.
+    its snapped node, as :func:`siting.analysis.coverage.coverage` does.
     """
-    from siting.engine import reach
-    from siting.isochrones import walk_speed_ms
+    from siting.analysis.isochrones import walk_speed_ms
+    from siting.routing.engine import reach
 
     if len(nodes) == 0 or len(points) == 0:
         return pd.DataFrame({"site": np.zeros(0, np.int64), "point": np.zeros(0, np.int64), "time_s": np.zeros(0)})
@@ -256,8 +256,8 @@ def existing_of(ctx: CheckInputs, types: tuple[str, ...]) -> pd.DataFrame:
 
 def coverage_of(net: RoadNetwork, points: gpd.GeoDataFrame, sites: pd.DataFrame, group: str,
                 minutes: float) -> tuple[float, float]:
-    """(covered, total) of ``group`` within ``minutes`` of ``sites`` by :func:`siting.coverage.coverage`."""
-    from siting.coverage import coverage
+    """(covered, total) of ``group`` within ``minutes`` of ``sites`` by :func:`siting.analysis.coverage.coverage`."""
+    from siting.analysis.coverage import coverage
 
     weights, used, _ = group_weights(points, group)
     total = float(weights.sum())
@@ -275,7 +275,7 @@ def coverage_of(net: RoadNetwork, points: gpd.GeoDataFrame, sites: pd.DataFrame,
 
 def _records_frame(records: list[Any], where: str) -> pd.DataFrame:
     """Inline project records (``place.projects`` in a scenario) normalised like a project CSV."""
-    from siting.facilities import FACILITY_TYPES, normalise_owner_kind
+    from siting.inputs.facilities import FACILITY_TYPES, normalise_owner_kind
 
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise InputError("'place.projects' must be a path or a list of mappings (id, name, type, ...)", path=where)
@@ -308,7 +308,7 @@ def _records_frame(records: list[Any], where: str) -> pd.DataFrame:
 
 def read_scenario_projects(site: SiteContext) -> pd.DataFrame:
     """The projects to place: ``place.projects`` (a path or inline list) or the scenario's ``projects``."""
-    from siting.rules.inputs import read_projects
+    from siting.rules.context import read_projects
 
     sc = site.scenario
     spec = sc.place.get("projects")
@@ -383,7 +383,7 @@ def project_region(project: pd.Series, boundaries: gpd.GeoDataFrame | None, site
 def region_candidates(region: BaseGeometry, table: gpd.GeoDataFrame | None, grid_m: float | None,
                       max_candidates: int) -> gpd.GeoDataFrame:
     """Candidates inside ``region``: the given table (user or OSM), or a square grid of at most ~``max_candidates``."""
-    from siting.candidates import grid_candidates
+    from siting.planning.candidates import grid_candidates
 
     if table is not None:
         inside = table[table.within(region) | table.touches(region)]
@@ -406,11 +406,11 @@ OSM_KINDS = ("public", "vacant", "commercial")
 
 
 def osm_candidate_table(path: str | Path, kinds: tuple[str, ...] = OSM_KINDS) -> gpd.GeoDataFrame:
-    """OSM candidate sites (:func:`siting.candidates.candidates_from_osm`) as a candidate table.
+    """OSM candidate sites (:func:`siting.planning.candidates.candidates_from_osm`) as a candidate table.
 
     ``source`` says why each one is a candidate (``osm public``, ``osm vacant``, ``osm commercial``).
     """
-    from siting.candidates import candidates_from_osm
+    from siting.planning.candidates import candidates_from_osm
 
     bad = sorted(set(kinds) - set(OSM_KINDS))
     if bad:
@@ -513,7 +513,7 @@ def place_projects(
     Parameters
     ----------
     scenario
-        A scenario path or :class:`~siting.scenario.Scenario`.
+        A scenario path or :class:`~siting.inputs.scenario.Scenario`.
     osm, hospitals, facilities, candidates
         Override the scenario's network source, hospital file, facility file and candidate table.
     candidates_from
@@ -588,7 +588,7 @@ def place_projects(
         if len(table) == 0:
             notes.append(f"{osm_file} has no {'/'.join(kinds)} candidate site")
     if spec is not None:
-        from siting.candidates import validate_candidates
+        from siting.planning.candidates import validate_candidates
 
         table, bad = validate_candidates(spec, crs=sc.crs)
         if len(bad):
@@ -635,7 +635,7 @@ def place_projects(
             c.loc[far, "eligible"] = False
             c.loc[far, "why_not"] = f"beyond {rule.params['max_km']:g} km of a general hospital"
         if net is not None:
-            from siting.snap import snap
+            from siting.routing.snap import snap
 
             s = snap(net, c["lon"].to_numpy(), c["lat"].to_numpy(), SNAP_TOLERANCE_M)
             c["node"] = s["node"].to_numpy()
@@ -736,7 +736,7 @@ def _choose_mclp(net: RoadNetwork, points: gpd.GeoDataFrame, projects: pd.DataFr
     _, types, _ = kind_of(str(projects["type"].iloc[ks[0]]))
     weights, used, note = group_weights(points, group)
     existing = existing_of(ctx, types)
-    from siting.snap import snap
+    from siting.routing.snap import snap
 
     enodes = snap(net, existing["lon"].to_numpy(float), existing["lat"].to_numpy(float), SNAP_TOLERANCE_M)["node"].to_numpy() \
         if len(existing) else np.zeros(0, np.int64)
@@ -842,7 +842,7 @@ def _coverage_columns(frame: pd.DataFrame, site: SiteContext, net: RoadNetwork |
         frame[col] = np.nan
     if net is None or points is None:
         return
-    from siting.snap import snap
+    from siting.routing.snap import snap
 
     cache: dict[str, tuple[float, float]] = {}
     for i, r in frame.iterrows():

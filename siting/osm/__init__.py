@@ -1,0 +1,3 @@
+"""OpenStreetMap files: reading them (one pyosmium reader for PBF and XML), extracting facilities,
+buildings and land use, and downloading / clipping regional extracts.
+"""

@@ -1,0 +1,1 @@
+"""Decisions about sites: candidate sites, placing a plan's projects, scoring candidates."""
