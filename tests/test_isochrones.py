@@ -10,15 +10,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from siting.analysis.isochrones import (
-    band_pieces,
-    isochrone_polygons,
-    isochrones,
-    parse_minutes,
-    union_by_type,
-)
+from siting.analysis.isochrones import band_pieces, isochrone_polygons, isochrones, union_by_type
 from siting.network import RoadNetwork
 from siting.network.build import from_edges
+from siting.units import parse_minutes
 
 M_PER_DEG = 111_319.49  # metres per degree of longitude on the equator (WGS84)
 

@@ -29,6 +29,7 @@ from siting.allocation.mip import MipSolution, relative_gap, solve_mip
 from siting.allocation.problem import AllocationProblem, build_problem, problem_from_geodataframes
 from siting.allocation.result import AllocationResult
 from siting.errors import SitingError
+from siting.units import DEFAULT_SNAP_TOLERANCE_M
 
 #: Default largest MIP (non-zeros in the constraint matrix) before the heuristic serves alone.
 MAX_MIP_NNZ = 3_000_000
@@ -164,7 +165,7 @@ class _Model:
         candidate_id_col: str | None = None,
         weight: str = "time",
         search_cutoff: float | None = None,
-        tolerance_m: float = 250.0,
+        tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
         fixed_col: str | None = None,
         eligible_col: str | None = None,
         region_col: str | None = None,

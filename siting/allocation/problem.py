@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from siting.errors import InputError, SitingError
+from siting.units import DEFAULT_SNAP_TOLERANCE_M
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,7 @@ def problem_from_geodataframes(
     candidate_id_col: str | None = None,
     weight: str = "time",
     search_cutoff: float = np.inf,
-    tolerance_m: float = 250.0,
+    tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
     fixed_col: str | None = None,
     eligible_col: str | None = None,
     region_col: str | None = None,

@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from siting.analysis.demand import GROUP_COLUMNS, group_column, group_name, snap_demand
-from siting.analysis.isochrones import parse_minutes, walk_speed_ms
 from siting.errors import InputError, SitingError
-from siting.routing.engine import nearest, reach
+from siting.routing.access import access_legs_s, demand_site_times
+from siting.routing.engine import nearest
+from siting.units import DEFAULT_SNAP_TOLERANCE_M, parse_minutes
 
 if TYPE_CHECKING:
     from siting.network import RoadNetwork
@@ -210,7 +211,7 @@ def coverage(
     capacity_column: str | None = None,
     decay: str = "none",
     access_legs: bool = True,
-    tolerance_m: float = 250.0,
+    tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
     worst_units: int = 5,
 ) -> CoverageResult:
     """Coverage of ``group`` by facilities of ``facility_type`` within each of ``minutes``.
@@ -271,7 +272,7 @@ def coverage(
         bad = int(np.flatnonzero(~np.isfinite(pop) | (pop < 0))[0])
         raise InputError(f"demand point {bad + 1} has a missing or negative '{gcol}' ({pop[bad]!r})",
                          row=bad + 1, field=gcol)
-    leg_s = points["snap_m"].to_numpy(float) / walk_speed_ms(net) if access_legs else np.zeros(len(points))
+    leg_s = access_legs_s(net, points, access_legs)
 
     fac_nodes = chosen["node"].to_numpy(np.int64)
     cost, which = nearest(net, fac_nodes, weight="time", reverse=True)
@@ -302,12 +303,12 @@ def coverage(
 
     # Catchments of the largest threshold, for 2SFCA and the opportunity count.
     limit = mins[-1] * 60.0
-    pairs = _pairs(net, fac_nodes, node, leg_s, limit)
+    pairs = demand_site_times(net, fac_nodes, node, leg_s, limit)
     w = decay_weights(pairs["time_s"].to_numpy(), limit, decay)
     capacity, cap_col, note = _capacity(chosen, facility_type, capacity_column)
     if note:
         warnings.append(note)
-    j = pairs["facility"].to_numpy(np.int64)
+    j = pairs["site"].to_numpy(np.int64)
     i = pairs["point"].to_numpy(np.int64)
     sfca = None
     if capacity is not None:
@@ -365,17 +366,6 @@ def _per_unit(points: pd.DataFrame, pop: np.ndarray, time_s: np.ndarray, mins: l
         f.insert(0, "minutes", m)
         frames.append(f.reset_index())
     return pd.concat(frames, ignore_index=True)
-
-
-def _pairs(net: RoadNetwork, fac_nodes: np.ndarray, node: np.ndarray, leg_s: np.ndarray, limit: float) -> pd.DataFrame:
-    """(facility, demand point, time) for every point within ``limit`` of a facility."""
-    r = reach(net, fac_nodes, limit, weight="time", reverse=True)
-    pts = pd.DataFrame({"node": node, "point": np.arange(len(node)), "leg": leg_s})
-    pairs = r.merge(pts, on="node", how="inner")
-    pairs["time_s"] = pairs["cost"] + pairs["leg"]
-    pairs = pairs[pairs["time_s"] <= limit]
-    return pd.DataFrame({"facility": pairs["source"].to_numpy(np.int64), "point": pairs["point"].to_numpy(np.int64),
-                         "time_s": pairs["time_s"].to_numpy(float)})
 
 
 def joint_coverage(results: Sequence[CoverageResult], group: str = "all") -> pd.DataFrame:

@@ -27,6 +27,7 @@ from pyproj import Transformer
 from siting.coords import utm_epsg
 from siting.errors import InputError, SitingError
 from siting.io import numeric_column, read_table, require_columns, require_file
+from siting.units import DEFAULT_SNAP_TOLERANCE_M
 
 if TYPE_CHECKING:
     from siting.network import RoadNetwork
@@ -373,7 +374,7 @@ def demand_for_extent(
     name: str = "extent",
     shares: Mapping[str, float | str] | None = None,
     default_levels: float = DEFAULT_LEVELS,
-    tolerance_m: float = 250.0,
+    tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
 ) -> gpd.GeoDataFrame:
     """One census total spread over the residential buildings of an OSM file inside the network's
     extent, snapped to the network.
@@ -482,7 +483,7 @@ def read_demand(path: str | Path, population_column: str = "population") -> gpd.
     return read_demand_table(path, population_column)
 
 
-def snap_demand(net: RoadNetwork, points: gpd.GeoDataFrame, tolerance_m: float = 250.0) -> gpd.GeoDataFrame:
+def snap_demand(net: RoadNetwork, points: gpd.GeoDataFrame, tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M) -> gpd.GeoDataFrame:
     """Snap demand points to the network; adds ``node``, ``snap_m`` and the snap flags (nothing dropped)."""
     from siting.routing.snap import snap
 

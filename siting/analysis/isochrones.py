@@ -31,6 +31,7 @@ import shapely
 
 from siting.errors import SitingError
 from siting.routing.engine import reach
+from siting.units import DEFAULT_SNAP_TOLERANCE_M, parse_minutes, walk_speed_ms
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -45,28 +46,6 @@ DEFAULT_FILL_HOLES_M2 = 20_000.0
 _QUAD_SEGS = 3
 _CHUNK = 64
 _SIMPLIFY_M = 2.0
-
-
-def parse_minutes(text: str | Sequence[float]) -> list[float]:
-    """Thresholds from '5,10,15' (or a sequence), sorted, positive, without duplicates."""
-    if isinstance(text, str):
-        try:
-            values = [float(p) for p in text.replace(" ", "").split(",") if p]
-        except ValueError:
-            raise SitingError(f"minutes '{text}' must be numbers separated by commas, e.g. 5,10,15") from None
-    else:
-        values = [float(v) for v in text]
-    if not values or any(not np.isfinite(v) or v <= 0 for v in values):
-        raise SitingError(f"minutes must be positive numbers, got {text!r}")
-    return sorted(set(values))
-
-
-def walk_speed_ms(net: RoadNetwork) -> float:
-    """Walking speed (m/s) of the network's speed profile, used for access legs."""
-    from siting.network.speeds import WALK_SPEED_KMH
-
-    kmh = float(net.info.get("speeds", {}).get("walk_kmh", WALK_SPEED_KMH))
-    return kmh / 3.6
 
 
 def _segments(net: RoadNetwork, reverse: bool) -> dict[str, np.ndarray]:
@@ -376,7 +355,7 @@ def isochrones(
     reverse: bool = True,
     buffer_m: float = DEFAULT_BUFFER_M,
     fill_holes_m2: float = DEFAULT_FILL_HOLES_M2,
-    tolerance_m: float = 250.0,
+    tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
     threads: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Isochrone polygons per facility and threshold, as a GeoDataFrame in WGS84.

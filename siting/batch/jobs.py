@@ -42,6 +42,7 @@ import pandas as pd
 
 from siting.batch.runner import register_kind
 from siting.errors import InputError
+from siting.units import DEFAULT_SNAP_TOLERANCE_M
 
 MODES = ("walk", "bike", "drive")
 
@@ -190,7 +191,7 @@ def network_job(params: dict[str, Any]) -> dict[str, Any]:
 @register_kind(
     "access",
     required=("network", "facilities", "minutes"),
-    optional={**NETWORK_PARAMS, "crs": "wgs84", "snap_tolerance_m": 250.0, "direction": "to_facility"},
+    optional={**NETWORK_PARAMS, "crs": "wgs84", "snap_tolerance_m": DEFAULT_SNAP_TOLERANCE_M, "direction": "to_facility"},
     paths=("network", "facilities"),
     slug=("network", "mode", "minutes"),
     networks=_networks,
@@ -382,28 +383,11 @@ def drop_timings(obj: Any) -> Any:
     return obj
 
 
-def _flag_column(frame: pd.DataFrame, column: str, default: bool, what: str) -> np.ndarray | None:
-    from siting.inputs.facilities import parse_bool
-
-    if column not in frame.columns:
-        return None
-    out = np.full(len(frame), default)
-    for i, value in enumerate(frame[column].astype(str)):
-        try:
-            flag = parse_bool(value)
-        except ValueError:
-            raise InputError(f"'{value}' is not yes/no", path=frame.attrs.get("source"), row=i + 1,
-                             field=column, hint="Use true/false, yes/no or 1/0") from None
-        out[i] = default if flag is None else flag
-    del what
-    return out
-
-
 @register_kind(
     "allocate",
     required=("network", "candidates", "model"),
     optional={**NETWORK_PARAMS, "demand": None, "demand_nodes": None, "p": None, "minutes": None, "crs": "wgs84",
-              "snap_tolerance_m": 250.0, "method": "auto", "time_limit": 60.0},
+              "snap_tolerance_m": DEFAULT_SNAP_TOLERANCE_M, "method": "auto", "time_limit": 60.0},
     paths=("network", "demand", "candidates"),
     slug=("network", "mode", "model", "p", "minutes"),
     networks=_networks,
@@ -425,6 +409,7 @@ def allocate_job(params: dict[str, Any]) -> dict[str, Any]:
     from siting.allocation import MODELS
     from siting.allocation.problem import problem_from_geodataframes
     from siting.io import numeric_column
+    from siting.io.values import yes_no_column
 
     net = get_network(params)
     crs = str(params["crs"])
@@ -437,8 +422,9 @@ def allocate_job(params: dict[str, Any]) -> dict[str, Any]:
     weights = (numeric_column(demand, "weight", demand.attrs.get("source", "demand"), minimum=0)
                if "weight" in demand.columns else np.ones(len(demand)))
     candidates = read_job_points(params["candidates"], crs=crs, what="candidates")
-    fixed = _flag_column(candidates, "fixed", False, "candidates")
-    eligible = _flag_column(candidates, "eligible", True, "candidates")
+    source = candidates.attrs.get("source", "candidates")
+    fixed = yes_no_column(candidates, "fixed", source, default=False) if "fixed" in candidates.columns else None
+    eligible = yes_no_column(candidates, "eligible", source, default=True) if "eligible" in candidates.columns else None
     capacity = None
     if "capacity" in candidates.columns:
         capacity = numeric_column(candidates, "capacity", candidates.attrs.get("source", "candidates"),
@@ -488,8 +474,8 @@ def allocate_job(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_isochrones(params: dict[str, Any]) -> None:
-    from siting.analysis.isochrones import parse_minutes
     from siting.errors import SitingError
+    from siting.units import parse_minutes
 
     _check_network(params)
     minutes: Any = params.get("minutes")
@@ -504,7 +490,7 @@ def _check_isochrones(params: dict[str, Any]) -> None:
 @register_kind(
     "isochrones",
     required=("network", "facilities", "minutes"),
-    optional={**NETWORK_PARAMS, "crs": "wgs84", "snap_tolerance_m": 250.0, "direction": "to_facility",
+    optional={**NETWORK_PARAMS, "crs": "wgs84", "snap_tolerance_m": DEFAULT_SNAP_TOLERANCE_M, "direction": "to_facility",
               "buffer_m": None, "geometry": False},
     paths=("network", "facilities"),
     slug=("network", "mode", "minutes"),
@@ -603,7 +589,7 @@ def _demand_layer(params: dict[str, Any], net: Any) -> Any:
     "coverage",
     required=("network", "facilities", "facility_type"),
     optional={**NETWORK_PARAMS, "group": "all", "minutes": 15, "demand": None, "population": None,
-              "shares": None, "crs": "wgs84", "snap_tolerance_m": 250.0, "decay": "none",
+              "shares": None, "crs": "wgs84", "snap_tolerance_m": DEFAULT_SNAP_TOLERANCE_M, "decay": "none",
               "capacity_column": None},
     paths=("network", "facilities", "demand"),
     slug=("network", "facility_type", "group", "mode", "minutes"),

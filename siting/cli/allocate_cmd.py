@@ -41,29 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-_TRUE = {"1", "true", "yes", "y", "t", "x"}
-_FALSE = {"0", "false", "no", "n", "f", ""}
-
-
-def _bool_column(frame: Any, column: str, path: str, default: bool) -> Any:
-    import numpy as np
-
-    from siting.errors import InputError
-
-    if column not in frame.columns:
-        return np.full(len(frame), default)
-    raw = frame[column].astype(str).str.strip().str.lower()
-    bad = ~raw.isin(_TRUE | _FALSE)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"'{frame[column].iloc[i]}' is not yes/no", path=path, row=i + 1, field=column,
-                         hint="Use true/false, yes/no or 1/0")
-    out = raw.isin(_TRUE).to_numpy()
-    if default:
-        out |= (raw == "").to_numpy()
-    return out
-
-
 def _ids(frame: Any, path: str) -> Any:
     from siting.io import id_column
 
@@ -77,6 +54,7 @@ def load_inputs(demand: str, candidates: str, matrix: str) -> dict[str, Any]:
 
     from siting.errors import InputError
     from siting.io import numeric_column, read_table, require_columns, require_file
+    from siting.io.values import yes_no_column
 
     d = read_table(demand, "demand file")
     require_columns(d, ["id"], demand)
@@ -103,8 +81,8 @@ def load_inputs(demand: str, candidates: str, matrix: str) -> dict[str, Any]:
     require_columns(mat, ["origin_id", "destination_id", "cost"], matrix)
     return {
         "cost": mat, "weights": weights, "demand_ids": d_ids, "candidate_ids": c_ids,
-        "fixed": _bool_column(c, "fixed", candidates, False),
-        "eligible": _bool_column(c, "eligible", candidates, True),
+        "fixed": yes_no_column(c, "fixed", candidates, default=False),
+        "eligible": yes_no_column(c, "eligible", candidates, default=True),
         "capacity": capacity, "region": region,
     }
 

@@ -112,9 +112,9 @@ def build_demand(args: argparse.Namespace, net: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from siting.analysis.coverage import coverage, write_outputs
-    from siting.analysis.isochrones import parse_minutes
     from siting.cli.common import network_from_args, print_json, warn
     from siting.inputs.facilities import read_facilities
+    from siting.units import parse_minutes
 
     minutes = parse_minutes(args.minutes)
     facilities = read_facilities(args.facilities, crs=args.crs)

@@ -37,17 +37,12 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from siting.analysis.coverage import select_facilities
-    from siting.analysis.isochrones import (
-        DEFAULT_BUFFER_M,
-        DEFAULT_FILL_HOLES_M2,
-        isochrones,
-        parse_minutes,
-        union_by_type,
-    )
+    from siting.analysis.isochrones import DEFAULT_BUFFER_M, DEFAULT_FILL_HOLES_M2, isochrones, union_by_type
     from siting.cli.common import network_from_args, print_json, warn
     from siting.errors import SitingError
     from siting.inputs.facilities import read_facilities
     from siting.io import write_geodataframe
+    from siting.units import parse_minutes
 
     minutes = parse_minutes(args.minutes)
     out = Path(args.out)

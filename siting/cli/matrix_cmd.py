@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from siting.cli.common import add_crs_option, add_network_options, network_from_args, print_json, warn
+from siting.units import DEFAULT_SNAP_TOLERANCE_M
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--destinations", required=True, help="CSV with columns id,lon,lat")
     p.add_argument("--cutoff-min", type=float, default=None, help="keep pairs within this many minutes (default: all)")
     p.add_argument("--weight", choices=["time", "length"], default="time", help="what the shortest path minimises")
-    p.add_argument("--snap-tolerance", type=float, default=250.0, metavar="M", help="flag points farther than this from the network")
+    p.add_argument("--snap-tolerance", type=float, default=DEFAULT_SNAP_TOLERANCE_M, metavar="M", help="flag points farther than this from the network")
     add_crs_option(p)
     p.add_argument(
         "--out",

@@ -20,6 +20,7 @@ import pandas as pd
 
 from siting.errors import InputError
 from siting.io import numeric_column, read_points
+from siting.io.values import yes_no_column
 
 #: The facility types the rules know. Pass ``extra_types`` to accept more. ``integrated`` is
 #: combined medical and elderly care (医养结合), ``medical`` a hospital's own project.
@@ -56,24 +57,10 @@ HOSPITAL_CATEGORIES: dict[str, str] = {
 OWNER_KINDS: tuple[str, ...] = ("government", "public_institution", "state_company", "company", "unknown")
 TIERS: tuple[str, ...] = ("county", "township", "village")
 
-_TRUE = {"1", "true", "yes", "y", "t", "是", "有"}
-_FALSE = {"0", "false", "no", "n", "f", "否", "无"}
 _LEVEL_WORDS = {"一": 1, "二": 2, "三": 3, "1": 1, "2": 2, "3": 3}
 _TIER_WORDS = {"county": "county", "县": "county", "县级": "county", "township": "township", "乡镇": "township",
                "乡": "township", "镇": "township", "街道": "township", "village": "village", "村": "village",
                "社区": "village", "community": "village"}
-
-
-def parse_bool(value: str) -> bool | None:
-    """``yes/no/true/false/1/0/是/否`` to a bool; empty gives None; anything else raises ValueError."""
-    text = str(value).strip().lower()
-    if text == "":
-        return None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(text)
 
 
 def parse_level(value: str) -> float:
@@ -178,15 +165,7 @@ def read_facilities(
                 f"nursing_beds {out['nursing_beds'].iloc[i]:g} exceed beds {out['beds'].iloc[i]:g}",
                 path=p, row=i + 1, field="nursing_beds",
             )
-    clinic: list[bool | None] = []
-    raw_clinic = out["has_clinic"] if "has_clinic" in out.columns else pd.Series([""] * len(out))
-    for i, value in enumerate(raw_clinic.astype(str)):
-        try:
-            clinic.append(parse_bool(value))
-        except ValueError:
-            raise InputError(f"'{value}' is not yes/no", path=p, row=i + 1, field="has_clinic",
-                             hint="Write yes, no, true, false, 1, 0 (or leave empty when unknown)") from None
-    out["has_clinic"] = pd.array(clinic, dtype="boolean")
+    out["has_clinic"] = yes_no_column(out, "has_clinic", p, default=None)
     levels = []
     raw_level = out["level"] if "level" in out.columns else pd.Series([""] * len(out))
     for i, value in enumerate(raw_level.astype(str)):

@@ -21,8 +21,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-WALK_SPEED_KMH = 3.6
-BIKE_SPEED_KMH = 12.0
+from siting.errors import SitingError
+from siting.units import BIKE_SPEED_KMH, WALK_SPEED_KMH
+
 STEPS_FACTOR = 0.5
 
 DRIVE_DEFAULTS_KMH: dict[str, float] = {
@@ -70,6 +71,18 @@ class SpeedProfile:
     bike_kmh: float = BIKE_SPEED_KMH
     steps_factor: float = STEPS_FACTOR
     drive_defaults_kmh: Mapping[str, float] = field(default_factory=lambda: dict(DRIVE_DEFAULTS_KMH))
+
+    @classmethod
+    def with_speeds(cls, walk_kmh: float | None = None, bike_kmh: float | None = None) -> SpeedProfile:
+        """The default profile with the walking and cycling speeds a user gave (None keeps the default).
+
+        The one place a command, a scenario or a batch job turns its speed options into a profile.
+        """
+        walk = WALK_SPEED_KMH if walk_kmh is None else float(walk_kmh)
+        bike = BIKE_SPEED_KMH if bike_kmh is None else float(bike_kmh)
+        if walk <= 0 or bike <= 0:
+            raise SitingError(f"speeds must be positive (walk {walk:g} km/h, bike {bike:g} km/h)")
+        return cls(walk_kmh=walk, bike_kmh=bike)
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -18,6 +18,8 @@ from shapely.geometry.base import BaseGeometry
 from siting.coords import to_wgs84, utm_epsg
 from siting.errors import SitingError
 from siting.io import read_table
+from siting.io.values import yes_no_flags
+from siting.units import DEFAULT_SNAP_TOLERANCE_M
 
 #: OSM ``building`` values for public / government premises (idle state premises in the plans).
 PUBLIC_BUILDINGS = frozenset({"public", "government", "civic", "office", "community_centre", "townhall"})
@@ -26,8 +28,6 @@ COMMERCIAL_BUILDINGS = frozenset({"commercial", "retail", "supermarket", "kiosk"
 #: ``read_landuse`` categories that mean land free for building.
 VACANT_LANDUSE = frozenset({"brownfield", "vacant", "construction"})
 
-_TRUE = {"1", "true", "yes", "y", "t"}
-_FALSE = {"0", "false", "no", "n", "f", ""}
 
 
 def validate_candidates(path: str | Path, crs: str = "wgs84") -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -74,9 +74,9 @@ def validate_candidates(path: str | Path, crs: str = "wgs84") -> tuple[gpd.GeoDa
         out["capacity"] = cap
     for col, default in (("fixed", False), ("eligible", True)):
         if col in frame.columns:
-            raw = frame[col].str.strip().str.lower()
-            flag((~raw.isin(_TRUE | _FALSE)).to_numpy(), col, lambda i, c=col: f"'{frame[c].iloc[i]!s}' is not yes/no")
-            out[col] = raw.isin(_TRUE).to_numpy() | ((raw == "").to_numpy() & default)
+            values, bad_rows = yes_no_flags(frame, col)
+            flag(np.isin(np.arange(len(frame)), bad_rows), col, lambda i, c=col: f"'{frame[c].iloc[i]!s}' is not yes/no")
+            out[col] = np.array([default if v is None else v for v in values], dtype=bool)
     if "region" in frame.columns:
         out["region"] = frame["region"].str.strip()
     bad = pd.DataFrame(problems, columns=["row", "id", "field", "problem"]).sort_values("row", kind="stable")
@@ -213,7 +213,7 @@ def near_mask(
     distance_m: float,
     *,
     network: Any = None,
-    tolerance_m: float = 250.0,
+    tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
 ) -> np.ndarray:
     """Eligibility mask: True for candidates within ``distance_m`` of any target (e.g. a general hospital).
 

@@ -40,6 +40,8 @@ from shapely.geometry.base import BaseGeometry
 
 from siting.coords import haversine_m, utm_epsg
 from siting.errors import InputError, SitingError
+from siting.routing.access import access_legs_s, demand_site_times
+from siting.units import DEFAULT_SNAP_TOLERANCE_M
 
 if TYPE_CHECKING:
     from siting.inputs.scenario import Scenario
@@ -57,7 +59,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str]] = {
 }
 DEFAULT_TOWN_RADIUS_M = 3000.0
 DEFAULT_MAX_CANDIDATES = 400
-SNAP_TOLERANCE_M = 250.0
+
 
 
 def kind_of(facility_type: str) -> tuple[str, tuple[str, ...], str]:
@@ -207,7 +209,7 @@ def snapped_demand(site: SiteContext, net: RoadNetwork) -> tuple[gpd.GeoDataFram
         cached: tuple[gpd.GeoDataFrame | None, str] = site.inputs.cache[key]
         return cached
     points, why = demand_points(site.inputs, net)
-    out = (None, why) if points is None else (snap_demand(net, points, SNAP_TOLERANCE_M), "")
+    out = (None, why) if points is None else (snap_demand(net, points, DEFAULT_SNAP_TOLERANCE_M), "")
     site.inputs.cache[key] = out
     return out
 
@@ -221,28 +223,6 @@ def group_weights(points: pd.DataFrame, group: str) -> tuple[np.ndarray, str, st
         return points[col].to_numpy(float), group, None
     return (points["population"].to_numpy(float), "all",
             f"the demand has no {group} figures ('{col}'; set demand.shares in the scenario): all residents counted")
-
-
-def demand_pairs(net: RoadNetwork, nodes: np.ndarray, points: pd.DataFrame, cutoff_s: float) -> pd.DataFrame:
-    """(site position, demand position, time_s) for demand within ``cutoff_s`` of each site node.
-
-    Time is measured towards the site (reversed search) plus the walk from the home to
-    its snapped node, as :func:`siting.analysis.coverage.coverage` does.
-    """
-    from siting.analysis.isochrones import walk_speed_ms
-    from siting.routing.engine import reach
-
-    if len(nodes) == 0 or len(points) == 0:
-        return pd.DataFrame({"site": np.zeros(0, np.int64), "point": np.zeros(0, np.int64), "time_s": np.zeros(0)})
-    r = reach(net, np.asarray(nodes, np.int64), cutoff_s, weight="time", reverse=True)
-    pts = pd.DataFrame({"node": points["node"].to_numpy(np.int64), "point": np.arange(len(points)),
-                        "leg": points["snap_m"].to_numpy(float) / walk_speed_ms(net)})
-    m = r.merge(pts, on="node", how="inner")
-    t = m["cost"].to_numpy(float) + m["leg"].to_numpy(float)
-    keep = t <= cutoff_s
-    out = pd.DataFrame({"site": m["source"].to_numpy(np.int64)[keep], "point": m["point"].to_numpy(np.int64)[keep],
-                        "time_s": t[keep]})
-    return out.sort_values(["site", "point"], kind="stable").reset_index(drop=True)
 
 
 def existing_of(ctx: CheckInputs, types: tuple[str, ...]) -> pd.DataFrame:
@@ -637,10 +617,10 @@ def place_projects(
         if net is not None:
             from siting.routing.snap import snap
 
-            s = snap(net, c["lon"].to_numpy(), c["lat"].to_numpy(), SNAP_TOLERANCE_M)
+            s = snap(net, c["lon"].to_numpy(), c["lat"].to_numpy(), DEFAULT_SNAP_TOLERANCE_M)
             c["node"] = s["node"].to_numpy()
             off = s["beyond_tolerance"].to_numpy(bool)
-            c.loc[off & c["eligible"], "why_not"] = f"no road within {SNAP_TOLERANCE_M:g} m"
+            c.loc[off & c["eligible"], "why_not"] = f"no road within {DEFAULT_SNAP_TOLERANCE_M:g} m"
             c.loc[off, "eligible"] = False
         row["candidates"] = int(len(c))
         row["eligible_candidates"] = int(c["eligible"].sum())
@@ -738,14 +718,14 @@ def _choose_mclp(net: RoadNetwork, points: gpd.GeoDataFrame, projects: pd.DataFr
     existing = existing_of(ctx, types)
     from siting.routing.snap import snap
 
-    enodes = snap(net, existing["lon"].to_numpy(float), existing["lat"].to_numpy(float), SNAP_TOLERANCE_M)["node"].to_numpy() \
+    enodes = snap(net, existing["lon"].to_numpy(float), existing["lat"].to_numpy(float), DEFAULT_SNAP_TOLERANCE_M)["node"].to_numpy() \
         if len(existing) else np.zeros(0, np.int64)
     sel = cands[cands["project"].isin(ks)].reset_index(drop=True)
     ids = np.concatenate([existing["id"].astype(str).to_numpy(),
                           (sel["project"].astype(str) + "#" + sel["cid"].astype(str)).to_numpy()])
     nodes = np.concatenate([enodes, sel["node"].to_numpy(np.int64)]).astype(np.int64)
     ne = len(existing)
-    pairs = demand_pairs(net, nodes, points, minutes * 60.0)
+    pairs = demand_site_times(net, nodes, points["node"], access_legs_s(net, points), minutes * 60.0)
     import scipy.sparse as sp
 
     cost = sp.coo_matrix((pairs["time_s"].to_numpy() + 1e-9, (pairs["point"].to_numpy(), pairs["site"].to_numpy())),
@@ -864,8 +844,8 @@ def _coverage_columns(frame: pd.DataFrame, site: SiteContext, net: RoadNetwork |
         frame.loc[i, "covered_after"] = after
         frame.loc[i, "share_after"] = after / total if total > 0 else np.nan
         frame.loc[i, "gain"] = after - before
-        node = snap(net, [float(r["lon"])], [float(r["lat"])], SNAP_TOLERANCE_M)["node"].to_numpy()
-        pairs = demand_pairs(net, node, points, minutes * 60.0)
+        node = snap(net, [float(r["lon"])], [float(r["lat"])], DEFAULT_SNAP_TOLERANCE_M)["node"].to_numpy()
+        pairs = demand_site_times(net, node, points["node"], access_legs_s(net, points), minutes * 60.0)
         within = float(weights[pairs["point"].to_numpy()].sum())
         frame.loc[i, "demand_within"] = within
         if np.isfinite(r["capacity"]) and within > 0:

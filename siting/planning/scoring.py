@@ -34,10 +34,9 @@ import shapely
 
 from siting.errors import SitingError
 from siting.planning.place import (
+    DEFAULT_SNAP_TOLERANCE_M,
     KINDS,
-    SNAP_TOLERANCE_M,
     counted_hospitals,
-    demand_pairs,
     existing_of,
     group_weights,
     hospital_distances,
@@ -47,6 +46,7 @@ from siting.planning.place import (
     snapped_demand,
     with_distance,
 )
+from siting.routing.access import access_legs_s, demand_site_times
 
 if TYPE_CHECKING:
     from siting.inputs.scenario import Scenario
@@ -184,11 +184,11 @@ def score_candidates(
     if net is not None and len(rows):
         from siting.routing.snap import snap
 
-        s = snap(net, rows["lon"].to_numpy(), rows["lat"].to_numpy(), SNAP_TOLERANCE_M)
+        s = snap(net, rows["lon"].to_numpy(), rows["lat"].to_numpy(), DEFAULT_SNAP_TOLERANCE_M)
         snap_m, node = s["snap_m"].to_numpy(float), s["node"].to_numpy(np.int64)
         off = s["beyond_tolerance"].to_numpy(bool) & keep
         for i in np.flatnonzero(off):
-            what = "outside the network's extent" if s["outside_extent"].iloc[i] else f"no road within {SNAP_TOLERANCE_M:g} m"
+            what = "outside the network's extent" if s["outside_extent"].iloc[i] else f"no road within {DEFAULT_SNAP_TOLERANCE_M:g} m"
             _skip(skipped, source, rows["row"].iloc[i], rows["id"].iloc[i], "lon,lat", what)
         keep &= ~off
     rows, snap_m, node = rows[keep].reset_index(drop=True), snap_m[keep], node[keep]
@@ -269,12 +269,11 @@ def score_candidates(
 def _accessibility(out: pd.DataFrame, rows: pd.DataFrame, node: np.ndarray, net: RoadNetwork,
                    points: gpd.GeoDataFrame, site: Any, T: float) -> list[str]:
     """Fill gain, covered, travel-time and 2SFCA changes per candidate; return notes on what was not evaluated."""
-    from siting.analysis.isochrones import walk_speed_ms
-    from siting.routing.engine import nearest, reach
+    from siting.routing.engine import nearest
     from siting.routing.snap import snap
 
     notes: list[str] = []
-    leg = points["snap_m"].to_numpy(float) / walk_speed_ms(net)
+    leg = access_legs_s(net, points)
     pnode = points["node"].to_numpy(np.int64)
     for group in sorted(set(out["group"])):
         idx = np.flatnonzero((out["group"] == group).to_numpy())
@@ -286,21 +285,20 @@ def _accessibility(out: pd.DataFrame, rows: pd.DataFrame, node: np.ndarray, net:
         total = float(w.sum())
         existing = existing_of(site.inputs, types)
         if len(existing):
-            enode = snap(net, existing["lon"].to_numpy(float), existing["lat"].to_numpy(float), SNAP_TOLERANCE_M)["node"].to_numpy()
+            enode = snap(net, existing["lon"].to_numpy(float), existing["lat"].to_numpy(float), DEFAULT_SNAP_TOLERANCE_M)["node"].to_numpy()
             cost, _ = nearest(net, enode.astype(np.int64), weight="time", reverse=True)
             before = cost[pnode] + leg
         else:
             before = np.full(len(points), np.inf)
         covered_before = before <= T * 60.0
-        # Only a point whose trip gets shorter matters: search each candidate as far as the worst current trip.
+        # Only a point whose trip gets shorter matters: search each candidate as far as the worst current
+        # trip, and at least to T so that ``covered`` counts everyone within T of the candidate.
         finite = before[np.isfinite(before)]
-        limit = float(finite.max()) if len(finite) == len(before) and len(finite) else np.inf
-        r = reach(net, node[idx], limit, weight="time", reverse=True)
-        pts = pd.DataFrame({"node": pnode, "point": np.arange(len(points))})
-        m = r.merge(pts, on="node", how="inner")
-        t = m["cost"].to_numpy(float) + leg[m["point"].to_numpy()]
-        src = m["source"].to_numpy(np.int64)
-        pt = m["point"].to_numpy(np.int64)
+        limit = max(float(finite.max()), T * 60.0) if len(finite) == len(before) and len(finite) else np.inf
+        pairs = demand_site_times(net, node[idx], pnode, leg, limit)
+        t = pairs["time_s"].to_numpy(float)
+        src = pairs["site"].to_numpy(np.int64)
+        pt = pairs["point"].to_numpy(np.int64)
         mean_b, p90_b = _mean_p90(before, w)
         # 2SFCA change: needs a capacity on every existing facility and on the candidate.
         caps_e = pd.to_numeric(existing.get(cap_col, pd.Series(dtype=float)), errors="coerce").to_numpy(float) \
@@ -343,10 +341,10 @@ def _sfca_gain(net: RoadNetwork, existing: pd.DataFrame, caps: np.ndarray, cap: 
     from siting.routing.snap import snap
 
     enode = snap(net, existing["lon"].to_numpy(float), existing["lat"].to_numpy(float),
-                 SNAP_TOLERANCE_M)["node"].to_numpy() if len(existing) else np.zeros(0, np.int64)
+                 DEFAULT_SNAP_TOLERANCE_M)["node"].to_numpy() if len(existing) else np.zeros(0, np.int64)
 
     def mean_access(nodes: np.ndarray, capacity: np.ndarray) -> float:
-        pairs = demand_pairs(net, nodes, points, T * 60.0)
+        pairs = demand_site_times(net, nodes, points["node"], access_legs_s(net, points), T * 60.0)
         j, i = pairs["site"].to_numpy(), pairs["point"].to_numpy()
         demand = np.bincount(j, weights=w[i], minlength=len(nodes))
         ratio = np.where(demand > 0, capacity / np.where(demand > 0, demand, 1.0), 0.0)

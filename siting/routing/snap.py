@@ -16,10 +16,11 @@ from numpy.typing import ArrayLike
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from siting.units import DEFAULT_SNAP_TOLERANCE_M
+
 if TYPE_CHECKING:
     from siting.network import RoadNetwork
 
-DEFAULT_TOLERANCE_M = 250.0
 
 
 def _tree(net: RoadNetwork) -> cKDTree:
@@ -46,7 +47,7 @@ def _inside(bbox: tuple[float, float, float, float], lon: np.ndarray, lat: np.nd
 
 
 def snap(
-    net: RoadNetwork, lon: ArrayLike, lat: ArrayLike, tolerance_m: float = DEFAULT_TOLERANCE_M
+    net: RoadNetwork, lon: ArrayLike, lat: ArrayLike, tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M
 ) -> pd.DataFrame:
     """Nearest network node for each WGS84 point.
 
@@ -99,7 +100,7 @@ def snap(
 
 
 def snap_frame(
-    net: RoadNetwork, points: pd.DataFrame, tolerance_m: float = DEFAULT_TOLERANCE_M
+    net: RoadNetwork, points: pd.DataFrame, tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M
 ) -> pd.DataFrame:
     """Add the :func:`snap` columns to a table with ``lon``/``lat`` columns (a copy)."""
     snapped = snap(net, points["lon"].to_numpy(float), points["lat"].to_numpy(float), tolerance_m)

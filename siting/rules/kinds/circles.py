@@ -77,7 +77,7 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     res = RuleResult(rule.id, rule.kind, rule.title, "pass", figures=figures, params=dict(p))
     res.notes += [f"coverage: {w}" for w in result.warnings]
     if p["max_distance_m"] is not None and mode == "walk":
-        from siting.analysis.isochrones import walk_speed_ms
+        from siting.units import walk_speed_ms
 
         metres = walk_speed_ms(net) * 60.0 * float(p["minutes"])
         res.notes.append(f"judged on walking time: {p['minutes']:g} min at {walk_speed_ms(net) * 3.6:g} km/h is "
