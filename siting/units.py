@@ -1,4 +1,4 @@
-"""Units at the edges of the API: minutes, speeds, and the default snap tolerance.
+"""Units at the edges of the API: minutes, travel modes and speeds, and the default snap tolerance.
 
 Inside, costs are seconds (``weight="time"``) or metres (``weight="length"``); people give
 minutes and km/h. Every conversion between the two lives here, so no stage has to import
@@ -17,6 +17,8 @@ from siting.errors import SitingError
 if TYPE_CHECKING:
     from siting.network import RoadNetwork
 
+#: Travel modes, after osmnx's network types: walking and cycling at a set speed, driving by ``maxspeed``.
+MODES: tuple[str, ...] = ("walk", "bike", "drive")
 #: Walking speed in km/h when none is given: 1.0 m/s, suited to older pedestrians
 #: (GB 50180-2018 equates a 15-minute walk with 800-1,000 m).
 WALK_SPEED_KMH = 3.6

@@ -26,7 +26,9 @@ from pyproj import Transformer
 
 from siting.coords import utm_epsg
 from siting.errors import InputError, SitingError
+from siting.inputs.scenario import DemandSpec
 from siting.io import numeric_column, read_table, require_columns, require_file
+from siting.osm.reader import is_osm_file
 from siting.units import DEFAULT_SNAP_TOLERANCE_M
 
 if TYPE_CHECKING:
@@ -367,6 +369,68 @@ def extent_unit(net: RoadNetwork, name: str, population: float, buffer_m: float 
                             crs=net.crs).to_crs(4326)
 
 
+def build_demand(spec: DemandSpec, net: RoadNetwork | None = None, *,
+                 units: gpd.GeoDataFrame | None = None, unit_column: str = "unit") -> gpd.GeoDataFrame:
+    """Demand points from a :class:`~siting.inputs.scenario.DemandSpec`: the one builder that
+    ``siting coverage``, the batch ``coverage`` kind and the service-circle rules all use.
+
+    Parameters
+    ----------
+    spec
+        A demand file; or unit polygons with census totals (``spec.units`` + ``spec.census``, or
+        ``units`` given here); or one total (``spec.population``) over ``net``'s extent.
+    net
+        The network; needed for a total over its extent, and its source file is where homes are
+        read from when ``spec.buildings`` is not set.
+    units
+        Unit polygons with a ``population`` column and ``unit_column`` names, already joined
+        (the rules build them from the scenario's boundaries and census); overrides ``spec``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Points with ``population`` and the age-group columns of ``spec.shares`` (not snapped).
+    """
+    shares = dict(spec.shares)
+    if spec.file is not None and units is None:
+        # A share given as a column name reads that column of the demand file (per-point fractions).
+        return add_groups(read_demand(spec.file, spec.population_column), shares)
+    population_column = spec.population_column
+    if units is not None:
+        population_column = "population"
+    elif spec.units is not None or spec.census is not None:
+        if spec.units is None or spec.census is None:
+            raise SitingError("unit boundaries and a census table go together (--units and --census)")
+        boundaries = read_units_file(spec.units)
+        table = read_census_table(spec.census, spec.unit_key, spec.population_column)
+        units = join_census(boundaries, table, spec.unit_key, path=spec.census)
+        unit_column = spec.unit_key
+    elif spec.population is not None:
+        if net is None:
+            raise SitingError("a population total is spread over a network's extent: give the network")
+        units = extent_unit(net, spec.name, spec.population)
+        population_column = "population"
+    else:
+        raise SitingError("give the demand: a demand file, unit boundaries with a census, or a population total")
+    source = spec.buildings if spec.buildings is not None else (net.info.get("source") if net is not None else None)
+    buildings = landuse = None
+    if source is not None and is_osm_file(str(source)):
+        from siting.osm.features import read_buildings, read_landuse
+
+        buildings, landuse = read_buildings(source), read_landuse(source)
+    return demand_from_census(units, population_column, buildings, landuse, unit_column=unit_column,
+                              shares=shares, default_levels=spec.default_levels)
+
+
+def read_units_file(path: str | Path) -> gpd.GeoDataFrame:
+    """Unit boundaries from a vector file (GeoJSON, GeoPackage, ...), with a located error when unreadable."""
+    p = require_file(path, "unit boundaries")
+    try:
+        return gpd.read_file(p)
+    except Exception as exc:  # pyogrio raises many kinds on a bad file
+        raise InputError(f"not a readable vector file ({exc})", path=p) from exc
+
+
 def demand_for_extent(
     net: RoadNetwork,
     osm_file: str | Path,
@@ -383,11 +447,9 @@ def demand_for_extent(
     --------
     >>> demand = demand_for_extent(net, "data/osm/monaco.osm.pbf", MONACO_CENSUS_2016, "Monaco")  # doctest: +SKIP
     """
-    from siting.osm.features import read_buildings, read_landuse
-
-    unit = extent_unit(net, name, population)
-    points = demand_from_census(unit, "population", read_buildings(osm_file), read_landuse(osm_file),
-                                unit_column="unit", shares=shares, default_levels=default_levels)
+    spec = DemandSpec(population=population, name=name, shares=dict(shares or {}), buildings=Path(osm_file),
+                      default_levels=default_levels)
+    points = build_demand(spec, net)
     return snap_demand(net, points, tolerance_m)
 
 

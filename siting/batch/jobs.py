@@ -35,6 +35,7 @@ import json
 import os
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,9 +43,7 @@ import pandas as pd
 
 from siting.batch.runner import register_kind
 from siting.errors import InputError
-from siting.units import DEFAULT_SNAP_TOLERANCE_M
-
-MODES = ("walk", "bike", "drive")
+from siting.units import DEFAULT_SNAP_TOLERANCE_M, MODES
 
 # ----------------------------------------------------------------------------------------------
 # Shared networks (one cache per worker process)
@@ -76,12 +75,7 @@ def warm_network(spec: Hashable) -> Any:
 
     parts: tuple[Any, ...] = tuple(spec)  # type: ignore[arg-type]
     source, _, _, mode, walk_kmh, bike_kmh = parts
-    base = SpeedProfile()
-    profile = SpeedProfile(
-        walk_kmh=base.walk_kmh if walk_kmh is None else float(walk_kmh),
-        bike_kmh=base.bike_kmh if bike_kmh is None else float(bike_kmh),
-    )
-    net = load_network(source, mode, profile)
+    net = load_network(source, mode, SpeedProfile.with_speeds(walk_kmh, bike_kmh))
     _NETWORKS[spec] = net
     while len(_NETWORKS) > max(1, _MAX_NETWORKS):
         _NETWORKS.popitem(last=False)
@@ -560,7 +554,8 @@ def _check_coverage(params: dict[str, Any]) -> None:
 
 
 def _demand_layer(params: dict[str, Any], net: Any) -> Any:
-    from siting.analysis.demand import add_groups, demand_from_census, extent_unit, read_demand
+    from siting.analysis.demand import build_demand
+    from siting.inputs.scenario import DemandSpec
 
     shares = params.get("shares") or None
     key = (network_spec(params), _input_key(params.get("demand")), params.get("population"),
@@ -568,17 +563,12 @@ def _demand_layer(params: dict[str, Any], net: Any) -> Any:
     if key in _DEMAND:
         _DEMAND.move_to_end(key)
         return _DEMAND[key]
-    if params.get("demand") is not None:
-        layer = read_demand(params["demand"])
-        if shares:
-            layer = add_groups(layer, shares)
-    else:
-        from siting.osm.features import read_buildings, read_landuse
-
-        source = params["network"]
-        units = extent_unit(net, "extent", float(params["population"]))
-        layer = demand_from_census(units, "population", read_buildings(source), read_landuse(source),
-                                   unit_column="unit", shares=shares)
+    demand = params.get("demand")
+    population = params.get("population")
+    spec = DemandSpec(file=None if demand is None else Path(str(demand)),
+                      population=None if population is None else float(population), name="extent",
+                      shares=dict(shares or {}), buildings=Path(str(params["network"])))
+    layer = build_demand(spec, net)
     _DEMAND[key] = layer
     while len(_DEMAND) > 4:
         _DEMAND.popitem(last=False)

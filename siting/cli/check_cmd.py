@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from siting.errors import SitingError
+    from siting.inputs.scenario import DemandSpec
     from siting.rules import check
 
     if not args.scenario and not args.rules:
@@ -45,9 +46,9 @@ def run(args: argparse.Namespace) -> int:
         "facilities": args.facilities, "hospitals": args.hospitals, "projects": args.projects, "osm": args.osm,
     }
     if args.demand:
-        overrides["demand"] = {"file": str(Path(args.demand).resolve())}
+        overrides["demand"] = DemandSpec(file=Path(args.demand).resolve())
     elif args.population is not None:
-        overrides["demand"] = {"population": args.population}
+        overrides["demand"] = DemandSpec(population=args.population)
     if args.crs:
         overrides["crs"] = args.crs
     if args.units:

@@ -54,15 +54,7 @@ def network_from_args(args: argparse.Namespace) -> RoadNetwork:
     from siting.network.speeds import SpeedProfile
 
     check_mode(args.mode)
-    defaults = SpeedProfile()
-    profile = SpeedProfile(
-        walk_kmh=args.walk_speed if args.walk_speed is not None else defaults.walk_kmh,
-        bike_kmh=args.bike_speed if args.bike_speed is not None else defaults.bike_kmh,
-    )
-    if profile.walk_kmh <= 0 or profile.bike_kmh <= 0:
-        from siting.errors import SitingError
-
-        raise SitingError("speeds must be positive")
+    profile = SpeedProfile.with_speeds(args.walk_speed, args.bike_speed)
     return load_network(args.source, args.mode, profile, cache=not args.no_cache, cache_dir=args.cache_dir)
 
 

@@ -54,64 +54,32 @@ def _share(value: str | None) -> float | str | None:
         return value  # a column of the census table
 
 
-def build_demand(args: argparse.Namespace, net: Any) -> Any:
-    """Demand points from the options: a demand file, units + census, or one total."""
-    from siting.analysis.demand import (
-        demand_from_census,
-        extent_unit,
-        join_census,
-        read_census_table,
-        read_demand,
-    )
+def demand_spec(args: argparse.Namespace) -> Any:
+    """The demand options as a :class:`~siting.inputs.scenario.DemandSpec`."""
+    from pathlib import Path
+
     from siting.errors import SitingError
-
-    shares = {g: s for g, s in (("60+", _share(args.share_60plus)), ("0-3", _share(args.share_0_3))) if s is not None}
-    if args.demand:
-        from siting.analysis.demand import add_groups
-
-        demand = read_demand(args.demand, args.population_column)
-        bad = [s for s in shares.values() if isinstance(s, str)]
-        if bad:
-            raise SitingError(f"per-unit share columns ({', '.join(bad)}) need --units/--census; give fractions")
-        return add_groups(demand, shares)
-    if args.units or args.census:
-        if not (args.units and args.census):
-            raise SitingError("--units and --census go together")
-        import geopandas as gpd
-
-        from siting.io import require_file
-
-        try:
-            boundaries = gpd.read_file(require_file(args.units, "unit boundaries"))
-        except SitingError:
-            raise
-        except Exception as exc:  # pyogrio raises many kinds on a bad file
-            from siting.errors import InputError
-
-            raise InputError(f"not a readable vector file ({exc})", path=args.units) from exc
-        table = read_census_table(args.census, args.unit_key, args.population_column)
-        units = join_census(boundaries, table, args.unit_key, path=args.census)
-    elif args.population is not None:
-        if args.population < 0:
-            raise SitingError("--population must not be negative")
-        units = extent_unit(net, "extent", args.population)
-        args.unit_key, args.population_column = "unit", "population"
-    else:
-        raise SitingError("give the demand: --demand FILE, or --units and --census, or --population N")
-    source = args.buildings or args.source
+    from siting.inputs.scenario import DemandSpec
     from siting.osm.reader import is_osm_file
 
-    buildings = landuse = None
-    if is_osm_file(source):
-        from siting.osm.features import read_buildings, read_landuse
+    shares = {g: s for g, s in (("60+", _share(args.share_60plus)), ("0-3", _share(args.share_0_3))) if s is not None}
+    if args.population is not None and args.population < 0:
+        raise SitingError("--population must not be negative")
+    if not (args.demand or args.units or args.census or args.population is not None):
+        raise SitingError("give the demand: --demand FILE, or --units and --census, or --population N")
+    buildings = args.buildings or (args.source if is_osm_file(args.source) else None)
+    def path(value: str | None) -> Path | None:
+        return None if value is None else Path(value)
 
-        buildings, landuse = read_buildings(source), read_landuse(source)
-    return demand_from_census(units, args.population_column, buildings, landuse, unit_column=args.unit_key,
-                              shares=shares, default_levels=args.default_levels)
+    return DemandSpec(file=path(args.demand), population_column=args.population_column,
+                      population=args.population, name="extent", shares=shares, buildings=path(buildings),
+                      units=path(args.units), census=path(args.census), unit_key=args.unit_key,
+                      default_levels=args.default_levels)
 
 
 def run(args: argparse.Namespace) -> int:
     from siting.analysis.coverage import coverage, write_outputs
+    from siting.analysis.demand import build_demand
     from siting.cli.common import network_from_args, print_json, warn
     from siting.inputs.facilities import read_facilities
     from siting.units import parse_minutes
@@ -119,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     minutes = parse_minutes(args.minutes)
     facilities = read_facilities(args.facilities, crs=args.crs)
     net = network_from_args(args)
-    demand = build_demand(args, net)
+    demand = build_demand(demand_spec(args), net)
     result = coverage(net, demand, facilities, args.type, args.group, minutes, capacity_column=args.capacity,
                       decay=args.decay, access_legs=not args.no_access_legs)
     summary = result.to_dict()

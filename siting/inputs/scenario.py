@@ -46,6 +46,7 @@ from typing import Any
 import yaml
 
 from siting.errors import InputError
+from siting.units import MODES
 
 TOP_KEYS = {
     "name", "title", "description", "rules", "crs", "facilities", "hospitals", "facility_types",
@@ -56,7 +57,57 @@ TOP_KEYS = {
 PLACE_KEYS = {
     "projects", "grid_m", "max_candidates", "town_radius_m", "distance", "time_limit", "candidates_from", "candidate_kinds",
 }
-NETWORK_MODES = ("walk", "bike", "drive")
+#: Keys of the ``demand`` section (read by :func:`siting.analysis.demand.build_demand`).
+DEMAND_KEYS = {"file", "population_column", "population", "name", "level", "year", "shares", "buildings",
+               "units", "census", "unit_key", "default_levels"}
+
+
+@dataclass(frozen=True)
+class DemandSpec:
+    """Where the demand points come from, for coverage, service-circle rules and placement.
+
+    One of three sources (checked by :func:`siting.analysis.demand.build_demand`):
+
+    - ``file``: a population raster (.tif) or a points/polygons table with ``population_column``;
+    - ``units`` + ``census`` (joined on ``unit_key``), or the scenario's unit boundaries of
+      ``level`` joined by adcode to its census population (``year``);
+    - ``population``: one census total over the network's extent, called ``name``.
+
+    Unit totals are spread over the homes of ``buildings`` (an OSM file; default the network's
+    file), ``default_levels`` storeys where ``building:levels`` is missing. ``shares`` gives the
+    age groups ('60+', '0-3') as fractions or as per-unit census columns.
+    """
+
+    file: Path | None = None
+    population_column: str = "population"
+    population: float | None = None
+    name: str = "study area"
+    level: str = "city"
+    year: int | None = None
+    shares: dict[str, float | str] = field(default_factory=dict)
+    buildings: Path | None = None
+    units: Path | None = None
+    census: Path | None = None
+    unit_key: str = "name"
+    default_levels: float = 3.0
+
+
+@dataclass(frozen=True)
+class PlaceSpec:
+    """Options of ``siting place`` (:func:`siting.planning.place.place_projects`); None means its default.
+
+    ``projects`` is a project table (path) or inline records; ``distance`` is 'straight_line' or
+    'network'; ``candidates_from`` 'table', 'grid' or 'osm' (with ``candidate_kinds``).
+    """
+
+    projects: Path | list[dict[str, Any]] | None = None
+    grid_m: float | None = None
+    max_candidates: int | None = None
+    town_radius_m: float | None = None
+    distance: str | None = None
+    time_limit: float | None = None
+    candidates_from: str | None = None
+    candidate_kinds: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -115,12 +166,12 @@ class Scenario:
     network: NetworkSpec = field(default_factory=NetworkSpec)
     study_area: StudyArea = field(default_factory=StudyArea)
     fetch: FetchSpec = field(default_factory=FetchSpec)
-    demand: dict[str, Any] = field(default_factory=dict)
+    demand: DemandSpec = field(default_factory=DemandSpec)
     candidates: Path | None = None
     minutes: float = 15.0
     out: Path | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
-    place: dict[str, Any] = field(default_factory=dict)
+    place: PlaceSpec = field(default_factory=PlaceSpec)
     raw: dict[str, Any] = field(default_factory=dict)
 
     def network_available(self) -> bool:
@@ -281,8 +332,8 @@ def load_scenario(path: str | Path) -> Scenario:
     mode = str(net.get("mode", "walk"))
     hmode = str(net.get("hospital_mode", "drive"))
     for key, value in (("mode", mode), ("hospital_mode", hmode)):
-        if value not in NETWORK_MODES:
-            raise InputError(f"line {_line(net, key)}: network {key} '{value}' is not one of {', '.join(NETWORK_MODES)}", path=p)
+        if value not in MODES:
+            raise InputError(f"line {_line(net, key)}: network {key} '{value}' is not one of {', '.join(MODES)}", path=p)
     sc.network = NetworkSpec(
         source=rel(net.get("source"), "source", net), mode=mode, hospital_mode=hmode,
         walk_kmh=number(net, "walk_kmh", None), bike_kmh=number(net, "bike_kmh", None),
@@ -310,13 +361,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if sc.fetch.output is None and sc.network.source is not None:
         sc.fetch.output = sc.network.source
 
-    dm = _section(raw, "demand", p)
-    sc.demand = strip_lines(dm)
-    pl = _section(raw, "place", p)
-    _check_keys(pl, PLACE_KEYS, p, "'place'")
-    sc.place = strip_lines(pl)
-    if isinstance(sc.place.get("projects"), str):
-        sc.place["projects"] = rel(sc.place["projects"], "projects", pl)
+    sc.demand = _demand_spec(_section(raw, "demand", p), p, rel)
+    sc.place = _place_spec(_section(raw, "place", p), p, rel)
     ov = raw.get("overrides") or {}
     if not isinstance(ov, dict):
         raise InputError(f"line {_line(raw, 'overrides')}: 'overrides' must map rule ids to params/applies_to", path=p)
@@ -324,3 +370,54 @@ def load_scenario(path: str | Path) -> Scenario:
     minutes = number(raw, "minutes", 15.0)
     sc.minutes = 15.0 if minutes is None else minutes
     return sc
+
+
+def _demand_spec(dm: dict[str, Any], path: Path, rel: Any) -> DemandSpec:
+    """The ``demand`` section as a :class:`DemandSpec` (paths made absolute, types checked)."""
+    _check_keys(dm, DEMAND_KEYS, path, "'demand'")
+    shares = dm.get("shares") or {}
+    if not isinstance(shares, dict) or not all(isinstance(v, int | float | str) and not isinstance(v, bool)
+                                               for k, v in shares.items() if not str(k).startswith("__")):
+        raise InputError(f"line {_line(dm, 'shares')}: demand shares map groups to fractions or census columns, "
+                         "e.g. {'60+': 0.1577}", path=path)
+    population = dm.get("population")
+    if population is not None and (isinstance(population, bool) or not isinstance(population, int | float)
+                                   or population < 0):
+        raise InputError(f"line {_line(dm, 'population')}: demand population must be a number >= 0", path=path)
+    year = dm.get("year")
+    return DemandSpec(
+        file=rel(dm.get("file"), "file", dm), population_column=str(dm.get("population_column", "population")),
+        population=None if population is None else float(population), name=str(dm.get("name", "study area")),
+        level=str(dm.get("level", "city")), year=None if year is None else int(year),
+        shares={str(k): v for k, v in strip_lines(shares).items()}, buildings=rel(dm.get("buildings"), "buildings", dm),
+        units=rel(dm.get("units"), "units", dm), census=rel(dm.get("census"), "census", dm),
+        unit_key=str(dm.get("unit_key", "name")), default_levels=float(dm.get("default_levels", 3.0)),
+    )
+
+
+def _place_spec(pl: dict[str, Any], path: Path, rel: Any) -> PlaceSpec:
+    """The ``place`` section as a :class:`PlaceSpec`."""
+    _check_keys(pl, PLACE_KEYS, path, "'place'")
+    projects = pl.get("projects")
+    if isinstance(projects, str):
+        projects = rel(projects, "projects", pl)
+    elif projects is not None:
+        projects = strip_lines(projects)
+
+    def number(key: str) -> float | None:
+        value = pl.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise InputError(f"line {_line(pl, key)}: place {key} must be a positive number, not {value!r}", path=path)
+        return value  # as written (an int stays an int in the outputs)
+
+    kinds = pl.get("candidate_kinds")
+    max_candidates = number("max_candidates")
+    return PlaceSpec(
+        projects=projects, grid_m=number("grid_m"), max_candidates=None if max_candidates is None else int(max_candidates),
+        town_radius_m=number("town_radius_m"), distance=None if pl.get("distance") is None else str(pl["distance"]),
+        time_limit=number("time_limit"),
+        candidates_from=None if pl.get("candidates_from") is None else str(pl["candidates_from"]),
+        candidate_kinds=None if kinds is None else tuple(str(k) for k in (kinds if isinstance(kinds, list) else [kinds])),
+    )

@@ -16,8 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from siting.errors import SitingError
+from siting.units import MODES
 
-MODES: tuple[str, ...] = ("walk", "bike", "drive")
 Weight = Literal["time", "length"]
 
 

@@ -84,6 +84,7 @@ class SiteContext:
     notes: list[str] = field(default_factory=list)
 
     travel: RoadNetwork | None = None
+    snapped: dict[tuple[str, str, int], tuple[gpd.GeoDataFrame | None, str]] = field(default_factory=dict)
 
     def network(self) -> RoadNetwork | None:
         """The travel network (the one passed in, else the scenario's mode), or None without one."""
@@ -202,16 +203,11 @@ def hospital_distances(lon: np.ndarray, lat: np.ndarray, hospitals: pd.DataFrame
 def snapped_demand(site: SiteContext, net: RoadNetwork) -> tuple[gpd.GeoDataFrame | None, str]:
     """The scenario's demand points (rules engine's builder), snapped to ``net``; (None, reason) without."""
     from siting.analysis.demand import snap_demand
-    from siting.rules.kinds.circles import demand_points
-
-    key = f"snapped_demand:{id(net)}"
-    if key in site.inputs.cache:
-        cached: tuple[gpd.GeoDataFrame | None, str] = site.inputs.cache[key]
-        return cached
-    points, why = demand_points(site.inputs, net)
-    out = (None, why) if points is None else (snap_demand(net, points, DEFAULT_SNAP_TOLERANCE_M), "")
-    site.inputs.cache[key] = out
-    return out
+    key = (net.mode, str(net.info.get("sha256", "")), int(net.n_nodes))
+    if key not in site.snapped:
+        points, why = site.inputs.demand_points(net)
+        site.snapped[key] = (None, why) if points is None else (snap_demand(net, points, DEFAULT_SNAP_TOLERANCE_M), "")
+    return site.snapped[key]
 
 
 def group_weights(points: pd.DataFrame, group: str) -> tuple[np.ndarray, str, str | None]:
@@ -291,7 +287,7 @@ def read_scenario_projects(site: SiteContext) -> pd.DataFrame:
     from siting.rules.context import read_projects
 
     sc = site.scenario
-    spec = sc.place.get("projects")
+    spec = sc.place.projects
     if isinstance(spec, list):
         frame = _records_frame(spec, str(sc.path))
     elif spec is not None:
@@ -519,12 +515,12 @@ def place_projects(
     site = load_context(scenario, osm=osm, hospitals=hospitals, facilities=facilities, network=network)
     sc, ctx = site.scenario, site.inputs
     opts = sc.place
-    distance = distance or opts.get("distance")
+    distance = distance or opts.distance
     rule = with_distance(site.rule, distance)
-    grid_m = grid_m if grid_m is not None else opts.get("grid_m")
-    max_candidates = int(max_candidates or opts.get("max_candidates") or DEFAULT_MAX_CANDIDATES)
-    town_radius_m = float(town_radius_m or opts.get("town_radius_m") or DEFAULT_TOWN_RADIUS_M)
-    time_limit = float(time_limit or opts.get("time_limit") or 30.0)
+    grid_m = grid_m if grid_m is not None else opts.grid_m
+    max_candidates = int(max_candidates or opts.max_candidates or DEFAULT_MAX_CANDIDATES)
+    town_radius_m = float(town_radius_m or opts.town_radius_m or DEFAULT_TOWN_RADIUS_M)
+    time_limit = float(time_limit or opts.time_limit or 30.0)
     minutes = float(sc.minutes)
     projects = read_scenario_projects(site)
     notes = list(site.notes)
@@ -551,7 +547,7 @@ def place_projects(
 
     table: gpd.GeoDataFrame | None = None
     spec = candidates or sc.candidates
-    source_kind = candidates_from or opts.get("candidates_from") or ("table" if spec is not None else "grid")
+    source_kind = candidates_from or opts.candidates_from or ("table" if spec is not None else "grid")
     if source_kind not in CANDIDATE_SOURCES:
         raise SitingError(f"unknown candidate source '{source_kind}': use {', '.join(CANDIDATE_SOURCES)}")
     if source_kind == "table" and spec is None:
@@ -563,7 +559,7 @@ def place_projects(
         osm_file = osm or (network.info.get("source") if network is not None else None) or ctx.network_source
         if osm_file is None:
             raise SitingError("candidates from OSM need an OSM file: pass --osm FILE or set network.source in the scenario")
-        kinds = tuple(candidate_kinds or opts.get("candidate_kinds") or OSM_KINDS)
+        kinds = tuple(candidate_kinds or opts.candidate_kinds or OSM_KINDS)
         table = osm_candidate_table(osm_file, kinds)
         if len(table) == 0:
             notes.append(f"{osm_file} has no {'/'.join(kinds)} candidate site")

@@ -19,6 +19,7 @@ import pandas as pd
 from siting.coords import to_wgs84
 from siting.errors import InputError
 from siting.inputs.facilities import FACILITY_TYPES, normalise_owner_kind, read_facilities
+from siting.inputs.scenario import DemandSpec
 from siting.io import numeric_column, read_table, require_columns
 
 SUBJECT_COLUMNS = [
@@ -83,12 +84,12 @@ class CheckInputs:
     walk_kmh: float | None = None
     bike_kmh: float | None = None
     minutes: float = 15.0
-    demand: dict[str, Any] = field(default_factory=dict)
+    demand: DemandSpec = field(default_factory=DemandSpec)
     paths: dict[str, str] = field(default_factory=dict)
     scenario_path: Path | None = None
     networks: dict[str, Any] = field(default_factory=dict)
     documents: dict[str, Any] = field(default_factory=dict)
-    cache: dict[str, Any] = field(default_factory=dict)
+    demand_layer: tuple[Any, str] | None = None  # (points or None, reason), built once by demand_points()
 
     # ---- network -----------------------------------------------------------------------------
 
@@ -112,13 +113,49 @@ class CheckInputs:
             from siting.network import load_network
             from siting.network.speeds import SpeedProfile
 
-            kwargs: dict[str, Any] = {}
-            if self.walk_kmh:
-                kwargs["walk_kmh"] = self.walk_kmh
-            if self.bike_kmh:
-                kwargs["bike_kmh"] = self.bike_kmh
-            self.networks[mode] = load_network(str(self.network_source), mode, SpeedProfile(**kwargs))
+            profile = SpeedProfile.with_speeds(self.walk_kmh, self.bike_kmh)
+            self.networks[mode] = load_network(str(self.network_source), mode, profile)
         return self.networks[mode]
+
+    # ---- demand --------------------------------------------------------------------------------
+
+    def demand_points(self, net: Any) -> tuple[Any, str]:
+        """Demand points of the scenario's ``demand`` section (built once): (points, '') or (None, reason).
+
+        With neither a demand file nor a population total, the unit boundaries of
+        ``demand.level`` (default 'city') are joined by adcode to the census population.
+        """
+        if self.demand_layer is None:
+            self.demand_layer = self._build_demand(net)
+        return self.demand_layer
+
+    def _build_demand(self, net: Any) -> tuple[Any, str]:
+        from siting.analysis.demand import build_demand
+
+        d = self.demand
+        if d.file is not None or d.population is not None or d.units is not None:
+            return build_demand(d, net), ""
+        if self.unit_boundaries is None or self.population is None:
+            return None, "no demand: set demand in the scenario (file, population, or unit boundaries with a census)"
+        units, why = self.census_units(d.level, d.year)
+        return (None, why) if units is None else (build_demand(d, net, units=units), "")
+
+    def census_units(self, level: str, year: int | None = None) -> tuple[Any, str]:
+        """Unit polygons of ``level`` with their census population (joined by adcode), or (None, reason)."""
+        import geopandas as gpd
+
+        b = self.unit_boundaries
+        b = b[b["level"] == level] if "level" in b.columns else b
+        pops = self.population_by(level, "population", year)
+        if len(b) == 0 or len(pops) == 0 or "adcode" not in b.columns:
+            return None, f"no {level} boundaries with a census population: set demand in the scenario"
+        value = dict(zip(pops["adcode"].astype(str), pops["value"]))
+        b = b.assign(population=b["adcode"].astype(str).map(value))
+        missing = b.loc[b["population"].isna(), "name"].astype(str).tolist()
+        if missing:
+            return None, f"no census population for {', '.join(missing)}: set demand in the scenario"
+        frame = b[["name", "population"]].rename(columns={"name": "unit"})
+        return gpd.GeoDataFrame(frame, geometry=b.geometry, crs=b.crs), ""
 
     # ---- facilities ---------------------------------------------------------------------------
 
@@ -282,12 +319,12 @@ def gather_inputs(
     minutes: float = 15.0,
     crs: str = "wgs84",
     extra_types: tuple[str, ...] = (),
-    demand: dict[str, Any] | None = None,
+    demand: DemandSpec | None = None,
     scenario_path: Path | None = None,
 ) -> CheckInputs:
     """Read every given input file (validated) into a :class:`CheckInputs`."""
     ci = CheckInputs(network_mode=network_mode, hospital_mode=hospital_mode, walk_kmh=walk_kmh,
-                     bike_kmh=bike_kmh, minutes=minutes, demand=dict(demand or {}), scenario_path=scenario_path)
+                     bike_kmh=bike_kmh, minutes=minutes, demand=demand or DemandSpec(), scenario_path=scenario_path)
     if facilities is not None:
         ci.facilities = read_facilities(facilities, crs=crs, extra_types=extra_types)
         ci.paths["facilities"] = str(facilities)

@@ -8,8 +8,6 @@ is ``not_evaluable`` and says which input is missing.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from siting.errors import SitingError
@@ -17,6 +15,7 @@ from siting.rules.context import CheckInputs
 from siting.rules.pack import Rule
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
+from siting.units import MODES
 
 #: Demand indicator names in packs -> the coverage engine's target groups.
 GROUPS = {"population": "all", "pop_60plus": "60+", "pop_0_3": "0-3"}
@@ -26,7 +25,7 @@ GROUPS = {"population": "all", "pop_60plus": "60+", "pop_0_3": "0-3"}
     "service_coverage",
     {
         "minutes": Param("number", doc="travel-time threshold"),
-        "mode": Param("str?", None, choices=("walk", "bike", "drive"), doc="travel mode (null: the scenario's)"),
+        "mode": Param("str?", None, choices=MODES, doc="travel mode (null: the scenario's)"),
         "max_distance_m": Param("number?", None, doc="also a distance threshold along the network (GB 50180 circles)"),
         "min_share": Param("number", doc="share of the demand that must be covered, 0-1"),
         "demand": Param("str", "population", doc="demand indicator, e.g. pop_60plus"),
@@ -59,7 +58,7 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     group = GROUPS.get(p["demand"], p["demand"])
     mode = p["mode"] or ctx.network_mode
     net = ctx.network(mode)
-    demand, why = demand_points(ctx, net)
+    demand, why = ctx.demand_points(net)
     if demand is None:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable", why, figures=figures, params=dict(p))
     # One facility 'type' for the coverage engine: everything the rule applies to.
@@ -96,66 +95,3 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
                 res.violations.append({"unit": w["unit"], "group": result.group, "share": w["share"],
                                        "min_share": p["min_share"], "uncovered": None})
     return res
-
-
-def demand_points(ctx: CheckInputs, net: Any) -> tuple[Any, str]:
-    """Demand points for the coverage rules, built once from the scenario's ``demand`` section.
-
-    ``demand`` keys: ``file`` (population raster or points/polygons table, path relative to
-    the scenario), ``population_column``; or ``population`` (one total over the network's
-    extent); or ``level`` (unit boundaries of that level joined by adcode to the census
-    population, default 'city'); and ``shares`` (``{'60+': 0.1577, '0-3': ...}``).
-    Returns (points, '') or (None, reason).
-    """
-    if "points" in ctx.cache:
-        return ctx.cache["points"]
-    from pathlib import Path
-
-    import geopandas as gpd
-
-    from siting.analysis.demand import add_groups, demand_from_census, extent_unit, read_demand
-
-    d = ctx.demand or {}
-    shares = {str(k): v for k, v in (d.get("shares") or {}).items()}
-    base = ctx.scenario_path.parent if ctx.scenario_path else Path.cwd()
-    units = None
-    if d.get("file"):
-        path = Path(str(d["file"]))
-        path = path if path.is_absolute() else base / path
-        out = (add_groups(read_demand(path, str(d.get("population_column", "population"))), shares), "")
-        ctx.cache["points"] = out
-        return out
-    if d.get("population") is not None:
-        units = extent_unit(net, str(d.get("name", "study area")), float(d["population"]))
-    elif ctx.unit_boundaries is not None and ctx.population is not None:
-        level = str(d.get("level", "city"))
-        b = ctx.unit_boundaries
-        b = b[b["level"] == level] if "level" in b.columns else b
-        pops = ctx.population_by(level, "population", d.get("year"))
-        if len(b) == 0 or len(pops) == 0 or "adcode" not in b.columns:
-            out = (None, f"no {level} boundaries with a census population: set demand in the scenario")
-            ctx.cache["points"] = out
-            return out
-        value = dict(zip(pops["adcode"].astype(str), pops["value"]))
-        b = b.assign(population=b["adcode"].astype(str).map(value))
-        missing = b.loc[b["population"].isna(), "name"].astype(str).tolist()
-        if missing:
-            out = (None, f"no census population for {', '.join(missing)}: set demand in the scenario")
-            ctx.cache["points"] = out
-            return out
-        units = gpd.GeoDataFrame(b[["name", "population"]].rename(columns={"name": "unit"}), geometry=b.geometry, crs=b.crs)
-    else:
-        out = (None, "no demand: set demand in the scenario (file, population, or unit boundaries with a census)")
-        ctx.cache["points"] = out
-        return out
-    from siting.osm.reader import is_osm_file
-
-    buildings = landuse = None
-    source = str(d.get("buildings") or ctx.network_source)
-    if is_osm_file(source):
-        from siting.osm.features import read_buildings, read_landuse
-
-        buildings, landuse = read_buildings(source), read_landuse(source)
-    points = demand_from_census(units, "population", buildings, landuse, unit_column="unit", shares=shares)
-    ctx.cache["points"] = (points, "")
-    return points, ""
