@@ -249,58 +249,19 @@ def coverage_of(net: RoadNetwork, points: gpd.GeoDataFrame, sites: pd.DataFrame,
 # ---------------------------------------------------------------------------------------- projects
 
 
-def _records_frame(records: list[Any], where: str) -> pd.DataFrame:
-    """Inline project records (``place.projects`` in a scenario) normalised like a project CSV."""
-    from siting.inputs.facilities import FACILITY_TYPES, normalise_owner_kind
-
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise InputError("'place.projects' must be a path or a list of mappings (id, name, type, ...)", path=where)
-    frame = pd.DataFrame([{k: ("" if v is None else v) for k, v in r.items()} for r in records]).astype(object).fillna("").astype(str)
-    for col in ("id", "name", "type"):
-        if col not in frame.columns:
-            raise InputError(f"every project needs '{col}'", path=where, field=col)
-    out = frame.copy()
-    out["type"] = out["type"].str.strip().str.lower()
-    for i, t in enumerate(out["type"]):
-        if t not in FACILITY_TYPES:
-            raise InputError(f"unknown facility type '{t}'", path=where, row=i + 1, field="type",
-                             hint=f"Use one of {', '.join(FACILITY_TYPES)}")
-    for col in ("beds", "places", "nursing_beds", "kindergarten_places", "lon", "lat"):
-        values = out[col] if col in out.columns else pd.Series([""] * len(out))
-        num = pd.to_numeric(values.where(values != "", None), errors="coerce")
-        bad = num.isna() & (values != "")
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"'{values.iloc[i]}' is not a number", path=where, row=i + 1, field=col)
-        out[col] = num.to_numpy(float)
-    for col in ("owner", "owner_kind", "county", "county_adcode", "town", "location_precision"):
-        out[col] = out[col].str.strip() if col in out.columns else ""
-    out["owner_kind"] = [normalise_owner_kind(k, o) for k, o in zip(out["owner_kind"], out["owner"])]
-    located = ~(out["lon"].isna() | out["lat"].isna())
-    out.loc[~located, "location_precision"] = "unknown"
-    out.loc[located & (out["location_precision"] == ""), "location_precision"] = "site"
-    return out
-
-
 def read_scenario_projects(site: SiteContext) -> pd.DataFrame:
     """The projects to place: ``place.projects`` (a path or inline list) or the scenario's ``projects``."""
-    from siting.rules.context import read_projects
+    from siting.inputs.projects import read_projects
 
     sc = site.scenario
     spec = sc.place.projects
-    if isinstance(spec, list):
-        frame = _records_frame(spec, str(sc.path))
-    elif spec is not None:
-        frame = read_projects(spec, crs=sc.crs, extra_types=tuple(sc.facility_types))
+    if spec is not None:
+        frame = read_projects(spec, crs=sc.crs, extra_types=tuple(sc.facility_types), where=sc.path)
     elif site.inputs.projects is not None:
         frame = site.inputs.projects.copy()
     else:
         raise SitingError(f"the scenario {sc.path or sc.name} has no projects to place: set 'projects: FILE' "
                           "or 'place: {projects: [...]}'")
-    for col in ("county_adcode", "county", "town", "kindergarten_places"):
-        if col not in frame.columns:
-            frame[col] = np.nan if col == "kindergarten_places" else ""
-    frame["county_adcode"] = frame["county_adcode"].astype(str).str.strip().replace("nan", "")
     return frame.reset_index(drop=True)
 
 

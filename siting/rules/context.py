@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from siting.coords import to_wgs84
 from siting.errors import InputError
-from siting.inputs.facilities import FACILITY_TYPES, normalise_owner_kind, read_facilities
+from siting.inputs.facilities import read_facilities
+from siting.inputs.projects import read_projects
 from siting.inputs.scenario import DemandSpec
 from siting.io import numeric_column, read_table, require_columns
 
@@ -26,44 +26,6 @@ SUBJECT_COLUMNS = [
     "id", "name", "type", "beds", "places", "nursing_beds", "owner", "owner_kind", "has_clinic", "category",
     "category_assumed", "level", "tier", "unit", "county", "town", "lon", "lat", "location_precision", "origin",
 ]
-
-
-def read_projects(path: str | Path, crs: str = "wgs84", extra_types: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Read a planned-projects table (``id,name,type,county,...,beds,nursing_beds,places,owner,owner_kind,lon,lat``).
-
-    Unlike a facility file, coordinates may be empty (a plan often names only the county);
-    such rows keep NaN coordinates and ``location_precision`` 'unknown'.
-    """
-    p = Path(path)
-    frame = read_table(p, "projects file")
-    require_columns(frame, ["id", "name", "type"], p)
-    allowed = FACILITY_TYPES + tuple(extra_types)
-    types = frame["type"].astype(str).str.strip().str.lower()
-    bad = ~types.isin(allowed)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"unknown facility type '{frame['type'].iloc[i]}'", path=p, row=i + 1, field="type",
-                         hint=f"Use one of {', '.join(allowed)}")
-    out = frame.copy()
-    out["type"] = types
-    for column in ("beds", "places", "nursing_beds"):
-        out[column] = numeric_column(out, column, p, required=False, minimum=0) if column in out.columns else np.nan
-    lon = numeric_column(out, "lon", p, required=False) if "lon" in out.columns else np.full(len(out), np.nan)
-    lat = numeric_column(out, "lat", p, required=False) if "lat" in out.columns else np.full(len(out), np.nan)
-    ok = ~(np.isnan(lon) | np.isnan(lat))
-    wlon, wlat = np.full(len(out), np.nan), np.full(len(out), np.nan)
-    if ok.any():
-        wlon[ok], wlat[ok] = to_wgs84(lon[ok], lat[ok], crs)
-    out["lon"], out["lat"] = wlon, wlat
-    for column in ("owner", "owner_kind", "county", "town", "unit", "tier", "category", "location_precision"):
-        out[column] = out[column].astype(str).str.strip() if column in out.columns else ""
-    out["owner_kind"] = [normalise_owner_kind(k, o) for k, o in zip(out["owner_kind"], out["owner"])]
-    out.loc[~ok, "location_precision"] = "unknown"
-    out["has_clinic"] = pd.array([None] * len(out), dtype="boolean")
-    out["level"] = np.nan
-    out["category_assumed"] = False
-    out.attrs["source"] = str(p)
-    return out
 
 
 @dataclass
