@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from siting.allocation.catalogue import CATALOGUE, model_arguments, model_info
 from siting.batch.runner import register_kind
 from siting.errors import InputError
 from siting.units import DEFAULT_SNAP_TOLERANCE_M, MODES
@@ -324,25 +325,27 @@ def check_job(params: dict[str, Any]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------
 # Location-allocation (siting.allocation) on a network
 
-ALLOCATION_MODELS = ("mclp", "lscp", "pmedian", "pcenter")
+#: Models a batch job can run: those stated by p and a time (share and module targets stay on the command line).
+BATCH_MODELS: tuple[str, ...] = tuple(m.name for m in CATALOGUE.values() if not (m.needs_share or m.modular))
 
 
 def _check_allocate(params: dict[str, Any]) -> None:
     _check_network(params)
     model = params.get("model")
-    if model not in ALLOCATION_MODELS:
-        raise ValueError(f"model '{model}' is not one of {', '.join(ALLOCATION_MODELS)}")
+    if model not in BATCH_MODELS:
+        raise ValueError(f"model '{model}' is not one of {', '.join(BATCH_MODELS)}")
     if (params.get("demand") is None) == (params.get("demand_nodes") is None):
         raise ValueError("give demand (a CSV id,lon,lat[,weight] or a list) or demand_nodes (every N-th node), "
                          "one of the two")
     n = params.get("demand_nodes")
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
         raise ValueError(f"demand_nodes must be a whole number >= 1, not {n!r}")
-    if model in ("mclp", "pmedian", "pcenter"):
+    info = model_info(str(model))
+    if info.needs_p:
         p = params.get("p")
         if not isinstance(p, int) or isinstance(p, bool) or p < 1:
             raise ValueError(f"model {model} needs p, the number of sites to open (a whole number >= 1), not {p!r}")
-    if model in ("mclp", "lscp"):
+    if info.needs_cutoff:
         minutes = params.get("minutes")
         if not isinstance(minutes, int | float) or isinstance(minutes, bool) or minutes <= 0:
             raise ValueError(f"model {model} needs minutes, the time that counts as covered, not {minutes!r}")
@@ -400,7 +403,6 @@ def allocate_job(params: dict[str, Any]) -> dict[str, Any]:
     """
     import geopandas as gpd
 
-    from siting.allocation import MODELS
     from siting.allocation.problem import problem_from_geodataframes
     from siting.io import numeric_column
     from siting.io.values import yes_no_column
@@ -428,17 +430,10 @@ def allocate_job(params: dict[str, Any]) -> dict[str, Any]:
         data = {"id": frame["id"].astype(str).to_numpy(), **{k: v for k, v in columns.items() if v is not None}}
         return gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=4326)
 
-    model_name = str(params["model"])
-    cls = MODELS[model_name]
+    info = model_info(str(params["model"]))
     cutoff = None if params.get("minutes") is None else float(params["minutes"]) * 60.0
-    model_params: dict[str, Any] = {}
-    if model_name in ("mclp", "lscp"):
-        model_params["cutoff"] = cutoff
-    if model_name in ("mclp", "pmedian", "pcenter"):
-        model_params["p"] = int(params["p"])
-    if model_name == "pmedian" and cutoff is not None:
-        model_params["cutoff"] = cutoff
-    search_cutoff = cutoff if cutoff is not None and model_name in ("mclp", "lscp") else np.inf
+    model_params = model_arguments(info.name, p=params.get("p"), cutoff=cutoff)
+    search_cutoff = cutoff if cutoff is not None and info.needs_cutoff else np.inf
     # Jobs that differ only in the model or p share one cost matrix on this worker.
     key = (network_spec(params), _input_key(params.get("demand")), params.get("demand_nodes"),
            _input_key(params["candidates"]), crs, search_cutoff, float(params["snap_tolerance_m"]))
@@ -455,7 +450,7 @@ def allocate_job(params: dict[str, Any]) -> dict[str, Any]:
         _PROBLEMS[key] = problem
         while len(_PROBLEMS) > 8:
             _PROBLEMS.popitem(last=False)
-    result = cls(problem, **model_params).solve(time_limit=float(params["time_limit"]), method=str(params["method"]))
+    result = info.model_class()(problem, **model_params).solve(time_limit=float(params["time_limit"]), method=str(params["method"]))
     out = drop_timings(result.to_dict(assignment=False))
     out["n_demand"] = len(demand)
     out["n_candidates"] = len(candidates)

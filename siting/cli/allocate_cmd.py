@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-MODEL_NAMES = ["lscp", "mclp", "pmedian", "pcenter", "cmclp", "cpmedian", "target"]
+from siting.allocation.catalogue import MODEL_NAMES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -88,7 +88,7 @@ def load_inputs(demand: str, candidates: str, matrix: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from siting.allocation import MODELS
+    from siting.allocation.catalogue import model_arguments, model_info
     from siting.allocation.problem import build_problem
     from siting.cli.common import print_json
     from siting.errors import SitingError
@@ -98,33 +98,14 @@ def run(args: argparse.Namespace) -> int:
     cost = inputs.pop("cost")
     prob = build_problem(cost, origin_col="origin_id", destination_col="destination_id", cost_col="cost",
                          source=args.matrix, **inputs)
-    cls = MODELS[args.model]
-    params: dict[str, Any] = {}
-    needs_p = args.model in ("mclp", "pmedian", "pcenter", "cmclp", "cpmedian")
-    if needs_p:
-        if args.p is None:
-            raise SitingError(f"--model {args.model} needs --p, the number of new sites")
-        params["p"] = args.p
-    if args.model in ("lscp", "mclp", "cmclp", "target"):
-        if args.cutoff is None:
-            raise SitingError(f"--model {args.model} needs --cutoff (in the matrix's cost unit)")
-        params["cutoff"] = args.cutoff
-    elif args.cutoff is not None and args.model != "pcenter":
-        params["cutoff"] = args.cutoff
-    if args.model == "target":
-        if args.share is None:
-            raise SitingError("--model target needs --share, e.g. 0.9 for 90 % coverage")
-        params["share"] = args.share
-        if prob.capacity is not None or args.module_size is not None:
-            params["capacitated"] = True
-    if args.module_size is not None:
-        if args.model not in ("cmclp", "cpmedian", "target"):
-            raise SitingError("--module-size applies to cmclp, cpmedian and target")
-        params["module_size"] = args.module_size
-        params["max_modules"] = args.max_modules
-        if args.module_budget is not None and args.model != "target":
-            params["module_budget"] = args.module_budget
-    result = cls(prob, **params).solve(time_limit=args.time_limit, method=args.method)
+    info = model_info(args.model)
+    try:
+        params = model_arguments(args.model, p=args.p, cutoff=args.cutoff, share=args.share,
+                                 module_size=args.module_size, max_modules=args.max_modules,
+                                 module_budget=args.module_budget, capacitated=prob.capacity is not None)
+    except SitingError as exc:  # say it in the command's own words
+        raise SitingError(f"{exc} (--p, --cutoff in the matrix's cost unit, --share, --module-size)") from None
+    result = info.model_class()(prob, **params).solve(time_limit=args.time_limit, method=args.method)
     if args.out:
         write_json(args.out, result.to_dict(assignment=True))
     if args.json:
