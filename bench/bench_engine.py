@@ -223,12 +223,12 @@ def worker_build(pbf: Path) -> dict[str, Any]:
 
 def worker_profile(case: str, workdir: Path, n_sources: int, repeats: int) -> dict[str, Any]:
     """Where the engine's time goes: kernel vs. frame assembly, one thread vs. all."""
-    from siting.routing.engine import _bounded_dijkstra, _graph_arrays, reach
+    from siting.routing.engine import bounded_dijkstra, graph_arrays, reach
 
     net = load_case_graph(case, workdir)
     src = sources_for(net, n_sources)
     reach(net, src[:2], CUTOFF_S)
-    indptr, indices, data, other = _graph_arrays(net, "time", False)
+    indptr, indices, data, other = graph_arrays(net, "time", False)
     timings: dict[str, float] = {}
 
     def best(label: str, fn: Any) -> None:
@@ -242,15 +242,15 @@ def worker_profile(case: str, workdir: Path, n_sources: int, repeats: int) -> di
     for with_other in (False, True):
         best(
             f"kernel_1thread_other={with_other}",
-            lambda w=with_other: _bounded_dijkstra(
+            lambda w=with_other: bounded_dijkstra(
                 indptr, indices, data, other, w, src, np.arange(len(src)), CUTOFF_S, net.n_nodes
             ),
         )
-    best("kernel_1thread_sorted_sources", lambda: _bounded_dijkstra(
+    best("kernel_1thread_sorted_sources", lambda: bounded_dijkstra(
         indptr, indices, data, other, False, np.sort(src), np.argsort(src), CUTOFF_S, net.n_nodes
     ))
     best("kernel_1source_x100", lambda: [
-        _bounded_dijkstra(indptr, indices, data, other, False, src[i : i + 1], np.zeros(1, np.int64), CUTOFF_S, net.n_nodes)
+        bounded_dijkstra(indptr, indices, data, other, False, src[i : i + 1], np.zeros(1, np.int64), CUTOFF_S, net.n_nodes)
         for i in range(100)
     ])
     for threads in sorted({1, os.cpu_count() or 1}):

@@ -167,11 +167,11 @@ def counted_hospitals(rule: Rule | None, ctx: CheckInputs) -> pd.DataFrame:
 
 def rule_applies(rule: Rule | None, frame: pd.DataFrame) -> np.ndarray:
     """Rows of ``frame`` (type, owner_kind, ...) that the rule's ``applies_to`` selects."""
-    from siting.rules.context import _conform, filter_frame
+    from siting.rules.context import subject_table, filter_frame
 
     if rule is None or len(frame) == 0:
         return np.zeros(len(frame), dtype=bool)
-    keyed = _conform(frame.reset_index(drop=True).assign(_row=np.arange(len(frame))))
+    keyed = subject_table(frame.reset_index(drop=True).assign(_row=np.arange(len(frame))))
     hit = filter_frame(keyed, {k: v for k, v in rule.applies_to.items() if k != "from"})["_row"].to_numpy(int)
     out = np.zeros(len(frame), dtype=bool)
     out[hit] = True
@@ -181,7 +181,7 @@ def rule_applies(rule: Rule | None, frame: pd.DataFrame) -> np.ndarray:
 def hospital_distances(lon: np.ndarray, lat: np.ndarray, hospitals: pd.DataFrame,
                        road: RoadNetwork | None) -> pd.DataFrame:
     """Straight-line and (with ``road``) road distance in km to the nearest counted hospital, and its name."""
-    from siting.rules.kinds.proximity import _labels, nearest_network, nearest_straight
+    from siting.rules.kinds.proximity import facility_labels, nearest_network, nearest_straight
 
     n = len(lon)
     out = pd.DataFrame({"hospital_straight_km": np.full(n, np.nan), "hospital_network_km": np.full(n, np.nan),
@@ -189,7 +189,7 @@ def hospital_distances(lon: np.ndarray, lat: np.ndarray, hospitals: pd.DataFrame
     if len(hospitals) == 0 or n == 0:
         return out
     hlon, hlat = hospitals["lon"].to_numpy(float), hospitals["lat"].to_numpy(float)
-    names = _labels(hospitals)
+    names = facility_labels(hospitals)
     d, which = nearest_straight(np.asarray(lon, float), np.asarray(lat, float), hlon, hlat)
     out["hospital_straight_km"] = d / 1000.0
     out["nearest_hospital"] = [str(names[w]) for w in which]

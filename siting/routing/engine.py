@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 
 @njit(cache=True, nogil=True)
-def _bounded_dijkstra(indptr, indices, weight, other, with_other, sources, positions, cutoff, n_nodes):  # type: ignore[no-untyped-def]
+def bounded_dijkstra(indptr, indices, weight, other, with_other, sources, positions, cutoff, n_nodes):  # type: ignore[no-untyped-def]
     """Dijkstra from each source up to ``cutoff``; returns the settled nodes as triples.
 
     ``positions[i]`` is written as the source label of ``sources[i]``. When
@@ -138,7 +138,7 @@ def _other_weight(weight: Weight) -> Weight:
     return "length" if weight == "time" else "time"
 
 
-def _graph_arrays(net: RoadNetwork, weight: Weight, reverse: bool) -> tuple[np.ndarray, ...]:
+def graph_arrays(net: RoadNetwork, weight: Weight, reverse: bool) -> tuple[np.ndarray, ...]:
     """CSR arrays (indptr, indices, cost, other cost) of the graph or its reverse, cached on ``net``."""
     key = ("engine", weight, reverse)
     if key not in net.cache:
@@ -206,13 +206,13 @@ def reach(
         rows are grouped by source, each group in order of increasing cost.
     """
     src = _check_sources(net, sources)
-    indptr, indices, data, other = _graph_arrays(net, weight, reverse)
+    indptr, indices, data, other = graph_arrays(net, weight, reverse)
     threads = max(1, threads or os.cpu_count() or 1)
     n_blocks = min(len(src), threads) or 1
     blocks = np.array_split(np.arange(len(src), dtype=np.int64), n_blocks)
 
     def run(block: np.ndarray) -> tuple[np.ndarray, ...]:
-        return _bounded_dijkstra(
+        return bounded_dijkstra(
             indptr, indices, data, other, with_other, src[block], block, float(cutoff), net.n_nodes
         )
 

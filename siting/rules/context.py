@@ -136,7 +136,7 @@ class CheckInputs:
             parts.append(self.projects.assign(origin="projects"))
         if not parts:
             return pd.DataFrame(columns=SUBJECT_COLUMNS)
-        frame = pd.concat([_conform(p) for p in parts], ignore_index=True)
+        frame = pd.concat([subject_table(p) for p in parts], ignore_index=True)
         return filter_frame(frame, applies_to)
 
     def have_subject_data(self, applies_to: dict[str, Any] | None = None) -> bool:
@@ -161,7 +161,7 @@ class CheckInputs:
             parts.append(rows.assign(origin="facilities"))
         if not parts:
             return pd.DataFrame(columns=SUBJECT_COLUMNS)
-        return pd.concat([_conform(p) for p in parts], ignore_index=True)
+        return pd.concat([subject_table(p) for p in parts], ignore_index=True)
 
     def medical(self, types: list[str]) -> pd.DataFrame:
         """Medical institutions of the given types from the hospitals and facility files."""
@@ -175,7 +175,7 @@ class CheckInputs:
             parts.append(rows.assign(origin="facilities"))
         if not parts:
             return pd.DataFrame(columns=SUBJECT_COLUMNS)
-        frame = pd.concat([_conform(p) for p in parts], ignore_index=True)
+        frame = pd.concat([subject_table(p) for p in parts], ignore_index=True)
         return frame[frame["type"].isin(types)].reset_index(drop=True)
 
     # ---- figures -------------------------------------------------------------------------------
@@ -204,7 +204,8 @@ class CheckInputs:
         return p[cols].reset_index(drop=True)
 
 
-def _conform(frame: pd.DataFrame) -> pd.DataFrame:
+def subject_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every column of :data:`SUBJECT_COLUMNS` (missing ones empty or NaN), those first."""
     out = frame.copy()
     for column in SUBJECT_COLUMNS:
         if column not in out.columns:

@@ -60,7 +60,7 @@ def nearest_network(net: Any, lon: np.ndarray, lat: np.ndarray, tlon: np.ndarray
     return out
 
 
-def _labels(frame: pd.DataFrame) -> np.ndarray:
+def facility_labels(frame: pd.DataFrame) -> np.ndarray:
     """Names, falling back to the id for unnamed facilities."""
     names = frame["name"].astype(str).str.strip()
     return np.where(names == "", frame["id"].astype(str), names).astype(object)
@@ -130,7 +130,7 @@ def hospital_proximity(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if located.any():
         straight[located], which_s[located] = nearest_straight(lon[located], lat[located],
                                                                 counted["lon"].to_numpy(float), counted["lat"].to_numpy(float))
-    names = _labels(counted)
+    names = facility_labels(counted)
     details = pd.DataFrame({
         "id": subjects["id"], "name": subjects["name"], "type": subjects["type"], "owner_kind": subjects["owner_kind"],
         "origin": subjects["origin"], "location_precision": subjects["location_precision"],
@@ -228,7 +228,7 @@ def clinic_partner(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if len(medical) and located.any():
         straight[located], which[located] = nearest_straight(lon[located], lat[located],
                                                              medical["lon"].to_numpy(float), medical["lat"].to_numpy(float))
-    names = _labels(medical) if len(medical) else np.array([], dtype=object)
+    names = facility_labels(medical) if len(medical) else np.array([], dtype=object)
     details = pd.DataFrame({"id": subjects["id"], "name": subjects["name"], "beds": beds,
                             "has_clinic": clinic, "needs_clinic": pd.array([None if nb else bool(lg) for nb, lg in zip(no_beds, large)], dtype="boolean")})
     details["partner"] = [names[w] if w >= 0 else "" for w in which]
