@@ -167,7 +167,7 @@ def counted_hospitals(rule: Rule | None, ctx: CheckInputs) -> pd.DataFrame:
 
 def rule_applies(rule: Rule | None, frame: pd.DataFrame) -> np.ndarray:
     """Rows of ``frame`` (type, owner_kind, ...) that the rule's ``applies_to`` selects."""
-    from siting.rules.context import subject_table, filter_frame
+    from siting.rules.context import filter_frame, subject_table
 
     if rule is None or len(frame) == 0:
         return np.zeros(len(frame), dtype=bool)
