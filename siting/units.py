@@ -8,14 +8,17 @@ another stage's module to parse a threshold or a speed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from siting.errors import SitingError
 
-if TYPE_CHECKING:
-    from siting.network import RoadNetwork
+
+class _HasSpeeds(Protocol):
+    """A network: its ``info['speeds']`` holds the speed profile it was built with."""
+
+    info: dict[str, Any]
 
 #: Travel modes, after osmnx's network types: walking and cycling at a set speed, driving by ``maxspeed``.
 MODES: tuple[str, ...] = ("walk", "bike", "drive")
@@ -47,7 +50,7 @@ def kmh_to_ms(kmh: float) -> float:
     return float(kmh) / 3.6
 
 
-def walk_speed_ms(net: RoadNetwork) -> float:
+def walk_speed_ms(net: _HasSpeeds) -> float:
     """Walking speed (m/s) of the network's speed profile: the pace of every access leg
     (home to its snapped node), whatever the network's mode."""
     return kmh_to_ms(float(net.info.get("speeds", {}).get("walk_kmh", WALK_SPEED_KMH)))

@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     from siting.inputs.scenario import Scenario
     from siting.network import RoadNetwork
     from siting.rules.context import CheckInputs
-    from siting.rules.pack import Pack, Rule
+    from siting.rules.pack import Pack
+from siting.rules.rule import Rule
 
 #: Project type -> (target group, existing facility types that serve it, capacity column).
 KINDS: dict[str, tuple[str, tuple[str, ...], str]] = {

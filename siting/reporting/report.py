@@ -381,9 +381,10 @@ def unit_violations(compliance: Any, units: Any) -> Any:
 def build_report(scenario: str | Path | Any, *, offline: bool = False, basemap: str = "osm",
                  tianditu_key: str | None = None, compliance: Any = None) -> str:
     """The report for ``scenario`` (a path or a loaded :class:`siting.inputs.scenario.Scenario`) as HTML text."""
+    from importlib.metadata import version
+
     import jinja2
 
-    from siting import __version__
     from siting.inputs.scenario import Scenario, load_scenario
     from siting.maps import map_html
     from siting.rules import check, inputs_from_scenario
@@ -419,7 +420,7 @@ def build_report(scenario: str | Path | Any, *, offline: bool = False, basemap: 
         map_srcdoc=map_html(fmap, offline=offline) if fmap is not None else None,
         inputs=sorted((str(k), str(v)) for k, v in getattr(compliance, "inputs", {}).items()),
         adcode=sc.units_boundaries is not None,
-        version=__version__,
+        version=version("siting"),
     )
 
 

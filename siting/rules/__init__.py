@@ -19,9 +19,10 @@ from typing import Any
 
 import siting.rules.kinds  # noqa: F401  (its modules fill the registry)
 from siting.rules.context import CheckInputs, gather_inputs, inputs_from_scenario
-from siting.rules.pack import BUILTIN_PACKS, Pack, Rule, apply_overrides, load_pack
+from siting.rules.pack import BUILTIN_PACKS, Pack, apply_overrides, load_pack
 from siting.rules.registry import rule_kinds
 from siting.rules.result import ComplianceReport, RuleResult
+from siting.rules.rule import Rule
 
 __all__ = [
     "BUILTIN_PACKS", "CheckInputs", "ComplianceReport", "Pack", "Rule", "RuleResult",

@@ -34,6 +34,7 @@ from typing import Any
 from siting.errors import InputError
 from siting.inputs.scenario import load_yaml_with_lines, strip_lines
 from siting.rules.registry import APPLIES_TO_KEYS, REQUIRED, Param, rule_kinds
+from siting.rules.rule import Rule
 
 PACKS_DIR = Path(__file__).resolve().parent / "packs"
 #: Short names accepted by ``--rules``.
@@ -50,22 +51,6 @@ PACK_KEYS = {"pack", "title", "description", "documents", "rules", "notes"}
 RULE_KEYS = {"id", "kind", "title", "params", "applies_to", "source", "verified", "note"}
 SOURCE_KEYS = {"document", "clause", "line", "quote", "quote_en", "checked", "url"}
 _ID = re.compile(r"^(?P<letter>[A-Z]+)(?P<number>\d*)(?:[-.](?P<suffix>[A-Za-z0-9_.-]+))?$")
-
-
-@dataclass
-class Rule:
-    """One rule of a pack, validated."""
-
-    id: str
-    kind: str
-    title: str
-    params: dict[str, Any]
-    applies_to: dict[str, Any]
-    source: dict[str, Any]
-    line: int = 0
-    verified: bool | None = None
-    note: str = ""
-    pack: str = ""
 
 
 @dataclass

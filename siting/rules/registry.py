@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from siting.rules.context import CheckInputs
-    from siting.rules.pack import Rule
     from siting.rules.result import RuleResult
+    from siting.rules.rule import Rule
 
 REQUIRED = object()
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from siting.rules.context import CheckInputs
-from siting.rules.pack import Rule
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
+from siting.rules.rule import Rule
 
 EPS = 1e-9
 

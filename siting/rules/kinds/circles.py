@@ -12,9 +12,9 @@ import numpy as np
 
 from siting.errors import SitingError
 from siting.rules.context import CheckInputs
-from siting.rules.pack import Rule
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
+from siting.rules.rule import Rule
 from siting.units import MODES
 
 #: Demand indicator names in packs -> the coverage engine's target groups.

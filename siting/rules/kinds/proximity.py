@@ -16,9 +16,9 @@ import pandas as pd
 
 from siting.coords import haversine_m
 from siting.rules.context import CheckInputs
-from siting.rules.pack import Rule
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
+from siting.rules.rule import Rule
 
 SNAP_TOLERANCE_M = 500.0
 

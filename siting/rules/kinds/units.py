@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from siting.rules.context import CheckInputs
-from siting.rules.pack import Rule
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
+from siting.rules.rule import Rule
 
 _SUFFIX = re.compile(r"(办事处|居委会|村委会|居民委员会|村民委员会)$")
 
