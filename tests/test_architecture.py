@@ -32,7 +32,7 @@ STAGES: list[tuple[str, ...]] = [
 LONG_FUNCTIONS = {
     "siting.routing.engine.bounded_dijkstra": "numba kernel: one loop, its comments say why it is not split",
 }
-MAX_FUNCTION_LINES = 100
+MAX_FUNCTION_LINES = 80  # lines of code, the docstring not counted
 
 
 def _modules() -> dict[str, Path]:
@@ -156,12 +156,21 @@ def test_no_private_names_across_modules():
     assert wrong == []
 
 
+def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of a function without its docstring."""
+    lines = (node.end_lineno or node.lineno) - node.lineno + 1
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        lines -= (first.end_lineno or first.lineno) - first.lineno + 1
+    return lines
+
+
 def test_library_functions_fit_on_a_screen():
     long = []
     for name, path in MODULES.items():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                lines = _code_lines(node)
                 if lines > MAX_FUNCTION_LINES and f"{name}.{node.name}" not in LONG_FUNCTIONS:
                     long.append(f"{name}.{node.name}: {lines} lines")
     assert long == []

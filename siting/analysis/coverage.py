@@ -253,27 +253,9 @@ def coverage(
         )
     if decay not in DECAYS:
         raise SitingError(f"unknown decay '{decay}': use {', '.join(DECAYS)}")
-    chosen = select_facilities(facilities, facility_type)
-    chosen.attrs.update(facilities.attrs)
-    warnings: list[str] = []
-    from siting.routing.snap import describe_problems, snap
-
-    fsnap = snap(net, chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float), tolerance_m)
-    chosen = chosen.assign(node=fsnap["node"].to_numpy(), snap_m=fsnap["snap_m"].to_numpy())
-    warnings += [f"facilities: {w}" for w in describe_problems(pd.concat([chosen[["id"]], fsnap], axis=1))]
-    snapped_already = "node" in demand.columns and "snap_m" in demand.columns
-    points = demand if snapped_already else snap_demand(net, demand, tolerance_m)
-    points = points.copy()
-    if "swapped" in points.columns:
-        warnings += [f"demand points: {w}" for w in describe_problems(
-            points.assign(id=points["demand_id"]) if "demand_id" in points.columns else points)]
-    pop = points[gcol].to_numpy(float)
-    if (~np.isfinite(pop)).any() or (pop < 0).any():
-        bad = int(np.flatnonzero(~np.isfinite(pop) | (pop < 0))[0])
-        raise InputError(f"demand point {bad + 1} has a missing or negative '{gcol}' ({pop[bad]!r})",
-                         row=bad + 1, field=gcol)
+    chosen, points, warnings = _snapped(net, demand, facilities, facility_type, tolerance_m)
+    pop = _group_population(points, gcol)
     leg_s = access_legs_s(net, points, access_legs)
-
     fac_nodes = chosen["node"].to_numpy(np.int64)
     cost, which = nearest(net, fac_nodes, weight="time", reverse=True)
     node = points["node"].to_numpy(np.int64)
@@ -282,18 +264,75 @@ def coverage(
     points["time_min"] = time_s / 60.0
     ids = chosen["id"].astype(str).to_numpy()
     points["facility_id"] = np.where(nearest_pos >= 0, ids[np.maximum(nearest_pos, 0)], "")
+    for m in mins:
+        points[f"covered_{m:g}"] = time_s <= m * 60.0
+    summary = _summary(pop, time_s, mins)
+    per_unit = _per_unit(points, pop, time_s, mins)
+
+    # Catchments of the largest threshold, for 2SFCA and the opportunity count.
+    limit = mins[-1] * 60.0
+    pairs = demand_site_times(net, fac_nodes, node, leg_s, limit)
+    capacity, cap_col, note = _capacity(chosen, facility_type, capacity_column)
+    if note:
+        warnings.append(note)
+    access, sfca = _accessibility(pairs, decay_weights(pairs["time_s"].to_numpy(), limit, decay), pop, capacity, ids)
+    points["access"] = access
+    measure = (f"2SFCA {cap_col} per 1,000 {gname} (decay {decay})" if capacity is not None
+               else f"facilities within {mins[-1]:g} min (decay {decay})")
+    equity = _equity(points, pop, time_s, mins, per_unit, measure, worst_units)
+    if capacity is not None:
+        equity["mean_access_per_1000"] = _num(float(np.average(points["access"], weights=pop)) if pop.sum() > 0 else float("nan"))
+    return CoverageResult(
+        facility_type=facility_type, group=gname, minutes=mins, mode=net.mode, summary=summary,
+        per_unit=per_unit, points=points, uncovered=points[time_s > limit].copy(),
+        distribution=_distribution(time_s, pop), sfca=sfca, equity=equity, facilities=chosen, warnings=warnings,
+    )
+
+
+def _snapped(net: RoadNetwork, demand: gpd.GeoDataFrame, facilities: pd.DataFrame, facility_type: str,
+             tolerance_m: float) -> tuple[pd.DataFrame, gpd.GeoDataFrame, list[str]]:
+    """The facilities of the type and the demand points, snapped (far points flagged in the warnings)."""
+    from siting.routing.snap import describe_problems, snap
+
+    chosen = select_facilities(facilities, facility_type)
+    chosen.attrs.update(facilities.attrs)
+    warnings: list[str] = []
+    fsnap = snap(net, chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float), tolerance_m)
+    chosen = chosen.assign(node=fsnap["node"].to_numpy(), snap_m=fsnap["snap_m"].to_numpy())
+    warnings += [f"facilities: {w}" for w in describe_problems(pd.concat([chosen[["id"]], fsnap], axis=1))]
+    snapped_already = "node" in demand.columns and "snap_m" in demand.columns
+    points = (demand if snapped_already else snap_demand(net, demand, tolerance_m)).copy()
+    if "swapped" in points.columns:
+        warnings += [f"demand points: {w}" for w in describe_problems(
+            points.assign(id=points["demand_id"]) if "demand_id" in points.columns else points)]
+    return chosen, points, warnings
+
+
+def _group_population(points: pd.DataFrame, column: str) -> np.ndarray:
+    """The group's population per point; a missing or negative value is a located error."""
+    pop = points[column].to_numpy(float)
+    if (~np.isfinite(pop)).any() or (pop < 0).any():
+        bad = int(np.flatnonzero(~np.isfinite(pop) | (pop < 0))[0])
+        raise InputError(f"demand point {bad + 1} has a missing or negative '{column}' ({pop[bad]!r})",
+                         row=bad + 1, field=column)
+    return pop
+
+
+def _summary(pop: np.ndarray, time_s: np.ndarray, mins: list[float]) -> pd.DataFrame:
+    """Population, covered, share and uncovered per threshold."""
     rows = []
     for m in mins:
         covered = time_s <= m * 60.0
-        points[f"covered_{m:g}"] = covered
         total, inside = float(pop.sum()), float(pop[covered].sum())
         rows.append({"minutes": m, "population": total, "covered": inside,
                      "share": inside / total if total > 0 else float("nan"), "uncovered": total - inside})
-    summary = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
 
-    per_unit = _per_unit(points, pop, time_s, mins)
+
+def _distribution(time_s: np.ndarray, pop: np.ndarray) -> dict[str, Any]:
+    """Population-weighted travel-time median, p90 and mean (minutes), and who cannot reach any facility."""
     finite = np.isfinite(time_s)
-    distribution = {
+    return {
         "median": _num(weighted_quantile(time_s / 60.0, pop, 0.5)),
         "p90": _num(weighted_quantile(time_s / 60.0, pop, 0.9)),
         "mean_reachable": _num(float(np.average(time_s[finite] / 60.0, weights=pop[finite]))
@@ -301,28 +340,27 @@ def coverage(
         "unreachable_population": float(pop[~finite].sum()),
     }
 
-    # Catchments of the largest threshold, for 2SFCA and the opportunity count.
-    limit = mins[-1] * 60.0
-    pairs = demand_site_times(net, fac_nodes, node, leg_s, limit)
-    w = decay_weights(pairs["time_s"].to_numpy(), limit, decay)
-    capacity, cap_col, note = _capacity(chosen, facility_type, capacity_column)
-    if note:
-        warnings.append(note)
+
+def _accessibility(pairs: pd.DataFrame, w: np.ndarray, pop: np.ndarray, capacity: np.ndarray | None,
+                   ids: np.ndarray) -> tuple[np.ndarray, pd.DataFrame | None]:
+    """Access per demand point: 2SFCA capacity per 1,000 with capacities, else the (decayed) count of
+    facilities within the catchment; and the per-facility 2SFCA table."""
     j = pairs["site"].to_numpy(np.int64)
     i = pairs["point"].to_numpy(np.int64)
-    sfca = None
-    if capacity is not None:
-        demand_j = np.bincount(j, weights=w * pop[i], minlength=len(chosen))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(demand_j > 0, capacity / demand_j, 0.0)
-        access = np.bincount(i, weights=w * ratio[j], minlength=len(points))
-        sfca = pd.DataFrame({"facility_id": ids, "capacity": capacity, "demand_in_catchment": demand_j,
-                             "ratio_per_1000": ratio * 1000.0})
-        points["access"] = access * 1000.0
-        measure = f"2SFCA {cap_col} per 1,000 {gname} (decay {decay})"
-    else:
-        points["access"] = np.bincount(i, weights=w, minlength=len(points))
-        measure = f"facilities within {mins[-1]:g} min (decay {decay})"
+    if capacity is None:
+        return np.bincount(i, weights=w, minlength=len(pop)), None
+    demand_j = np.bincount(j, weights=w * pop[i], minlength=len(ids))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(demand_j > 0, capacity / demand_j, 0.0)
+    access = np.bincount(i, weights=w * ratio[j], minlength=len(pop))
+    sfca = pd.DataFrame({"facility_id": ids, "capacity": capacity, "demand_in_catchment": demand_j,
+                         "ratio_per_1000": ratio * 1000.0})
+    return access * 1000.0, sfca
+
+
+def _equity(points: pd.DataFrame, pop: np.ndarray, time_s: np.ndarray, mins: list[float], per_unit: pd.DataFrame,
+            measure: str, worst_units: int) -> dict[str, Any]:
+    """Gini and Lorenz curve of access, each group's share beyond each threshold, the worst-served units."""
     gini, curve = lorenz(points["access"].to_numpy(float), pop)
     beyond = {}
     for g, col in GROUP_COLUMNS.items():
@@ -332,7 +370,7 @@ def coverage(
                          for m in mins}
     last = per_unit[per_unit["minutes"] == mins[-1]] if len(per_unit) else per_unit
     worst = last[last["population"] > 0].sort_values(["share", "population"], ascending=[True, False]).head(worst_units)
-    equity = {
+    return {
         "measure": measure,
         "gini": _num(gini),
         "lorenz": curve,
@@ -340,14 +378,6 @@ def coverage(
         "worst_units": [{"unit": r["unit"], "population": round(float(r["population"]), 1),
                          "share": _num(float(r["share"]))} for r in worst.to_dict("records")],
     }
-    if capacity is not None:
-        equity["mean_access_per_1000"] = _num(float(np.average(points["access"], weights=pop)) if pop.sum() > 0 else float("nan"))
-    uncovered = points[time_s > limit].copy()
-    return CoverageResult(
-        facility_type=facility_type, group=gname, minutes=mins, mode=net.mode, summary=summary,
-        per_unit=per_unit, points=points, uncovered=uncovered, distribution=distribution, sfca=sfca,
-        equity=equity, facilities=chosen, warnings=warnings,
-    )
 
 
 def _num(x: float) -> float | None:

@@ -286,56 +286,12 @@ def demand_from_census(
     bounds = units.to_crs(4326).total_bounds
     metric_crs = f"EPSG:{utm_epsg((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)}"
     unit_geoms = units.to_crs(metric_crs).geometry.to_numpy()
-
-    bpts = np.empty(0, dtype=object)
-    bunit = np.zeros(0, dtype=np.int64)
-    bweight = np.zeros(0)
-    bids = np.empty(0, dtype=object)
-    if buildings is not None and len(buildings):
-        b = buildings
-        if "residential" in b.columns:
-            b = b[b["residential"].astype(bool)]
-        bm = b.to_crs(metric_crs)
-        polys = bm.geometry.to_numpy()
-        levels = pd.to_numeric(b["levels"], errors="coerce").to_numpy(float) if "levels" in b.columns \
-            else np.full(len(b), np.nan)
-        levels = np.where(np.isfinite(levels) & (levels > 0), levels, default_levels)
-        floor = shapely.area(polys) * levels
-        points = shapely.point_on_surface(polys)
-        tree = shapely.STRtree(unit_geoms)
-        pi, ui = tree.query(points, predicate="within")
-        # A building in overlapping units goes to the first one only.
-        first = np.unique(pi, return_index=True)[1]
-        pi, ui = pi[first], ui[first]
-        bpts, bunit, bweight = points[pi], ui, floor[pi]
-        bids = (b["id"].astype(str).to_numpy() if "id" in b.columns else b.index.astype(str).to_numpy())[pi]
-
-    zones = None
-    if landuse is not None and len(landuse):
-        col = "landuse" if "landuse" in landuse.columns else None
-        lu = landuse[landuse[col] == "residential"] if col else landuse.iloc[0:0]
-        if len(lu):
-            zones = shapely.union_all(lu.to_crs(metric_crs).geometry.to_numpy())
-
+    homes = _homes(buildings, metric_crs, unit_geoms, default_levels)
+    zones = _residential_zones(landuse, metric_crs)
     pieces: list[pd.DataFrame] = []
     summary = []
     for k, (geom, total, name) in enumerate(zip(unit_geoms, pop, names)):
-        sel = bunit == k
-        if sel.any() and bweight[sel].sum() > 0:
-            source, pts, weight, fid = "building", bpts[sel], bweight[sel], bids[sel]
-        else:
-            cells = np.empty(0, dtype=object)
-            source = "landuse"
-            if zones is not None:
-                area = shapely.intersection(geom, zones)
-                if not area.is_empty and area.area > 0:
-                    cells = hex_cells(area, hex_m)
-            if len(cells) == 0:
-                source, cells = "grid", hex_cells(geom, hex_m)
-            if len(cells) == 0:
-                raise SitingError(f"unit '{name}' has no area to place its population on")
-            pts, weight = shapely.point_on_surface(cells), shapely.area(cells)
-            fid = np.full(len(cells), "", dtype=object)
+        source, pts, weight, fid = _unit_places(k, geom, str(name), homes, zones, hex_m)
         values = allocate(float(total), weight)
         pieces.append(pd.DataFrame({"unit": name, "source": source, "feature_id": fid, "weight": weight,
                                     "population": values, "geometry": pts}))
@@ -346,16 +302,71 @@ def demand_from_census(
     out.insert(0, "demand_id", np.arange(len(out)))
     out["lon"], out["lat"] = out.geometry.x.to_numpy(), out.geometry.y.to_numpy()
     if shares:
-        per_unit = {g: (units[s].to_numpy() if isinstance(s, str) else s) for g, s in shares.items()}
-        index = pd.Series(range(len(names)), index=names)
-        for g, s in per_unit.items():
-            if isinstance(s, np.ndarray):
-                out[f"_share_{g}"] = pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(float)[
-                    index.loc[out["unit"]].to_numpy()]
-        out = add_groups(out, {g: (f"_share_{g}" if isinstance(s, np.ndarray) else s) for g, s in per_unit.items()})
-        out = out.drop(columns=[c for c in out.columns if str(c).startswith("_share_")])
+        out = _unit_shares(out, units, names, shares)
     out.attrs["units"] = summary
     return out
+
+
+def _homes(buildings: gpd.GeoDataFrame | None, metric_crs: str, unit_geoms: np.ndarray,
+           default_levels: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Residential buildings as (point, unit index, floor area, id); a building in overlapping units goes to the first."""
+    if buildings is None or len(buildings) == 0:
+        return np.empty(0, dtype=object), np.zeros(0, dtype=np.int64), np.zeros(0), np.empty(0, dtype=object)
+    b = buildings
+    if "residential" in b.columns:
+        b = b[b["residential"].astype(bool)]
+    polys = b.to_crs(metric_crs).geometry.to_numpy()
+    levels = pd.to_numeric(b["levels"], errors="coerce").to_numpy(float) if "levels" in b.columns \
+        else np.full(len(b), np.nan)
+    levels = np.where(np.isfinite(levels) & (levels > 0), levels, default_levels)
+    floor = shapely.area(polys) * levels
+    points = shapely.point_on_surface(polys)
+    pi, ui = shapely.STRtree(unit_geoms).query(points, predicate="within")
+    first = np.unique(pi, return_index=True)[1]
+    pi, ui = pi[first], ui[first]
+    ids = (b["id"].astype(str).to_numpy() if "id" in b.columns else b.index.astype(str).to_numpy())[pi]
+    return points[pi], ui, floor[pi], ids
+
+
+def _residential_zones(landuse: gpd.GeoDataFrame | None, metric_crs: str) -> Any:
+    """The union of residential land-use polygons in ``metric_crs``, or None."""
+    if landuse is None or len(landuse) == 0 or "landuse" not in landuse.columns:
+        return None
+    lu = landuse[landuse["landuse"] == "residential"]
+    return shapely.union_all(lu.to_crs(metric_crs).geometry.to_numpy()) if len(lu) else None
+
+
+def _unit_places(k: int, geom: Any, name: str, homes: tuple[np.ndarray, ...], zones: Any,
+                 hex_m: float) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """Where unit ``k``'s people live: its homes, else hexagons over its residential land, else over the unit."""
+    bpts, bunit, bweight, bids = homes
+    sel = bunit == k
+    if sel.any() and bweight[sel].sum() > 0:
+        return "building", bpts[sel], bweight[sel], bids[sel]
+    cells = np.empty(0, dtype=object)
+    source = "landuse"
+    if zones is not None:
+        area = shapely.intersection(geom, zones)
+        if not area.is_empty and area.area > 0:
+            cells = hex_cells(area, hex_m)
+    if len(cells) == 0:
+        source, cells = "grid", hex_cells(geom, hex_m)
+    if len(cells) == 0:
+        raise SitingError(f"unit '{name}' has no area to place its population on")
+    return source, shapely.point_on_surface(cells), shapely.area(cells), np.full(len(cells), "", dtype=object)
+
+
+def _unit_shares(out: gpd.GeoDataFrame, units: gpd.GeoDataFrame, names: list[str],
+                 shares: Mapping[str, float | str]) -> gpd.GeoDataFrame:
+    """Age-group columns from shares that are fractions or per-unit columns of ``units``."""
+    per_unit = {g: (units[s].to_numpy() if isinstance(s, str) else s) for g, s in shares.items()}
+    index = pd.Series(range(len(names)), index=names)
+    for g, s in per_unit.items():
+        if isinstance(s, np.ndarray):
+            out[f"_share_{g}"] = pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(float)[
+                index.loc[out["unit"]].to_numpy()]
+    out = add_groups(out, {g: (f"_share_{g}" if isinstance(s, np.ndarray) else s) for g, s in per_unit.items()})
+    return out.drop(columns=[c for c in out.columns if str(c).startswith("_share_")])
 
 
 def extent_unit(net: RoadNetwork, name: str, population: float, buffer_m: float = 50.0) -> gpd.GeoDataFrame:

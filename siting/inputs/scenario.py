@@ -253,6 +253,46 @@ def _section(raw: dict[str, Any], key: str, path: Path, scalar_key: str | None =
     raise InputError(f"line {_line(raw, key)}: '{key}' must be a mapping", path=path)
 
 
+@dataclass
+class _Reader:
+    """Reads the sections of one scenario file: paths made absolute, errors with the file and line."""
+
+    path: Path
+    raw: dict[str, Any]
+
+    def section(self, key: str, allowed: set[str], scalar_key: str | None = None) -> dict[str, Any]:
+        """The mapping under ``key`` (a scalar stands for ``{scalar_key: value}``), its keys checked."""
+        mapping = _section(self.raw, key, self.path, scalar_key)
+        _check_keys(mapping, allowed, self.path, f"'{key}'")
+        return mapping
+
+    def file(self, mapping: dict[str, Any], key: str) -> Path | None:
+        """A path relative to the scenario's folder, made absolute (None when absent)."""
+        value = mapping.get(key)
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str):
+            raise InputError(f"line {_line(mapping, key)}: '{key}' must be a path", path=self.path)
+        q = Path(value).expanduser()
+        return q if q.is_absolute() else (self.path.resolve().parent / q).resolve()
+
+    def number(self, mapping: dict[str, Any], key: str, default: float | None) -> float | None:
+        """A positive number (``default`` when absent)."""
+        if key not in mapping or mapping[key] is None:
+            return default
+        value = mapping[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise InputError(f"line {_line(mapping, key)}: '{key}' must be a positive number, not {value!r}",
+                             path=self.path)
+        return float(value)
+
+    def text(self, mapping: dict[str, Any], key: str) -> str | None:
+        return None if mapping.get(key) is None else str(mapping[key])
+
+    def fail(self, mapping: dict[str, Any], key: str, message: str, hint: str | None = None) -> InputError:
+        return InputError(f"line {_line(mapping, key)}: {message}", path=self.path, hint=hint)
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario YAML into a :class:`Scenario` with absolute paths.
 
@@ -268,156 +308,126 @@ def load_scenario(path: str | Path) -> Scenario:
     _check_keys(raw, TOP_KEYS, p, "the scenario")
     if "name" not in raw:
         raise InputError("the scenario has no 'name'", path=p, hint="Add a line like 'name: qinzhou'")
-    base = p.resolve().parent
-
-    def rel(value: Any, key: str, mapping: dict[str, Any] = raw) -> Path | None:
-        if value in (None, ""):
-            return None
-        if not isinstance(value, str):
-            raise InputError(f"line {_line(mapping, key)}: '{key}' must be a path", path=p)
-        q = Path(value).expanduser()
-        return q if q.is_absolute() else (base / q).resolve()
-
-    def number(mapping: dict[str, Any], key: str, default: float | None) -> float | None:
-        if key not in mapping or mapping[key] is None:
-            return default
-        value = mapping[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise InputError(f"line {_line(mapping, key)}: '{key}' must be a positive number, not {value!r}", path=p)
-        return float(value)
-
+    r = _Reader(p, raw)
     sc = Scenario(name=str(raw["name"]), path=p.resolve(), raw=strip_lines(raw))
     sc.title = str(raw.get("title", "") or "")
     sc.description = str(raw.get("description", "") or "")
-    rules = raw.get("rules")
-    if rules is not None:
-        if not isinstance(rules, str):
-            raise InputError(f"line {_line(raw, 'rules')}: 'rules' must be a pack name or a path", path=p)
-        # A built-in pack name stays a name; anything that looks like a file becomes absolute.
-        sc.rules = str(rel(rules, "rules")) if rules.endswith((".yaml", ".yml")) else rules
-    sc.crs = str(raw.get("crs", "wgs84"))
-    from siting.coords import INPUT_CRS
-
-    if sc.crs.lower() not in INPUT_CRS:
-        raise InputError(f"line {_line(raw, 'crs')}: unknown crs '{sc.crs}'", path=p, hint=f"Use one of {', '.join(INPUT_CRS)}")
-    sc.facilities = rel(raw.get("facilities"), "facilities")
-    sc.hospitals = rel(raw.get("hospitals"), "hospitals")
-    types = raw.get("facility_types", []) or []
-    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
-        raise InputError(f"line {_line(raw, 'facility_types')}: 'facility_types' must be a list of names", path=p)
-    sc.facility_types = [t.strip().lower() for t in types]
-    sc.projects = rel(raw.get("projects"), "projects")
-    sc.candidates = rel(raw.get("candidates"), "candidates")
-    sc.out = rel(raw.get("out"), "out")
-
-    bl = _section(raw, "baselines", p, scalar_key="file")
-    _check_keys(bl, {"file", "key"}, p, "'baselines'")
-    sc.baselines = rel(bl.get("file"), "file", bl)
-    sc.baselines_key = None if bl.get("key") is None else str(bl["key"])
-
-    un = _section(raw, "units", p, scalar_key="boundaries")
-    _check_keys(un, {"boundaries", "table"}, p, "'units'")
-    sc.units_boundaries = rel(un.get("boundaries"), "boundaries", un)
-    sc.units_table = rel(un.get("table"), "table", un)
-
-    pop = _section(raw, "population", p, scalar_key="file")
-    _check_keys(pop, {"file", "key", "year"}, p, "'population'")
-    sc.population = rel(pop.get("file"), "file", pop)
-    sc.population_key = None if pop.get("key") is None else str(pop["key"])
-    year = pop.get("year")
-    sc.population_year = None if year is None else int(year)
-
-    net = _section(raw, "network", p, scalar_key="source")
-    _check_keys(net, {"source", "mode", "walk_kmh", "bike_kmh", "hospital_mode"}, p, "'network'")
-    mode = str(net.get("mode", "walk"))
-    hmode = str(net.get("hospital_mode", "drive"))
-    for key, value in (("mode", mode), ("hospital_mode", hmode)):
-        if value not in MODES:
-            raise InputError(f"line {_line(net, key)}: network {key} '{value}' is not one of {', '.join(MODES)}", path=p)
-    sc.network = NetworkSpec(
-        source=rel(net.get("source"), "source", net), mode=mode, hospital_mode=hmode,
-        walk_kmh=number(net, "walk_kmh", None), bike_kmh=number(net, "bike_kmh", None),
-    )
-
-    sa = _section(raw, "study_area", p, scalar_key="boundaries")
-    _check_keys(sa, {"boundaries", "adcode", "name", "crs", "buffer_m"}, p, "'study_area'")
-    sc.study_area = StudyArea(
-        boundaries=rel(sa.get("boundaries"), "boundaries", sa),
-        adcode=None if sa.get("adcode") is None else str(sa["adcode"]),
-        name=None if sa.get("name") is None else str(sa["name"]),
-        crs=str(sa.get("crs", "wgs84")),
-        buffer_m=float(sa.get("buffer_m", 0.0) or 0.0),
-    )
-
-    fe = _section(raw, "fetch", p, scalar_key="url")
-    _check_keys(fe, {"url", "output", "download", "licence"}, p, "'fetch'")
-    url = fe.get("url")
-    if url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
-        raise InputError(f"line {_line(fe, 'url')}: fetch url must start with https://", path=p)
-    sc.fetch = FetchSpec(
-        url=url, output=rel(fe.get("output"), "output", fe), download=rel(fe.get("download"), "download", fe),
-        licence=str(fe.get("licence", FetchSpec.licence)),
-    )
-    if sc.fetch.output is None and sc.network.source is not None:
-        sc.fetch.output = sc.network.source
-
-    sc.demand = _demand_spec(_section(raw, "demand", p), p, rel)
-    sc.place = _place_spec(_section(raw, "place", p), p, rel)
-    ov = raw.get("overrides") or {}
-    if not isinstance(ov, dict):
-        raise InputError(f"line {_line(raw, 'overrides')}: 'overrides' must map rule ids to params/applies_to", path=p)
-    sc.overrides = ov  # keeps line numbers; validated against the pack by siting.rules
-    minutes = number(raw, "minutes", 15.0)
+    sc.rules = _rules(r)
+    sc.crs = _crs(r)
+    sc.facilities, sc.hospitals = r.file(raw, "facilities"), r.file(raw, "hospitals")
+    sc.facility_types = _facility_types(r)
+    sc.projects, sc.candidates, sc.out = r.file(raw, "projects"), r.file(raw, "candidates"), r.file(raw, "out")
+    bl = r.section("baselines", {"file", "key"}, scalar_key="file")
+    sc.baselines, sc.baselines_key = r.file(bl, "file"), r.text(bl, "key")
+    un = r.section("units", {"boundaries", "table"}, scalar_key="boundaries")
+    sc.units_boundaries, sc.units_table = r.file(un, "boundaries"), r.file(un, "table")
+    pop = r.section("population", {"file", "key", "year"}, scalar_key="file")
+    sc.population, sc.population_key = r.file(pop, "file"), r.text(pop, "key")
+    sc.population_year = None if pop.get("year") is None else int(pop["year"])
+    sc.network = _network_spec(r)
+    sc.study_area = _study_area(r)
+    sc.fetch = _fetch_spec(r, sc.network)
+    sc.demand = _demand_spec(r)
+    sc.place = _place_spec(r)
+    overrides = raw.get("overrides") or {}
+    if not isinstance(overrides, dict):
+        raise r.fail(raw, "overrides", "'overrides' must map rule ids to params/applies_to")
+    sc.overrides = overrides  # keeps line numbers; validated against the pack by siting.rules
+    minutes = r.number(raw, "minutes", 15.0)
     sc.minutes = 15.0 if minutes is None else minutes
     return sc
 
 
-def _demand_spec(dm: dict[str, Any], path: Path, rel: Any) -> DemandSpec:
+def _rules(r: _Reader) -> str | None:
+    rules = r.raw.get("rules")
+    if rules is None:
+        return None
+    if not isinstance(rules, str):
+        raise r.fail(r.raw, "rules", "'rules' must be a pack name or a path")
+    # A built-in pack name stays a name; anything that looks like a file becomes absolute.
+    return str(r.file(r.raw, "rules")) if rules.endswith((".yaml", ".yml")) else rules
+
+
+def _crs(r: _Reader) -> str:
+    from siting.coords import INPUT_CRS
+
+    crs = str(r.raw.get("crs", "wgs84"))
+    if crs.lower() not in INPUT_CRS:
+        raise r.fail(r.raw, "crs", f"unknown crs '{crs}'", hint=f"Use one of {', '.join(INPUT_CRS)}")
+    return crs
+
+
+def _facility_types(r: _Reader) -> list[str]:
+    types = r.raw.get("facility_types", []) or []
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise r.fail(r.raw, "facility_types", "'facility_types' must be a list of names")
+    return [t.strip().lower() for t in types]
+
+
+def _network_spec(r: _Reader) -> NetworkSpec:
+    net = r.section("network", {"source", "mode", "walk_kmh", "bike_kmh", "hospital_mode"}, scalar_key="source")
+    mode, hmode = str(net.get("mode", "walk")), str(net.get("hospital_mode", "drive"))
+    for key, value in (("mode", mode), ("hospital_mode", hmode)):
+        if value not in MODES:
+            raise r.fail(net, key, f"network {key} '{value}' is not one of {', '.join(MODES)}")
+    return NetworkSpec(source=r.file(net, "source"), mode=mode, hospital_mode=hmode,
+                       walk_kmh=r.number(net, "walk_kmh", None), bike_kmh=r.number(net, "bike_kmh", None))
+
+
+def _study_area(r: _Reader) -> StudyArea:
+    sa = r.section("study_area", {"boundaries", "adcode", "name", "crs", "buffer_m"}, scalar_key="boundaries")
+    return StudyArea(boundaries=r.file(sa, "boundaries"), adcode=r.text(sa, "adcode"), name=r.text(sa, "name"),
+                     crs=str(sa.get("crs", "wgs84")), buffer_m=float(sa.get("buffer_m", 0.0) or 0.0))
+
+
+def _fetch_spec(r: _Reader, network: NetworkSpec) -> FetchSpec:
+    fe = r.section("fetch", {"url", "output", "download", "licence"}, scalar_key="url")
+    url = fe.get("url")
+    if url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+        raise r.fail(fe, "url", "fetch url must start with https://")
+    output = r.file(fe, "output") or network.source
+    return FetchSpec(url=url, output=output, download=r.file(fe, "download"),
+                     licence=str(fe.get("licence", FetchSpec.licence)))
+
+
+def _demand_spec(r: _Reader) -> DemandSpec:
     """The ``demand`` section as a :class:`DemandSpec` (paths made absolute, types checked)."""
-    _check_keys(dm, DEMAND_KEYS, path, "'demand'")
+    dm = r.section("demand", DEMAND_KEYS)
     shares = dm.get("shares") or {}
     if not isinstance(shares, dict) or not all(isinstance(v, int | float | str) and not isinstance(v, bool)
                                                for k, v in shares.items() if not str(k).startswith("__")):
-        raise InputError(f"line {_line(dm, 'shares')}: demand shares map groups to fractions or census columns, "
-                         "e.g. {'60+': 0.1577}", path=path)
+        raise r.fail(dm, "shares", "demand shares map groups to fractions or census columns, e.g. {'60+': 0.1577}")
     population = dm.get("population")
     if population is not None and (isinstance(population, bool) or not isinstance(population, int | float)
                                    or population < 0):
-        raise InputError(f"line {_line(dm, 'population')}: demand population must be a number >= 0", path=path)
+        raise r.fail(dm, "population", "demand population must be a number >= 0")
     year = dm.get("year")
     return DemandSpec(
-        file=rel(dm.get("file"), "file", dm), population_column=str(dm.get("population_column", "population")),
+        file=r.file(dm, "file"), population_column=str(dm.get("population_column", "population")),
         population=None if population is None else float(population), name=str(dm.get("name", "study area")),
         level=str(dm.get("level", "city")), year=None if year is None else int(year),
-        shares={str(k): v for k, v in strip_lines(shares).items()}, buildings=rel(dm.get("buildings"), "buildings", dm),
-        units=rel(dm.get("units"), "units", dm), census=rel(dm.get("census"), "census", dm),
-        unit_key=str(dm.get("unit_key", "name")), default_levels=float(dm.get("default_levels", 3.0)),
+        shares={str(k): v for k, v in strip_lines(shares).items()}, buildings=r.file(dm, "buildings"),
+        units=r.file(dm, "units"), census=r.file(dm, "census"), unit_key=str(dm.get("unit_key", "name")),
+        default_levels=float(dm.get("default_levels", 3.0)),
     )
 
 
-def _place_spec(pl: dict[str, Any], path: Path, rel: Any) -> PlaceSpec:
+def _place_spec(r: _Reader) -> PlaceSpec:
     """The ``place`` section as a :class:`PlaceSpec`."""
-    _check_keys(pl, PLACE_KEYS, path, "'place'")
+    pl = r.section("place", PLACE_KEYS)
     projects = pl.get("projects")
-    if isinstance(projects, str):
-        projects = rel(projects, "projects", pl)
-    elif projects is not None:
-        projects = strip_lines(projects)
+    projects = r.file(pl, "projects") if isinstance(projects, str) else strip_lines(projects)
 
-    def number(key: str) -> float | None:
-        value = pl.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise InputError(f"line {_line(pl, key)}: place {key} must be a positive number, not {value!r}", path=path)
-        return value  # as written (an int stays an int in the outputs)
+    def number(key: str) -> Any:
+        value = r.number(pl, key, None)
+        return None if value is None else pl[key]  # as written: an int stays an int in the outputs
 
     kinds = pl.get("candidate_kinds")
     max_candidates = number("max_candidates")
     return PlaceSpec(
-        projects=projects, grid_m=number("grid_m"), max_candidates=None if max_candidates is None else int(max_candidates),
-        town_radius_m=number("town_radius_m"), distance=None if pl.get("distance") is None else str(pl["distance"]),
-        time_limit=number("time_limit"),
-        candidates_from=None if pl.get("candidates_from") is None else str(pl["candidates_from"]),
+        projects=projects, grid_m=number("grid_m"),
+        max_candidates=None if max_candidates is None else int(max_candidates),
+        town_radius_m=number("town_radius_m"), distance=r.text(pl, "distance"), time_limit=number("time_limit"),
+        candidates_from=r.text(pl, "candidates_from"),
         candidate_kinds=None if kinds is None else tuple(str(k) for k in (kinds if isinstance(kinds, list) else [kinds])),
     )
