@@ -1,10 +1,11 @@
 """Batch throughput at 1 and 2 workers on the same manifest.
 
-The manifest has ``--jobs`` access jobs on the bundled Monaco walk network,
-each with ``--facilities`` real network nodes as facilities and its own time
-limit (15, 16, ... minutes), so every job does real work (a bounded search
-from each facility). Each run starts its own workers (their start-up is part
-of the time, as for a user) and writes into a fresh folder.
+The manifest (:mod:`siting.batch.sample_study`) has ``--jobs`` access jobs on
+the bundled Monaco walk network, each with ``--facilities`` real network nodes
+as facilities and its own time limit (15, 16, ... minutes), so every job does
+real work (a bounded search from each facility). Each run starts its own
+workers (their start-up is part of the time, as for a user) and writes into a
+fresh folder.
 
     .venv/bin/python bench/bench_batch.py                      # process pool
     .venv/bin/python bench/bench_batch.py --scheduler local    # Dask LocalCluster (local:1, local:2)
@@ -22,35 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import yaml
-
-REPO = Path(__file__).resolve().parents[1]
-MONACO = REPO / "data" / "osm" / "monaco.osm.pbf"
-
-
-def write_manifest(folder: Path, n_jobs: int, n_facilities: int) -> Path:
-    from siting.network import load_network
-
-    net = load_network(MONACO, "walk")
-    pick = np.linspace(0, net.n_nodes - 1, n_facilities).astype(int)
-    lines = ["id,lon,lat"] + [f"n{i},{net.lon[i]:.7f},{net.lat[i]:.7f}" for i in pick]
-    (folder / "facilities.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    manifest = {
-        "grids": [
-            {
-                "kind": "access",
-                "network": str(MONACO),
-                "facilities": "facilities.csv",
-                "mode": "walk",
-                "vary": {"minutes": [15 + i for i in range(n_jobs)]},
-            }
-        ]
-    }
-    path = folder / "bench.yaml"
-    path.write_text(yaml.safe_dump(manifest), encoding="utf-8")
-    return path
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -60,12 +32,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs per worker count; the fastest counts")
     args = parser.parse_args()
 
-    from siting.batch.runner import load_manifest, read_runlog, run_batch
+    from siting.batch import load_manifest, read_runlog, run_batch
+    from siting.batch.sample_study import write_monaco_access_study
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ.setdefault("SITING_CACHE_DIR", str(folder / "cache"))
-        jobs = load_manifest(write_manifest(folder, args.jobs, args.facilities))
+        manifest = write_monaco_access_study(folder, n_jobs=args.jobs, n_facilities=args.facilities, first_minutes=15)
+        jobs = load_manifest(manifest)
         times: dict[int, float] = {}
         for workers in (1, 2):
             scheduler = f"local:{workers}" if args.scheduler == "local" else None

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 import pytest
@@ -122,6 +124,71 @@ def monaco_drive(cache_dir: Path):  # type: ignore[no-untyped-def]
     from siting.network import load_network
 
     return load_network(MONACO_PBF, "drive", cache_dir=cache_dir)
+
+
+# Real OpenStreetMap points of the bundled extracts (node ids in the ids), for batch jobs.
+KOTKA_POINTS = [
+    {"id": "kindergarten-1324225776", "lon": 26.959021, "lat": 60.534777},
+    {"id": "fuel-894396069", "lon": 26.945165, "lat": 60.523051},
+    {"id": "parking-4891814772", "lon": 26.93978, "lat": 60.522733},
+]
+MONACO_POINTS = [
+    {"id": "pharmacy-1712696734", "lon": 7.418789, "lat": 43.732746},
+    {"id": "pharmacy-3087473845", "lon": 7.424074, "lat": 43.73983},
+    {"id": "school-1872391440", "lon": 7.435066, "lat": 43.748674},
+]
+
+
+@pytest.fixture()
+def kotka_points() -> list[dict[str, Any]]:
+    """Three points of the Kotka extract as inline batch facilities ``{id, lon, lat}``."""
+    return [dict(p) for p in KOTKA_POINTS]
+
+
+@pytest.fixture()
+def monaco_points() -> list[dict[str, Any]]:
+    """Three points of the Monaco extract as inline batch facilities ``{id, lon, lat}``."""
+    return [dict(p) for p in MONACO_POINTS]
+
+
+@pytest.fixture()
+def batch_study(tmp_path: Path) -> Path:
+    """A batch study folder: the two extracts under data/, a facilities CSV and a manifest with a planted failure.
+
+    The manifest: a grid of 4 access jobs on Kotka (walk/drive x 3/6 minutes), an access job on Monaco
+    with inline facilities (``monaco-walk``), a network job, and ``planted-missing``, whose facilities
+    file does not exist. Returns the manifest's path.
+    """
+    import yaml
+
+    data = tmp_path / "study" / "data"
+    data.mkdir(parents=True)
+    shutil.copy(KOTKA_PBF, data / "kotka.osm.pbf")
+    shutil.copy(MONACO_PBF, data / "monaco.osm.pbf")
+    lines = ["id,lon,lat"] + [f"{p['id']},{p['lon']},{p['lat']}" for p in KOTKA_POINTS]
+    (data / "kotka_points.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    manifest = {
+        "defaults": {"snap_tolerance_m": 300},
+        "grids": [
+            {
+                "kind": "access",
+                "network": "data/kotka.osm.pbf",
+                "facilities": "data/kotka_points.csv",
+                "vary": {"mode": ["walk", "drive"], "minutes": [3, 6]},
+            }
+        ],
+        "jobs": [
+            {"kind": "access", "name": "monaco-walk", "network": "data/monaco.osm.pbf", "mode": "walk",
+             "minutes": 5, "facilities": MONACO_POINTS},
+            {"kind": "network", "network": "data/monaco.osm.pbf", "mode": "drive"},
+            # Planted failure: the facilities file does not exist.
+            {"kind": "access", "name": "planted-missing", "network": "data/kotka.osm.pbf", "mode": "walk",
+             "minutes": 5, "facilities": "data/missing.csv"},
+        ],
+    }
+    path = tmp_path / "study" / "batch.yaml"
+    path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def pytest_configure(config: pytest.Config) -> None:

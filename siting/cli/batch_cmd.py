@@ -45,7 +45,7 @@ def _interrupt(signum: int, frame: object) -> None:
 def run(args: argparse.Namespace) -> int:
     import signal
 
-    from siting.batch.runner import job_status, load_manifest, run_batch
+    from siting.batch import job_status, load_manifest, run_batch
 
     # `kill` (SIGTERM) stops a run as cleanly as Ctrl-C: failures and the run log are written.
     signal.signal(signal.SIGTERM, _interrupt)
