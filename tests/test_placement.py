@@ -38,7 +38,7 @@ def test_best_site_by_hand_on_a_ladder(tmp_path):
     # Capacity against demand: 45 beds for the 90 people aged 60+ within 2 minutes of the site.
     assert row["demand_within"] == 90 and row["capacity_per_1000"] == pytest.approx(500.0)
     assert row["group"] == "60+" and row["chosen_precision"] == "site"
-    assert row["a4_status"] == "pass" and row["hospital_network_km"] == pytest.approx(0.54)
+    assert row["hospital_rule_status"] == "pass" and row["hospital_network_km"] == pytest.approx(0.54)
     assert r.groups[0]["status"] == "optimal" and r.groups[0]["covered_after"] == 100
 
 
@@ -61,7 +61,7 @@ def test_town_project_moves_just_inside_5km_of_the_hospital(qinzhou_placed):
     assert e05["how_chosen"].startswith("eligible candidate nearest the stated point")
     spacing = math.sqrt(math.pi * 3000.0**2 / 400)  # the auto grid: the 3 km disk over ~400 points
     assert 1000.0 - 1e-6 <= e05["moved_m"] <= 1000.0 + 1.5 * spacing
-    assert e05["hospital_straight_km"] <= 5.0 and e05["a4_status"] == "pass" and e05["a4_judged_on"] == "straight"
+    assert e05["hospital_straight_km"] <= 5.0 and e05["hospital_rule_status"] == "pass" and e05["hospital_rule_judged_on"] == "straight"
     # Inside 灵山县 and inside the 3 km town disk.
     county = load_boundaries("qinzhou").set_index("adcode").loc["450721", "geometry"]
     assert county.contains(shapely.Point(e05["lon"], e05["lat"])) and e05["region_status"] == "pass"
@@ -77,7 +77,7 @@ def test_offline_qinzhou_says_what_was_not_evaluated(qinzhou_placed):
     # County-seat projects far from the only hospital have no eligible candidate... or keep their point
     # when the rule does not apply (childcare).
     c01 = t.loc["QZ-C01"]
-    assert c01["a4_status"] == "not_applicable" and c01["candidate"] == "stated"
+    assert c01["hospital_rule_status"] == "not_applicable" and c01["candidate"] == "stated"
     assert (c01["lon"], c01["lat"]) == (c01["stated_lon"], c01["stated_lat"])
     assert t["covered_after"].isna().all() and t["hospital_network_km"].isna().all()
     assert any("no road network" in s for s in r.not_evaluated)
@@ -111,8 +111,8 @@ def test_monaco_end_to_end(tmp_path, capsys):
         assert g["covered_after"] == pytest.approx(g["coverage_after_all"])
         assert g["covered_before"] <= g["covered_after"] <= g["total"]
     e1 = t.loc["MC-E1"]
-    assert e1["a4_status"] == "pass" and e1["a4_judged_on"] == "network" and e1["hospital_network_km"] <= 5
-    assert t.loc["MC-C1", "a4_status"] == "not_applicable"
+    assert e1["hospital_rule_status"] == "pass" and e1["hospital_rule_judged_on"] == "network" and e1["hospital_network_km"] <= 5
+    assert t.loc["MC-C1", "hospital_rule_status"] == "not_applicable"
     out = tmp_path / "place"
     assert main(["place", "--scenario", str(sc), "--out", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -181,7 +181,7 @@ def test_monaco_candidates_from_osm(tmp_path, capsys):
     table = pd.DataFrame({"id": osm.index, "lon": osm.geometry.x, "lat": osm.geometry.y})
     for pid, kind in (("MC-E1", "elderly"), ("MC-C1", "childcare")):
         f = score_candidates(sc, table.assign(type=kind))
-        eligible = f[f["a4_status"] != "fail"]
+        eligible = f[f["hospital_rule_status"] != "fail"]
         assert t.loc[pid, "gain"] == pytest.approx(eligible["gain"].max())
     # CLI: only public buildings and land.
     assert main(["place", "--scenario", str(sc), "--candidates-from", "osm", "--candidate-kinds", "public",
@@ -227,6 +227,6 @@ def test_road_mask_excludes_the_best_site(tmp_path):
     # P1 is government-provided: c9 is 540 m from the hospital by road, beyond 350 m, so it may not
     # have it. P2 (a company's) is not subject to A4 and takes c9, which covers the 90 people.
     assert t.loc["P1", "eligible_candidates"] == 2 and t.loc["P1", "candidate"] in ("c2", "c5")
-    assert t.loc["P1", "a4_status"] == "pass" and t.loc["P1", "hospital_network_km"] <= 0.35
-    assert t.loc["P2", "candidate"] == "c9" and t.loc["P2", "a4_status"] == "not_applicable"
+    assert t.loc["P1", "hospital_rule_status"] == "pass" and t.loc["P1", "hospital_network_km"] <= 0.35
+    assert t.loc["P2", "candidate"] == "c9" and t.loc["P2", "hospital_rule_status"] == "not_applicable"
     assert t.loc["P2", "covered_after"] == 100 and t.loc["P1", "covered_after"] == 10

@@ -86,7 +86,7 @@ def test_gains_and_travel_times_by_hand(tmp_path):
     # on the great circle of radius R. All pass A4 (5 km).
     assert f.loc["c9", "hospital_straight_km"] == pytest.approx(math.radians(9 * 60 / M_PER_DEG) * R / 1000)
     assert f.loc["c9", "hospital_network_km"] == pytest.approx(9 * 60 / 1000, rel=1e-6)
-    assert (f["a4_status"] == "pass").all() and f["compliant"].all()
+    assert (f["hospital_rule_status"] == "pass").all() and f["compliant"].all()
 
 
 def test_capacity_gives_2sfca_change_by_hand(tmp_path):
@@ -126,7 +126,7 @@ def test_five_km_rule_by_hand_3km_passes_6km_fails(tmp_path):
     f = score_candidates(sc, tmp_path / "c.csv").set_index("id")
     assert f.loc["near", "hospital_straight_km"] == pytest.approx(3.0, abs=1e-6)
     assert f.loc["far", "hospital_straight_km"] == pytest.approx(6.0, abs=1e-6)
-    assert f.loc["near", "a4_status"] == "pass" and f.loc["far", "a4_status"] == "fail"
+    assert f.loc["near", "hospital_rule_status"] == "pass" and f.loc["far", "hospital_rule_status"] == "fail"
     assert f.loc["near", "rank"] == 1 and f.loc["far", "rank"] == 2
     # No network offline: gains are not guessed, and the output says why.
     assert f["gain"].isna().all() and f["hospital_network_km"].isna().all()
@@ -178,7 +178,7 @@ def test_monaco_end_to_end_and_deterministic(monaco_candidates, tmp_path, capsys
     assert (f1["gain"] <= f1["covered"] + 1e-9).all() and (f1["covered"] <= 37_308 + 1e-6).all()
     assert (f1["gain"] > 0).all() and (f1["mean_min_change"] < 0).all()
     # A4 on road distance (the scenario's override), to Monaco's general hospitals.
-    assert set(f1.loc[f1["type"] == "elderly", "a4_judged_on"]) == {"network"}
+    assert set(f1.loc[f1["type"] == "elderly", "hospital_rule_judged_on"]) == {"network"}
     assert (f1["hospital_network_km"] >= f1["hospital_straight_km"] - 0.3).all()
     out = tmp_path / "scores.json"
     assert main(["score", "--scenario", str(sc), "--candidates", str(monaco_candidates), "--json",
@@ -202,9 +202,9 @@ def test_rule_by_road_outranks_gain(tmp_path):
                   encoding="utf-8")
     cands = pd.DataFrame({"id": ["c2", "c5", "c9"], "lon": [bottom(i)[0] for i in (2, 5, 9)], "lat": [0.0] * 3})
     f = score_candidates(sc, cands, network=ladder()).set_index("id")
-    assert f.loc["c9", "a4_status"] == "fail" and f.loc["c9", "a4_judged_on"] == "network"
-    assert f.loc[["c2", "c5"], "a4_status"].tolist() == ["pass", "pass"]
+    assert f.loc["c9", "hospital_rule_status"] == "fail" and f.loc["c9", "hospital_rule_judged_on"] == "network"
+    assert f.loc[["c2", "c5"], "hospital_rule_status"].tolist() == ["pass", "pass"]
     assert f["rank"].to_dict() == {"c5": 1, "c2": 2, "c9": 3}
     # The same candidates judged on straight line with --distance: 0.54 km still fails, 0.30 passes.
     g = score_candidates(sc, cands, network=ladder(), distance="straight_line").set_index("id")
-    assert g.loc["c9", "a4_judged_on"] == "straight" and g.loc["c9", "a4_status"] == "fail"
+    assert g.loc["c9", "hospital_rule_judged_on"] == "straight" and g.loc["c9", "hospital_rule_status"] == "fail"
