@@ -3,6 +3,7 @@ Qinzhou (offline, straight line), Monaco end to end with the walk network, deter
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from test_scoring import bottom, ladder, ladder_scenario, north, qinzhou_scenario
+from conftest import bottom, ladder, ladder_scenario, north, qinzhou_scenario
 
 from siting.cli import main
 from siting.inputs.bundled import load_boundaries
@@ -39,6 +40,7 @@ def test_best_site_by_hand_on_a_ladder(tmp_path):
     assert row["demand_within"] == 90 and row["capacity_per_1000"] == pytest.approx(500.0)
     assert row["group"] == "60+" and row["chosen_precision"] == "site"
     assert row["hospital_rule_status"] == "pass" and row["hospital_network_km"] == pytest.approx(0.54)
+    assert row["hospital_rule"] == "A4" and row["hospital_rule_applies"]
     assert r.groups[0]["status"] == "optimal" and r.groups[0]["covered_after"] == 100
 
 
@@ -230,3 +232,57 @@ def test_road_mask_excludes_the_best_site(tmp_path):
     assert t.loc["P1", "hospital_rule_status"] == "pass" and t.loc["P1", "hospital_network_km"] <= 0.35
     assert t.loc["P2", "candidate"] == "c9" and t.loc["P2", "hospital_rule_status"] == "not_applicable"
     assert t.loc["P2", "covered_after"] == 100 and t.loc["P1", "covered_after"] == 10
+
+
+def test_network_in_memory_without_a_file_serves_hospitals_too(tmp_path):
+    from siting.planning.context import load_context
+
+    net = ladder()  # built in memory: no source file to build a drive network from
+    site = load_context(ladder_scenario(tmp_path), network=net)
+    assert site.inputs.has_network() and not site.inputs.has_network_source()
+    assert site.network() is net and site.hospital_network() is net
+    assert any("no source file to build the drive network" in n for n in site.notes)
+    # Held in memory, not patched in: a copy of the inputs (as the rules engine's check gets) has it too.
+    copy = dataclasses.replace(site.inputs, projects=None)
+    assert copy.has_network() and copy.network("drive") is net and copy.network("bike") is None
+
+
+def test_fallback_choice_by_hand():
+    from siting.planning.choose import Choice, fallback_choice
+    from siting.planning.regions import Region
+
+    region = Region(shapely.box(9.0, -0.01, 9.01, 0.01), "county", "County")
+    cands = pd.DataFrame({"cid": ["a", "b", "c"], "lon": [bottom(1)[0], bottom(3)[0], bottom(2)[0]],
+                          "lat": [0.0, 0.0, 0.0], "eligible": [True, True, False],
+                          "why_not": ["", "", "beyond 5 km of a general hospital"]})
+    # Stated at node 4: b (node 3, 60 m) is nearer than a (node 1, 180 m); c is nearer still but not eligible.
+    c = fallback_choice(cands, bottom(4), region, source="table", from_table=True, optimised=False)
+    assert (c.candidate, c.lon) == ("b", bottom(3)[0])
+    assert c.how == "eligible candidate nearest the stated point (no coverage optimisation: see not_evaluated)"
+    assert c.precision("town") == "site"
+    # No stated point: not placed rather than put anywhere in the region.
+    c = fallback_choice(cands, (np.nan, np.nan), region, source="table", from_table=True, optimised=False)
+    assert c.how.startswith("not placed: the plan gives no location") and np.isnan(c.lon) and c.precision("") == "unknown"
+    # Candidates, none eligible: the reasons are named.
+    c = fallback_choice(cands.assign(eligible=False), bottom(4), region, source="table", from_table=True,
+                        optimised=True)
+    assert c.how == "not placed: no eligible candidate in the region (beyond 5 km of a general hospital)"
+    # No candidate at all: the stated point is kept, else the region says why.
+    none = cands.iloc[0:0]
+    kept = fallback_choice(none, bottom(4), Region(None, "site", "the stated point"), source="grid", from_table=False,
+                           optimised=False)
+    assert kept == Choice(bottom(4)[0], 0.0, "stated", "stated point kept (no region to search)")
+    assert kept.precision("county_seat") == "county_seat"
+    c = fallback_choice(none, (np.nan, np.nan), region, source="osm", from_table=True, optimised=False)
+    assert c.how == "not placed: no candidate site in County (osm)"
+
+
+def test_region_status_by_hand():
+    from siting.planning.regions import Region, region_status
+
+    county = Region(shapely.box(9.0, 0.0, 9.1, 0.1), "county", "County")
+    assert region_status(county, 9.05, 0.05) == ("pass", "")
+    assert region_status(county, 9.2, 0.05) == ("fail", "")
+    assert region_status(county, np.nan, np.nan) == ("not_evaluable", "no site chosen")
+    extent = Region(county.geometry, "network_extent", "the network's extent (no boundaries given)")
+    assert region_status(extent, 9.05, 0.05)[0] == "not_evaluable"
