@@ -1,4 +1,5 @@
-"""Shared fixtures: bundled OSM extracts, their XML conversions, and built networks.
+"""Shared fixtures and helpers: bundled OSM extracts, their XML conversions, built networks, and the
+small hand-made ladder graph (with its scenario) that scoring and placement are checked on by hand.
 
 Networks are built once per test session with ``cache_dir`` in a temporary
 folder, and ``SITING_CACHE_DIR`` points there too, so no test reads or writes
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,6 +27,8 @@ OAKLAND_BZ2 = OSM_DIR / "West-Oakland.osm.bz2"
 
 # Mean Earth radius (IUGG R1, metres), the radius osmnx's great_circle uses too.
 EARTH_RADIUS_M = 6_371_008.8
+# Metres per degree of longitude on the equator (WGS84).
+M_PER_DEG = 111_319.49
 
 
 def haversine(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -71,6 +75,69 @@ def convert_osm(source: Path, target: Path) -> Path:
         for obj in processor:
             writer.add(obj)
     return target
+
+
+def ladder(n: int = 11, spacing: float = 60.0):  # type: ignore[no-untyped-def]
+    """Two rows of ``n`` nodes, ``spacing`` m apart, with rungs; two-way, 1 m/s: one minute per edge.
+
+    The bottom row lies on the equator from longitude 9; node OSM ids are 100+i on the bottom
+    row, 200+i on the top row.
+    """
+    from siting.network.build import from_edges
+
+    lon = 9.0 + np.tile(np.arange(n), 2) * spacing / M_PER_DEG
+    lat = np.r_[np.zeros(n), np.full(n, spacing / M_PER_DEG)]
+    osmid = np.r_[np.arange(n) + 100, np.arange(n) + 200]
+    pairs = [(i, i + 1) for i in range(n - 1)] + [(n + i, n + i + 1) for i in range(n - 1)] + [(i, n + i) for i in range(n)]
+    u = np.array([a for a, b in pairs] + [b for a, b in pairs])
+    v = np.array([b for a, b in pairs] + [a for a, b in pairs])
+    length = np.full(len(u), spacing)
+    return from_edges("walk", osmid, lon, lat, u, v, length, length / 1.0, np.array(["footway"] * len(u)),
+                      np.arange(len(u)))
+
+
+def bottom(i: int, spacing: float = 60.0) -> tuple[float, float]:
+    """(lon, lat) of the ladder's bottom node ``i``."""
+    return 9.0 + i * spacing / M_PER_DEG, 0.0
+
+
+def ladder_scenario(tmp_path: Path, demand: Sequence[tuple[int, int]] = ((1, 10), (8, 30), (9, 30), (10, 30)),
+                    minutes: float = 2, rules: str | None = "qinzhou") -> Path:
+    """A scenario on :func:`ladder`: existing elderly care and a general hospital at bottom node 0,
+    ``demand`` as (bottom node, people aged 60+) (everyone: four times that), T = ``minutes``.
+
+    By default 10 people at node 1 and 30 at each of nodes 8, 9 and 10, T = 2 minutes, Qinzhou's rules.
+    """
+    h = bottom(0)
+    (tmp_path / "f.csv").write_text(
+        "id,name,type,lon,lat,category\n"
+        f"e0,Home,elderly,{h[0]!r},{h[1]!r},\n"
+        f"h0,General,hospital,{h[0]!r},{h[1]!r},general\n", encoding="utf-8")
+    rows = ["lon,lat,population,pop_60plus"]
+    for i, pop in demand:
+        x, y = bottom(i)
+        rows.append(f"{x!r},{y!r},{pop * 4},{pop}")
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    sc = tmp_path / "s.yaml"
+    text = f"name: ladder\nfacilities: f.csv\ndemand: {{file: d.csv}}\nminutes: {minutes:g}\n"
+    sc.write_text(text + (f"rules: {rules}\n" if rules else ""), encoding="utf-8")
+    return sc
+
+
+def qinzhou_scenario(tmp_path: Path, hospital: tuple[float, float]) -> Path:
+    """The bundled Qinzhou scenario (offline: no network) with one general hospital at ``hospital``."""
+    (tmp_path / "h.csv").write_text(f"id,name,category,lon,lat\nh1,人民医院,综合,{hospital[0]!r},{hospital[1]!r}\n",
+                                    encoding="utf-8")
+    text = (REPO / "scenarios" / "qinzhou.yaml").read_text(encoding="utf-8")
+    text = text.replace("../", str(REPO) + "/") + "hospitals: h.csv\n"
+    sc = tmp_path / "q.yaml"
+    sc.write_text(text, encoding="utf-8")
+    return sc
+
+
+def north(lon: float, lat: float, metres: float) -> tuple[float, float]:
+    """The point ``metres`` due north of (lon, lat) on the sphere of :data:`EARTH_RADIUS_M`."""
+    return lon, lat + math.degrees(metres / EARTH_RADIUS_M)
 
 
 @pytest.fixture(scope="session", autouse=True)

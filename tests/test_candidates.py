@@ -113,3 +113,33 @@ def test_near_mask_straight_and_road(monaco_walk) -> None:  # type: ignore[no-un
     assert (road == expect).all()
     # a road path is never shorter than the straight line
     assert not (road & (hv > 601)).any() and road.sum() > 0
+
+
+def test_candidate_source_defaults_and_errors() -> None:
+    from siting.planning.candidates import candidate_source
+
+    assert candidate_source(None, "c.csv") == "table" and candidate_source(None, None) == "grid"
+    assert candidate_source("osm", None) == "osm"
+    with pytest.raises(SitingError, match="unknown candidate source 'lidar'"):
+        candidate_source("lidar", None)
+    with pytest.raises(SitingError, match="--candidates C.csv"):
+        candidate_source("table", None)
+
+
+def test_osm_candidate_table_monaco(monaco_pbf, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from siting.planning.candidates import osm_candidate_table
+
+    every = candidates_from_osm(monaco_pbf)
+    t = osm_candidate_table(monaco_pbf)
+    # One candidate per site (a building both public and commercial keeps its first kind), and its
+    # source says why it is one.
+    assert t["id"].is_unique and len(t) == every["id"].nunique()
+    assert set(t["source"]) <= {"osm public", "osm vacant", "osm commercial"}
+    first = every.drop_duplicates("id").set_index("id")["kind"]
+    assert (t.set_index("id")["source"] == "osm " + first.loc[t["id"]]).all()
+    public = osm_candidate_table(monaco_pbf, ("public",))
+    assert set(public["source"]) == {"osm public"} and len(public) == (every["kind"] == "public").sum()
+    with pytest.raises(SitingError, match="unknown OSM candidate kind"):
+        osm_candidate_table(monaco_pbf, ("parks",))
+    with pytest.raises(InputError, match="OSM file for candidate sites not found"):
+        osm_candidate_table(tmp_path / "missing.osm.pbf")

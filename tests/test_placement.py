@@ -3,6 +3,7 @@ Qinzhou (offline, straight line), Monaco end to end with the walk network, deter
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from test_scoring import bottom, ladder, ladder_scenario, north, qinzhou_scenario
+from conftest import bottom, ladder, ladder_scenario, north, qinzhou_scenario
 
 from siting.cli import main
 from siting.inputs.bundled import load_boundaries
@@ -38,7 +39,8 @@ def test_best_site_by_hand_on_a_ladder(tmp_path):
     # Capacity against demand: 45 beds for the 90 people aged 60+ within 2 minutes of the site.
     assert row["demand_within"] == 90 and row["capacity_per_1000"] == pytest.approx(500.0)
     assert row["group"] == "60+" and row["chosen_precision"] == "site"
-    assert row["a4_status"] == "pass" and row["hospital_network_km"] == pytest.approx(0.54)
+    assert row["hospital_rule_status"] == "pass" and row["hospital_network_km"] == pytest.approx(0.54)
+    assert row["hospital_rule"] == "A4" and row["hospital_rule_applies"]
     assert r.groups[0]["status"] == "optimal" and r.groups[0]["covered_after"] == 100
 
 
@@ -61,7 +63,7 @@ def test_town_project_moves_just_inside_5km_of_the_hospital(qinzhou_placed):
     assert e05["how_chosen"].startswith("eligible candidate nearest the stated point")
     spacing = math.sqrt(math.pi * 3000.0**2 / 400)  # the auto grid: the 3 km disk over ~400 points
     assert 1000.0 - 1e-6 <= e05["moved_m"] <= 1000.0 + 1.5 * spacing
-    assert e05["hospital_straight_km"] <= 5.0 and e05["a4_status"] == "pass" and e05["a4_judged_on"] == "straight"
+    assert e05["hospital_straight_km"] <= 5.0 and e05["hospital_rule_status"] == "pass" and e05["hospital_rule_judged_on"] == "straight"
     # Inside 灵山县 and inside the 3 km town disk.
     county = load_boundaries("qinzhou").set_index("adcode").loc["450721", "geometry"]
     assert county.contains(shapely.Point(e05["lon"], e05["lat"])) and e05["region_status"] == "pass"
@@ -77,7 +79,7 @@ def test_offline_qinzhou_says_what_was_not_evaluated(qinzhou_placed):
     # County-seat projects far from the only hospital have no eligible candidate... or keep their point
     # when the rule does not apply (childcare).
     c01 = t.loc["QZ-C01"]
-    assert c01["a4_status"] == "not_applicable" and c01["candidate"] == "stated"
+    assert c01["hospital_rule_status"] == "not_applicable" and c01["candidate"] == "stated"
     assert (c01["lon"], c01["lat"]) == (c01["stated_lon"], c01["stated_lat"])
     assert t["covered_after"].isna().all() and t["hospital_network_km"].isna().all()
     assert any("no road network" in s for s in r.not_evaluated)
@@ -111,8 +113,8 @@ def test_monaco_end_to_end(tmp_path, capsys):
         assert g["covered_after"] == pytest.approx(g["coverage_after_all"])
         assert g["covered_before"] <= g["covered_after"] <= g["total"]
     e1 = t.loc["MC-E1"]
-    assert e1["a4_status"] == "pass" and e1["a4_judged_on"] == "network" and e1["hospital_network_km"] <= 5
-    assert t.loc["MC-C1", "a4_status"] == "not_applicable"
+    assert e1["hospital_rule_status"] == "pass" and e1["hospital_rule_judged_on"] == "network" and e1["hospital_network_km"] <= 5
+    assert t.loc["MC-C1", "hospital_rule_status"] == "not_applicable"
     out = tmp_path / "place"
     assert main(["place", "--scenario", str(sc), "--out", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -181,7 +183,7 @@ def test_monaco_candidates_from_osm(tmp_path, capsys):
     table = pd.DataFrame({"id": osm.index, "lon": osm.geometry.x, "lat": osm.geometry.y})
     for pid, kind in (("MC-E1", "elderly"), ("MC-C1", "childcare")):
         f = score_candidates(sc, table.assign(type=kind))
-        eligible = f[f["a4_status"] != "fail"]
+        eligible = f[f["hospital_rule_status"] != "fail"]
         assert t.loc[pid, "gain"] == pytest.approx(eligible["gain"].max())
     # CLI: only public buildings and land.
     assert main(["place", "--scenario", str(sc), "--candidates-from", "osm", "--candidate-kinds", "public",
@@ -227,6 +229,60 @@ def test_road_mask_excludes_the_best_site(tmp_path):
     # P1 is government-provided: c9 is 540 m from the hospital by road, beyond 350 m, so it may not
     # have it. P2 (a company's) is not subject to A4 and takes c9, which covers the 90 people.
     assert t.loc["P1", "eligible_candidates"] == 2 and t.loc["P1", "candidate"] in ("c2", "c5")
-    assert t.loc["P1", "a4_status"] == "pass" and t.loc["P1", "hospital_network_km"] <= 0.35
-    assert t.loc["P2", "candidate"] == "c9" and t.loc["P2", "a4_status"] == "not_applicable"
+    assert t.loc["P1", "hospital_rule_status"] == "pass" and t.loc["P1", "hospital_network_km"] <= 0.35
+    assert t.loc["P2", "candidate"] == "c9" and t.loc["P2", "hospital_rule_status"] == "not_applicable"
     assert t.loc["P2", "covered_after"] == 100 and t.loc["P1", "covered_after"] == 10
+
+
+def test_network_in_memory_without_a_file_serves_hospitals_too(tmp_path):
+    from siting.planning.context import load_context
+
+    net = ladder()  # built in memory: no source file to build a drive network from
+    site = load_context(ladder_scenario(tmp_path), network=net)
+    assert site.inputs.has_network() and not site.inputs.has_network_source()
+    assert site.network() is net and site.hospital_network() is net
+    assert any("no source file to build the drive network" in n for n in site.notes)
+    # Held in memory, not patched in: a copy of the inputs (as the rules engine's check gets) has it too.
+    copy = dataclasses.replace(site.inputs, projects=None)
+    assert copy.has_network() and copy.network("drive") is net and copy.network("bike") is None
+
+
+def test_fallback_choice_by_hand():
+    from siting.planning.choose import Choice, fallback_choice
+    from siting.planning.regions import Region
+
+    region = Region(shapely.box(9.0, -0.01, 9.01, 0.01), "county", "County")
+    cands = pd.DataFrame({"cid": ["a", "b", "c"], "lon": [bottom(1)[0], bottom(3)[0], bottom(2)[0]],
+                          "lat": [0.0, 0.0, 0.0], "eligible": [True, True, False],
+                          "why_not": ["", "", "beyond 5 km of a general hospital"]})
+    # Stated at node 4: b (node 3, 60 m) is nearer than a (node 1, 180 m); c is nearer still but not eligible.
+    c = fallback_choice(cands, bottom(4), region, source="table", from_table=True, optimised=False)
+    assert (c.candidate, c.lon) == ("b", bottom(3)[0])
+    assert c.how == "eligible candidate nearest the stated point (no coverage optimisation: see not_evaluated)"
+    assert c.precision("town") == "site"
+    # No stated point: not placed rather than put anywhere in the region.
+    c = fallback_choice(cands, (np.nan, np.nan), region, source="table", from_table=True, optimised=False)
+    assert c.how.startswith("not placed: the plan gives no location") and np.isnan(c.lon) and c.precision("") == "unknown"
+    # Candidates, none eligible: the reasons are named.
+    c = fallback_choice(cands.assign(eligible=False), bottom(4), region, source="table", from_table=True,
+                        optimised=True)
+    assert c.how == "not placed: no eligible candidate in the region (beyond 5 km of a general hospital)"
+    # No candidate at all: the stated point is kept, else the region says why.
+    none = cands.iloc[0:0]
+    kept = fallback_choice(none, bottom(4), Region(None, "site", "the stated point"), source="grid", from_table=False,
+                           optimised=False)
+    assert kept == Choice(bottom(4)[0], 0.0, "stated", "stated point kept (no region to search)")
+    assert kept.precision("county_seat") == "county_seat"
+    c = fallback_choice(none, (np.nan, np.nan), region, source="osm", from_table=True, optimised=False)
+    assert c.how == "not placed: no candidate site in County (osm)"
+
+
+def test_region_status_by_hand():
+    from siting.planning.regions import Region, region_status
+
+    county = Region(shapely.box(9.0, 0.0, 9.1, 0.1), "county", "County")
+    assert region_status(county, 9.05, 0.05) == ("pass", "")
+    assert region_status(county, 9.2, 0.05) == ("fail", "")
+    assert region_status(county, np.nan, np.nan) == ("not_evaluable", "no site chosen")
+    extent = Region(county.geometry, "network_extent", "the network's extent (no boundaries given)")
+    assert region_status(extent, 9.05, 0.05)[0] == "not_evaluable"

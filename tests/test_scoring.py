@@ -7,57 +7,14 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from conftest import EARTH_RADIUS_M, M_PER_DEG, bottom, ladder, ladder_scenario, north, qinzhou_scenario
 
 from siting.cli import main
-from siting.network import RoadNetwork
-from siting.network.build import from_edges
 from siting.planning.scoring import score_candidates, score_json
 
 REPO = Path(__file__).resolve().parents[1]
-M_PER_DEG = 111_319.49
-R = 6_371_008.8
-
-
-def ladder(n: int = 11, spacing: float = 60.0) -> RoadNetwork:
-    """Two rows of ``n`` nodes, ``spacing`` m apart, with rungs; two-way, 1 m/s: one minute per edge.
-
-    Node OSM ids: 100+i on the bottom row (lat 0), 200+i on the top row.
-    """
-    lon = 9.0 + np.tile(np.arange(n), 2) * spacing / M_PER_DEG
-    lat = np.r_[np.zeros(n), np.full(n, spacing / M_PER_DEG)]
-    osmid = np.r_[np.arange(n) + 100, np.arange(n) + 200]
-    pairs = [(i, i + 1) for i in range(n - 1)] + [(n + i, n + i + 1) for i in range(n - 1)] + [(i, n + i) for i in range(n)]
-    u = np.array([a for a, b in pairs] + [b for a, b in pairs])
-    v = np.array([b for a, b in pairs] + [a for a, b in pairs])
-    length = np.full(len(u), spacing)
-    return from_edges("walk", osmid, lon, lat, u, v, length, length / 1.0, np.array(["footway"] * len(u)),
-                      np.arange(len(u)))
-
-
-def bottom(i: int, spacing: float = 60.0) -> tuple[float, float]:
-    return 9.0 + i * spacing / M_PER_DEG, 0.0
-
-
-def ladder_scenario(tmp_path: Path) -> Path:
-    """Existing elderly care at bottom node 0, a general hospital there too, 60+ demand on bottom
-    nodes 1 (10 people), 8, 9 and 10 (30 each); T = 2 minutes."""
-    h = bottom(0)
-    (tmp_path / "f.csv").write_text(
-        "id,name,type,lon,lat,category\n"
-        f"e0,Home,elderly,{h[0]!r},{h[1]!r},\n"
-        f"h0,General,hospital,{h[0]!r},{h[1]!r},general\n", encoding="utf-8")
-    rows = ["lon,lat,population,pop_60plus"]
-    for i, pop in ((1, 10), (8, 30), (9, 30), (10, 30)):
-        x, y = bottom(i)
-        rows.append(f"{x!r},{y!r},{pop * 4},{pop}")
-    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    sc = tmp_path / "s.yaml"
-    sc.write_text("name: ladder\nrules: qinzhou\nfacilities: f.csv\ndemand: {file: d.csv}\nminutes: 2\n",
-                  encoding="utf-8")
-    return sc
 
 
 def test_gains_and_travel_times_by_hand(tmp_path):
@@ -84,9 +41,30 @@ def test_gains_and_travel_times_by_hand(tmp_path):
     assert f.loc["c2", "mean_min_after"] == pytest.approx((10 + 30 * 6 + 30 * 7 + 30 * 8) / 100)
     # Hospital at node 0: 9 edges of 60 m by road; in a straight line the same 9 * 60 / M_PER_DEG degrees
     # on the great circle of radius R. All pass A4 (5 km).
-    assert f.loc["c9", "hospital_straight_km"] == pytest.approx(math.radians(9 * 60 / M_PER_DEG) * R / 1000)
+    assert f.loc["c9", "hospital_straight_km"] == pytest.approx(math.radians(9 * 60 / M_PER_DEG) * EARTH_RADIUS_M / 1000)
     assert f.loc["c9", "hospital_network_km"] == pytest.approx(9 * 60 / 1000, rel=1e-6)
-    assert (f["a4_status"] == "pass").all() and f["compliant"].all()
+    assert (f["hospital_rule_status"] == "pass").all() and f["compliant"].all()
+    assert (f["hospital_rule"] == "A4").all() and f["hospital_rule_applies"].all()
+
+
+def test_covered_counts_everyone_within_T_of_the_candidate(tmp_path):
+    # Everyone is already within 5 minutes of the existing home at node 0: 10 people aged 60+ at
+    # bottom node 1, 20 at node 3, 30 at node 5 (1, 3 and 5 minutes). With T = 15, a candidate at
+    # node 10 reaches them in 9, 7 and 5 minutes, all within T: covered = 60, gain = 0 (all covered
+    # already). A search that stops at the worst current trip (5 minutes) finds node 5 alone (30).
+    sc = ladder_scenario(tmp_path, demand=((1, 10), (3, 20), (5, 30)), minutes=15, rules=None)
+    cands = pd.DataFrame({"id": ["c10", "c4"], "lon": [bottom(10)[0], bottom(4)[0]], "lat": [0.0, 0.0]})
+    f = score_candidates(sc, cands, network=ladder()).set_index("id")
+    assert f.loc["c10", "covered"] == 60 and f.loc["c10", "gain"] == 0
+    assert f.loc["c4", "covered"] == 60 and f.loc["c4", "gain"] == 0
+    # Mean trip before: (10*1 + 20*3 + 30*5) / 60; c10 is nobody's nearest, c4 (3, 1, 1 min) brings
+    # everyone to 1 minute.
+    assert f.loc["c10", "mean_min_before"] == pytest.approx(220 / 60)
+    assert f.loc["c10", "mean_min_change"] == pytest.approx(0.0)
+    assert f.loc["c4", "mean_min_after"] == pytest.approx(1.0)
+    assert f["rank"].to_dict() == {"c4": 1, "c10": 2}
+    # No rule pack: no hospital rule, and the table says so instead of naming one.
+    assert f["hospital_rule"].isna().all() and (f["hospital_rule_status"] == "not_applicable").all()
 
 
 def test_capacity_gives_2sfca_change_by_hand(tmp_path):
@@ -103,20 +81,6 @@ def test_capacity_gives_2sfca_change_by_hand(tmp_path):
     assert f.loc[0, "sfca_change"] == pytest.approx(450.0)
 
 
-def qinzhou_scenario(tmp_path: Path, hospital: tuple[float, float]) -> Path:
-    (tmp_path / "h.csv").write_text(f"id,name,category,lon,lat\nh1,人民医院,综合,{hospital[0]!r},{hospital[1]!r}\n",
-                                    encoding="utf-8")
-    text = (REPO / "scenarios" / "qinzhou.yaml").read_text(encoding="utf-8")
-    text = text.replace("../", str(REPO) + "/") + "hospitals: h.csv\n"
-    sc = tmp_path / "q.yaml"
-    sc.write_text(text, encoding="utf-8")
-    return sc
-
-
-def north(lon: float, lat: float, metres: float) -> tuple[float, float]:
-    return lon, lat + math.degrees(metres / R)
-
-
 def test_five_km_rule_by_hand_3km_passes_6km_fails(tmp_path):
     hospital = (109.286734, 22.419410)  # 灵山县 seat, inside Qinzhou
     sc = qinzhou_scenario(tmp_path, hospital)
@@ -126,7 +90,7 @@ def test_five_km_rule_by_hand_3km_passes_6km_fails(tmp_path):
     f = score_candidates(sc, tmp_path / "c.csv").set_index("id")
     assert f.loc["near", "hospital_straight_km"] == pytest.approx(3.0, abs=1e-6)
     assert f.loc["far", "hospital_straight_km"] == pytest.approx(6.0, abs=1e-6)
-    assert f.loc["near", "a4_status"] == "pass" and f.loc["far", "a4_status"] == "fail"
+    assert f.loc["near", "hospital_rule_status"] == "pass" and f.loc["far", "hospital_rule_status"] == "fail"
     assert f.loc["near", "rank"] == 1 and f.loc["far", "rank"] == 2
     # No network offline: gains are not guessed, and the output says why.
     assert f["gain"].isna().all() and f["hospital_network_km"].isna().all()
@@ -178,7 +142,7 @@ def test_monaco_end_to_end_and_deterministic(monaco_candidates, tmp_path, capsys
     assert (f1["gain"] <= f1["covered"] + 1e-9).all() and (f1["covered"] <= 37_308 + 1e-6).all()
     assert (f1["gain"] > 0).all() and (f1["mean_min_change"] < 0).all()
     # A4 on road distance (the scenario's override), to Monaco's general hospitals.
-    assert set(f1.loc[f1["type"] == "elderly", "a4_judged_on"]) == {"network"}
+    assert set(f1.loc[f1["type"] == "elderly", "hospital_rule_judged_on"]) == {"network"}
     assert (f1["hospital_network_km"] >= f1["hospital_straight_km"] - 0.3).all()
     out = tmp_path / "scores.json"
     assert main(["score", "--scenario", str(sc), "--candidates", str(monaco_candidates), "--json",
@@ -202,9 +166,9 @@ def test_rule_by_road_outranks_gain(tmp_path):
                   encoding="utf-8")
     cands = pd.DataFrame({"id": ["c2", "c5", "c9"], "lon": [bottom(i)[0] for i in (2, 5, 9)], "lat": [0.0] * 3})
     f = score_candidates(sc, cands, network=ladder()).set_index("id")
-    assert f.loc["c9", "a4_status"] == "fail" and f.loc["c9", "a4_judged_on"] == "network"
-    assert f.loc[["c2", "c5"], "a4_status"].tolist() == ["pass", "pass"]
+    assert f.loc["c9", "hospital_rule_status"] == "fail" and f.loc["c9", "hospital_rule_judged_on"] == "network"
+    assert f.loc[["c2", "c5"], "hospital_rule_status"].tolist() == ["pass", "pass"]
     assert f["rank"].to_dict() == {"c5": 1, "c2": 2, "c9": 3}
     # The same candidates judged on straight line with --distance: 0.54 km still fails, 0.30 passes.
     g = score_candidates(sc, cands, network=ladder(), distance="straight_line").set_index("id")
-    assert g.loc["c9", "a4_judged_on"] == "straight" and g.loc["c9", "a4_status"] == "fail"
+    assert g.loc["c9", "hospital_rule_judged_on"] == "straight" and g.loc["c9", "hospital_rule_status"] == "fail"

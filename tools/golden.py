@@ -74,7 +74,9 @@ def _normalise(obj: Any, code_root: str, tmp: str) -> Any:
 
 def _siting(args: list[str], code: Path, cwd: Path, cache: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(code), SITING_CACHE_DIR=str(cache), MPLBACKEND="Agg", PYTHONHASHSEED="0")
-    return subprocess.run([sys.executable, "-m", "siting", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    # -P: do not put the working directory (this checkout) first on sys.path, or `-m siting` would run
+    # this checkout's package instead of the one in ``code``.
+    return subprocess.run([sys.executable, "-P", "-m", "siting", *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
 def run(out: Path, code: Path) -> None:

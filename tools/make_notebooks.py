@@ -588,7 +588,7 @@ SCENARIO = REPO / "scenarios" / "monaco_demo.yaml"
 table = osm_sites.assign(lon=osm_sites.geometry.x, lat=osm_sites.geometry.y)[["id", "name", "lon", "lat"]]
 scores = score_candidates(SCENARIO, table)   # the scenario's networks: walk, and drive for hospitals
 scores[["rank", "id", "name", "gain", "covered", "share_gain", "mean_min_before", "mean_min_after",
-        "hospital_network_km", "a4_status"]].head(10).round(3)
+        "hospital_network_km", "hospital_rule", "hospital_rule_status"]].head(10).round(3)
 '''),
     md("""
 ## 7. Placing planned projects (`siting.planning.place`)
@@ -597,14 +597,14 @@ A plan's projects are placed one per site, each inside its own county or town, w
 rules. Monaco has no plan, so the demo scenario lists two hypothetical projects (an elderly-care home
 and a childcare centre) that may go anywhere in the network's extent; each is placed by an MCLP on a
 150 m grid with the existing facilities fixed, and the table reports coverage before and after, the
-road distance to the nearest hospital and the A4 status.
+road distance to the nearest hospital and the status of the hospital rule (`hospital_rule`: A4).
 """),
     code('''
 from siting.planning.place import place_projects
 
 placed = place_projects(SCENARIO)
 placed.table[["id", "name", "type", "how_chosen", "candidate", "share_before", "share_after", "gain",
-              "hospital_network_km", "nearest_hospital", "a4_status"]].round(3)
+              "hospital_network_km", "nearest_hospital", "hospital_rule", "hospital_rule_status"]].round(3)
 '''),
     code('''
 pd.DataFrame(placed.groups)[["target_group", "projects", "existing", "status", "gap", "method",
@@ -624,7 +624,7 @@ assert rg.status == "optimal"   # each answer is proven optimal for its own cand
 # Scoring and placement measure the same "before" as siting.analysis.coverage (Monaco's 60+ share is uniform).
 elderly_row = placed.table.set_index("id").loc["MC-E1"]
 assert abs(float(elderly_row["share_before"]) - share_before) < 1e-3
-assert float(elderly_row["share_after"]) > share_before and elderly_row["a4_status"] == "pass"
+assert float(elderly_row["share_after"]) > share_before and elderly_row["hospital_rule_status"] == "pass"
 # The top-ranked candidate's "covered" re-measured with siting.analysis.coverage on that site alone.
 top = scores.iloc[0]
 alone = coverage(net, demand, pd.DataFrame([{"id": top["id"], "type": "elderly", "lon": top["lon"], "lat": top["lat"]}]),

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         hosp = "" if r["hospital_straight_km"] != r["hospital_straight_km"] else \
             f"; hospital {r['hospital_straight_km']:.2f} km"
         print(f"{r['id']} {r['name']}: {where}{r['how_chosen']}{cov}{hosp}; "
-              f"A4 {r['a4_status']}, region {r['region_status']}")
+              f"{r['hospital_rule'] or 'hospital rule'} {r['hospital_rule_status']}, region {r['region_status']}")
     for line in result.not_evaluated:
         print(f"not evaluated: {line}")
     if args.out:

@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     for r in doc["candidates"]:
         gain = "gain n/a" if r["gain"] is None else f"gain {r['gain']:,.0f} {r['group']}"
         hosp = "" if r["hospital_straight_km"] is None else f", hospital {r['hospital_straight_km']:.2f} km"
-        print(f"{r['rank']:>3}. {r['id']} ({r['type']}): {gain}{hosp}, A4 {r['a4_status']}")
+        rule = f"{r['hospital_rule'] or 'hospital rule'} {r['hospital_rule_status']}"
+        print(f"{r['rank']:>3}. {r['id']} ({r['type']}): {gain}{hosp}, {rule}")
     for line in doc["not_evaluated"]:
         print(f"not evaluated: {line}")
     return 0

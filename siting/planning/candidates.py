@@ -1,12 +1,15 @@
 """Candidate sites: from a user table, from OSM buildings and land use, or a regular grid.
 
-Every function returns a GeoDataFrame of points in WGS84 with at least ``id``
-and ``source``; columns the allocation models read (``fixed``, ``eligible``,
-``capacity``, ``region``) are kept when given.
+The readers return a GeoDataFrame of points in WGS84 with at least ``id`` and
+``source``; columns the allocation models read (``fixed``, ``eligible``,
+``capacity``, ``region``) are kept when given. :func:`candidate_table` is the
+table ``siting place`` lays in each region; :func:`read_candidate_rows` the rows
+``siting score`` scores.
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +19,10 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from siting.coords import to_wgs84, utm_epsg
-from siting.errors import SitingError
-from siting.io import read_table
+from siting.errors import InputError, SitingError
+from siting.io import read_table, write_csv
 from siting.io.values import yes_no_flags
+from siting.planning.kinds import KINDS
 from siting.units import DEFAULT_SNAP_TOLERANCE_M
 
 #: OSM ``building`` values for public / government premises (idle state premises in the plans).
@@ -27,7 +31,10 @@ PUBLIC_BUILDINGS = frozenset({"public", "government", "civic", "office", "commun
 COMMERCIAL_BUILDINGS = frozenset({"commercial", "retail", "supermarket", "kiosk"})
 #: ``read_landuse`` categories that mean land free for building.
 VACANT_LANDUSE = frozenset({"brownfield", "vacant", "construction"})
-
+#: Where ``siting place`` takes candidate sites from.
+CANDIDATE_SOURCES = ("table", "grid", "osm")
+#: The kinds of OSM candidate sites (:func:`candidates_from_osm`).
+OSM_KINDS = ("public", "vacant", "commercial")
 
 
 def validate_candidates(path: str | Path, crs: str = "wgs84") -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -46,8 +53,6 @@ def validate_candidates(path: str | Path, crs: str = "wgs84") -> tuple[gpd.GeoDa
     frame = read_table(p, "candidate file")
     missing = [c for c in ("id", "lon", "lat") if c not in frame.columns]
     if missing:
-        from siting.errors import InputError
-
         raise InputError(f"missing column(s) {', '.join(missing)}", path=p, hint="The file needs id,lon,lat")
     problems: list[dict[str, Any]] = []
 
@@ -115,7 +120,7 @@ def candidates_from_osm(
     """
     from siting.osm.features import read_buildings, read_landuse
 
-    unknown = set(kinds) - {"public", "vacant", "commercial"}
+    unknown = set(kinds) - set(OSM_KINDS)
     if unknown:
         raise SitingError(f"unknown candidate kind(s) {sorted(unknown)}; use public, vacant, commercial")
     parts = []
@@ -149,6 +154,99 @@ def candidates_from_osm(
                            geometry=pts.to_numpy(), crs=4326)
     out["source"] = "osm"
     return out.reset_index(drop=True)
+
+
+def osm_candidate_table(path: str | Path, kinds: tuple[str, ...] = OSM_KINDS) -> gpd.GeoDataFrame:
+    """OSM candidate sites (:func:`candidates_from_osm`) as a candidate table.
+
+    ``source`` says why each one is a candidate (``osm public``, ``osm vacant``, ``osm commercial``).
+    """
+    bad = sorted(set(kinds) - set(OSM_KINDS))
+    if bad:
+        raise SitingError(f"unknown OSM candidate kind(s) {', '.join(bad)}: use {', '.join(OSM_KINDS)}")
+    if not Path(path).is_file():
+        raise InputError("OSM file for candidate sites not found", path=Path(path),
+                         hint="Pass --osm FILE or set network.source in the scenario")
+    c = candidates_from_osm(path, tuple(kinds))
+    # A building that is both public and commercial keeps its first kind, so each site is one candidate.
+    c = c.drop_duplicates(subset=["id"]).reset_index(drop=True)
+    return gpd.GeoDataFrame({"id": c["id"].astype(str).to_numpy(), "source": ("osm " + c["kind"]).to_numpy(),
+                             "tag": c["tag"].to_numpy(), "name": c["name"].to_numpy()},
+                            geometry=c.geometry.to_numpy(), crs=4326)
+
+
+def candidate_source(requested: str | None, table: str | Path | None) -> str:
+    """Where candidates come from: ``requested`` ('table', 'grid', 'osm'), else 'table' with a table, else 'grid'."""
+    source = requested or ("table" if table is not None else "grid")
+    if source not in CANDIDATE_SOURCES:
+        raise SitingError(f"unknown candidate source '{source}': use {', '.join(CANDIDATE_SOURCES)}")
+    if source == "table" and table is None:
+        raise SitingError("candidates from a table need one: pass --candidates C.csv (id,lon,lat) "
+                          "or set 'candidates' in the scenario")
+    return source
+
+
+def candidate_table(source: str, *, table: str | Path | None = None, osm: str | Path | None = None,
+                    kinds: tuple[str, ...] = OSM_KINDS, crs: str = "wgs84") -> tuple[gpd.GeoDataFrame | None, list[str]]:
+    """(candidate table, notes) for ``source``: the ``table`` file, the ``osm`` file's sites, or None for a grid."""
+    if source == "osm":
+        if osm is None:
+            raise SitingError("candidates from OSM need an OSM file: pass --osm FILE or set network.source in the scenario")
+        sites = osm_candidate_table(osm, kinds)
+        return sites, ([] if len(sites) else [f"{osm} has no {'/'.join(kinds)} candidate site"])
+    if source == "table" and table is not None:
+        good, bad = validate_candidates(table, crs=crs)
+        return good, ([f"{len(bad)} candidate row(s) of {table} skipped (see `siting score` for the list)"]
+                      if len(bad) else [])
+    return None, []
+
+
+def read_candidate_rows(candidates: str | Path | pd.DataFrame, crs: str = "wgs84",
+                        default_type: str = "elderly") -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The rows ``siting score`` scores, and the skipped ones.
+
+    Returns
+    -------
+    (rows, skipped)
+        ``rows``: ``row`` (1-based data row), ``id``, ``lon``, ``lat`` (WGS84), ``name``, ``type`` (a
+        :data:`~siting.planning.kinds.KINDS` key; ``default_type`` when empty), ``owner``,
+        ``owner_kind`` and ``capacity``; ``attrs['source']`` names the file. ``skipped``: one dict
+        per bad row with ``file``, ``row``, ``id``, ``field`` and ``reason``.
+    """
+    if isinstance(candidates, pd.DataFrame):
+        source = str(candidates.attrs.get("source", "candidates"))
+        raw = candidates.reset_index(drop=True).astype(str)
+        with tempfile.TemporaryDirectory() as tmp:
+            good, bad = validate_candidates(write_csv(Path(tmp) / "candidates.csv", raw), crs=crs)
+    else:
+        source = str(candidates)
+        raw = read_table(Path(candidates), "candidate file")
+        good, bad = validate_candidates(candidates, crs=crs)
+    skipped = [skipped_row(source, r["row"], r["id"], r["field"], r["problem"]) for r in bad.to_dict(orient="records")]
+    bad_rows = set(bad["row"].astype(int))
+    kept = np.array([i + 1 for i in range(len(raw)) if i + 1 not in bad_rows], dtype=int)
+    out = pd.DataFrame({"row": kept, "id": good["id"].astype(str).to_numpy(),
+                        "lon": good.geometry.x.to_numpy(), "lat": good.geometry.y.to_numpy()})
+    for col in ("name", "type", "owner", "owner_kind", "capacity"):
+        if col == "capacity" and "capacity" in good.columns:
+            out[col] = good["capacity"].to_numpy(float)
+        elif col in raw.columns:
+            out[col] = raw[col].iloc[kept - 1].astype(str).str.strip().to_numpy()
+        else:
+            out[col] = np.nan if col == "capacity" else ""
+    out["type"] = out["type"].str.lower().replace("", default_type)
+    unknown = ~out["type"].isin(list(KINDS)).to_numpy()
+    skipped += [skipped_row(source, out["row"].iloc[i], out["id"].iloc[i], "type",
+                            f"unknown type '{out['type'].iloc[i]}': use one of {', '.join(KINDS)}")
+                for i in np.flatnonzero(unknown)]
+    out = out[~unknown].reset_index(drop=True)
+    out.attrs["source"] = source
+    return out, skipped
+
+
+def skipped_row(source: str, row: int, cid: str, field: str, reason: str) -> dict[str, Any]:
+    """One entry of a skipped-rows list: file, row, id, field and reason."""
+    return {"file": source, "row": int(row), "id": cid, "field": field, "reason": reason}
 
 
 def grid_candidates(area: BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries, spacing_m: float,

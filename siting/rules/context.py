@@ -49,6 +49,8 @@ class CheckInputs:
     demand: DemandSpec = field(default_factory=DemandSpec)
     paths: dict[str, str] = field(default_factory=dict)
     scenario_path: Path | None = None
+    #: Road networks by mode: built from ``network_source`` on first use, or given in memory
+    #: (e.g. a network built in a notebook, see :func:`siting.planning.context.load_context`).
     networks: dict[str, Any] = field(default_factory=dict)
     documents: dict[str, Any] = field(default_factory=dict)
     demand_layer: tuple[Any, str] | None = None  # (points or None, reason), built once by demand_points()
@@ -63,15 +65,20 @@ class CheckInputs:
                 if self.scenario_path else "pass --osm FILE")
         return f"no road network: {self.network_source} not found; {hint}"
 
-    def has_network(self) -> bool:
+    def has_network_source(self) -> bool:
+        """Whether the network source file exists (networks can be built from it)."""
         return self.network_source is not None and Path(self.network_source).exists()
 
+    def has_network(self) -> bool:
+        """Whether a road network is at hand: one held in :attr:`networks`, or a source file to build one."""
+        return bool(self.networks) or self.has_network_source()
+
     def network(self, mode: str | None = None) -> Any:
-        """The road network for ``mode`` (built once, cached), or None without a network source."""
+        """The road network for ``mode``: held in :attr:`networks`, else built once from the source; None without."""
         mode = mode or self.network_mode
-        if not self.has_network():
-            return None
         if mode not in self.networks:
+            if not self.has_network_source():
+                return None
             from siting.network import load_network
             from siting.network.speeds import SpeedProfile
 
