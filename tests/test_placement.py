@@ -17,6 +17,7 @@ from conftest import bottom, ladder, ladder_scenario, north, qinzhou_scenario
 
 from siting.cli import main
 from siting.inputs.bundled import load_boundaries
+from siting.maps.placement import write_placement
 from siting.planning.place import place_projects
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,7 +89,7 @@ def test_offline_qinzhou_says_what_was_not_evaluated(qinzhou_placed):
 
 def test_outputs_are_written(qinzhou_placed):
     r, _, tmp = qinzhou_placed
-    files = r.write(tmp / "out")
+    files = write_placement(r, tmp / "out")
     doc = json.loads(Path(files["json"]).read_text(encoding="utf-8"))
     assert len(doc["projects"]) == 20 and doc["not_evaluated"]
     sites = gpd.read_file(files["sites"])

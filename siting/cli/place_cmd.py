@@ -39,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from siting.cli.common import print_json, warn
+    from siting.maps.placement import write_placement
     from siting.planning.place import place_projects
 
     kinds = tuple(k.strip() for k in args.candidate_kinds.split(",") if k.strip()) if args.candidate_kinds else None
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
                             town_radius_m=args.town_radius_m, time_limit=args.time_limit)
     doc = result.to_dict()
     if args.out:
-        doc["files"] = result.write(args.out, offline=args.offline)
+        doc["files"] = write_placement(result, args.out, offline=args.offline)
     if args.json:
         print_json(doc)
         return 0

@@ -58,11 +58,10 @@ class PlacementResult:
                           "projects": self.table.replace([np.inf, -np.inf], np.nan).to_dict(orient="records"),
                           "not_evaluated": self.not_evaluated, "notes": self.notes})
 
-    def write(self, out_dir: str | Path, offline: bool = False) -> dict[str, str]:
-        """Write ``placed.csv``, ``placed.json``, ``placed_sites.geojson`` and ``placed_map.html``."""
+    def write(self, out_dir: str | Path) -> dict[str, str]:
+        """Write ``placed.csv``, ``placed.json`` and ``placed_sites.geojson`` (the map: :func:`siting.maps.placement.write_placement`)."""
         d = Path(out_dir)
-        sites = self.sites()
-        plain = sites.copy()
+        plain = self.sites()
         for col in plain.columns:
             if plain[col].dtype == object and col != "geometry":
                 plain[col] = plain[col].astype(str)
@@ -72,23 +71,4 @@ class PlacementResult:
             "json": write_json(d / "placed.json", self.to_dict()),
             "sites": write_geodataframe(d / "placed_sites.geojson", plain),
         }
-        files["map"] = self.write_map(d / "placed_map.html", sites, offline=offline)
         return {k: str(v) for k, v in files.items()}
-
-    def write_map(self, path: Path, sites: gpd.GeoDataFrame, offline: bool = False) -> Path:
-        """The map of the projects as planned (grey) and as sited (green, with the hospital rule's verdict)."""
-        from siting.maps import build_map, export_map
-        from siting.maps.layers import facility_layer, hospital_layer, planned_layers
-
-        verdict = sites["hospital_rule_status"].astype(str)
-        rule = sites["hospital_rule"]
-        after = sites.assign(status=np.where(rule.notna(), rule.astype(str) + " " + verdict, verdict))
-        layers = []
-        if self.hospitals is not None and len(self.hospitals):
-            layers.append(hospital_layer(self.hospitals, float(self.settings.get("max_km") or 5) * 1000.0))
-        if self.existing is not None and len(self.existing):
-            layers.append(facility_layer(self.existing[["id", "name", "type", "lon", "lat"]]))
-        layers.append(planned_layers(self.stated().assign(status="as planned"), after,
-                                     popup_columns=("how_chosen", "region", "hospital_straight_km")))
-        m = build_map(layers, title=f"Placed projects: {self.scenario}")
-        return Path(export_map(m, path, offline=offline))

@@ -1,0 +1,39 @@
+"""The map of a placement: the projects as planned and as sited, with the hospital rule's verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import folium
+import numpy as np
+
+from siting.maps.build import build_map, export_map
+from siting.maps.layers import facility_layer, hospital_layer, planned_layers
+
+if TYPE_CHECKING:
+    from siting.planning.result import PlacementResult
+
+
+def placement_map(result: PlacementResult) -> folium.Map:
+    """Projects as planned (grey) and as sited (green, with the hospital rule's verdict), hospitals
+    with their rings, and the existing facilities of the projects' kinds."""
+    sites = result.sites()
+    verdict = sites["hospital_rule_status"].astype(str)
+    rule = sites["hospital_rule"]
+    after = sites.assign(status=np.where(rule.notna(), rule.astype(str) + " " + verdict, verdict))
+    layers = []
+    if result.hospitals is not None and len(result.hospitals):
+        layers.append(hospital_layer(result.hospitals, float(result.settings.get("max_km") or 5) * 1000.0))
+    if result.existing is not None and len(result.existing):
+        layers.append(facility_layer(result.existing[["id", "name", "type", "lon", "lat"]]))
+    layers.append(planned_layers(result.stated().assign(status="as planned"), after,
+                                 popup_columns=("how_chosen", "region", "hospital_straight_km")))
+    return build_map(layers, title=f"Placed projects: {result.scenario}")
+
+
+def write_placement(result: PlacementResult, out_dir: str | Path, offline: bool = False) -> dict[str, str]:
+    """The placement's tables (:meth:`PlacementResult.write`) and ``placed_map.html``."""
+    files = result.write(out_dir)
+    files["map"] = str(export_map(placement_map(result), Path(out_dir) / "placed_map.html", offline=offline))
+    return files
