@@ -30,7 +30,7 @@ from siting.allocation import (
     Project,
     build_problem,
 )
-from siting.allocation.models import group_rows
+from siting.allocation.problem import group_rows
 from siting.cli import main
 from siting.errors import InputError, SitingError
 

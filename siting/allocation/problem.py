@@ -60,7 +60,8 @@ def _mask(values: Any, n: int, default: bool, what: str) -> np.ndarray:
     return out
 
 
-def _listing(values: Iterable[Any], limit: int = 5) -> str:
+def listing(values: Iterable[Any], limit: int = 5) -> str:
+    """``a, b, c and 7 more``: the first ``limit`` values for an error message."""
     vals = list(values)
     shown = ", ".join(map(str, vals[:limit]))
     return shown + (f" and {len(vals) - limit} more" if len(vals) > limit else "")
@@ -160,6 +161,26 @@ class AllocationProblem:
         return out & self.openable[None, :]
 
 
+def group_rows(A: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Label rows of a sparse 0/1 matrix by their pattern: rows with the same covering set share a label.
+
+    Models merge such rows into one, which keeps their MIPs small.
+
+    Returns
+    -------
+    (labels, first)
+        ``labels[i]`` is the group of row ``i``; ``first[g]`` one row of group ``g``.
+    """
+    A = sp.csr_matrix(A)
+    A.sort_indices()
+    ind = A.indices.astype(np.int32)
+    keys = [ind[a:b].tobytes() for a, b in zip(A.indptr[:-1], A.indptr[1:])]
+    labels, uniq = pd.factorize(pd.Series(keys, dtype=object))
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[labels[::-1]] = np.arange(len(labels))[::-1]
+    return labels.astype(np.int64), first
+
+
 def build_problem(
     cost: np.ndarray | pd.DataFrame | sp.spmatrix,
     weights: Sequence[float] | np.ndarray | None = None,
@@ -213,14 +234,14 @@ def build_problem(
         if (ri < 0).any():
             missing = pd.unique(o[ri < 0])
             raise InputError(
-                f"{len(missing)} origin id(s) are not in the demand file: {_listing(missing)}",
+                f"{len(missing)} origin id(s) are not in the demand file: {listing(missing)}",
                 path=source, row=int(np.flatnonzero(ri < 0)[0]) + 1, field=origin_col,
                 hint="Every origin_id must be a demand id",
             )
         if (ci < 0).any():
             missing = pd.unique(t[ci < 0])
             raise InputError(
-                f"{len(missing)} destination id(s) are not in the candidate file: {_listing(missing)}",
+                f"{len(missing)} destination id(s) are not in the candidate file: {listing(missing)}",
                 path=source, row=int(np.flatnonzero(ci < 0)[0]) + 1, field=destination_col,
                 hint="Every destination_id must be a candidate id",
             )
