@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from siting.allocation.heuristics.sites import SiteRules, open_mask
 from siting.allocation.mip import relative_gap
 from siting.allocation.problem import AllocationProblem, build_problem, listing, problem_from_geodataframes
 from siting.allocation.result import AllocationResult
@@ -55,6 +56,16 @@ def unreachable_error(model: AllocationModel, rows: np.ndarray, what: str) -> Si
         f"{model.name} is infeasible: {len(ids)} demand point(s) {what}: {listing(ids, 10)}; "
         "add candidates, widen the matrix search or drop those points"
     )
+
+
+def require_reach(model: AllocationModel, rows: np.ndarray, what: str) -> None:
+    """Raise :func:`unreachable_error` when a demand point with weight appears in none of the pairs' ``rows``."""
+    prob = model.problem
+    has = np.zeros(prob.n_demand, dtype=bool)
+    has[rows] = True
+    missing = ~has & (prob.weights > 0)
+    if missing.any():
+        raise unreachable_error(model, np.flatnonzero(missing), what)
 
 
 class AllocationModel:
@@ -130,9 +141,12 @@ class AllocationModel:
 
     def open_sites(self, sel: Any) -> np.ndarray:
         """The open mask: the fixed sites plus the new sites ``sel`` (candidate positions)."""
-        o = self.problem.fixed.copy()
-        o[np.asarray(sel, dtype=np.int64)] = True
-        return o
+        return open_mask(self.problem.fixed, sel)
+
+    def site_rules(self) -> SiteRules:
+        """The rules the heuristics keep: fixed sites, sites that may open, where projects may go."""
+        prob = self.problem
+        return SiteRules(prob.fixed, prob.openable, prob.region_allowed())
 
     # ------------------------------------------------------------------ results
     def nearest_assignment(self, open_: np.ndarray) -> pd.DataFrame:

@@ -14,13 +14,7 @@ from typing import Any
 import numpy as np
 
 from siting.allocation.base import AllocationModel, SolveOptions
-from siting.allocation.capacity import (
-    AssignWithinCapacity,
-    CapacityLp,
-    CoverWithinCapacity,
-    Modules,
-    site_capacity,
-)
+from siting.allocation.capacity import AssignWithinCapacity, CapacityLp, CoverWithinCapacity, Modules
 from siting.allocation.heuristics.capacitated import Service, improves, swap_capacitated
 from siting.allocation.lp import LpIndex
 from siting.allocation.mip import MipSolution, relative_gap
@@ -126,7 +120,7 @@ class CapacitatedSolve:
 
     def heuristic_sites(self, alone: bool) -> tuple[list[int], int, float]:
         """Greedy sites, then swaps (or, for the fewest sites, drops): (sites, moves made, time the greedy ended)."""
-        cm, prob = self.cm, self.cm.model.problem
+        cm = self.cm
         sel = cm.greedy()
         tg = time.perf_counter()
         # a warm start only needs to be good; serving alone, it is the answer and gets more time
@@ -142,9 +136,8 @@ class CapacitatedSolve:
                 if self.evaluate(trial) is not None:
                     sel, moves = trial, moves + 1
         else:
-            sel, _, moves = swap_capacitated(self.evaluate, cm.r, cm.c, cm.d, cm.w, site_capacity(prob, cm.modules),
-                                             prob.fixed, prob.openable, sel, big=cm.big, maximize=cm.maximize,
-                                             time_budget=budget, region_ok=prob.region_allowed())
+            sel, _, moves = swap_capacitated(self.evaluate, cm.knapsack_pairs(), cm.model.site_rules(), sel,
+                                             maximize=cm.maximize, time_budget=budget)
         return sel, moves, tg
 
     def run(self) -> AllocationResult:

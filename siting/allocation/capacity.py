@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from siting.allocation.base import AllocationModel, unreachable_error
-from siting.allocation.heuristics.capacitated import greedy_capacitated
-from siting.allocation.heuristics.sites import projects_fit
+from siting.allocation.base import AllocationModel, require_reach
+from siting.allocation.heuristics.capacitated import CapacitatedPairs, greedy_capacitated
+from siting.allocation.heuristics.sites import Pairs, SiteRules
 from siting.allocation.lp import (
     LpBuilder,
     LpIndex,
@@ -140,16 +140,15 @@ def add_capacity_rows(lp: LpBuilder, model: AllocationModel, modules: Modules, y
     return m0
 
 
-def fill_sites(problem: AllocationProblem, sel: list[int], count: int | None) -> list[int]:
+def fill_sites(sites: SiteRules, sel: list[int], count: int | None) -> list[int]:
     """Add sites until ``count`` new ones are open (the MIP asks for exactly ``count``), keeping projects matchable."""
     if count is None or len(sel) >= count:
         return sel
-    ok = problem.region_allowed()
     sel = list(sel)
-    for j in np.flatnonzero(problem.openable):
+    for j in np.flatnonzero(sites.allowed):
         if len(sel) >= count:
             break
-        if int(j) not in sel and projects_fit(ok, [*sel, int(j)]):
+        if int(j) not in sel and sites.fit([*sel, int(j)]):
             sel.append(int(j))
     return sel
 
@@ -216,13 +215,16 @@ class CapacityLp:
         """A bound in the objective's terms (a count of sites is rounded up)."""
         return v
 
+    def knapsack_pairs(self) -> CapacitatedPairs:
+        """The pairs, weights and most each site could hold, as the heuristics see them."""
+        return CapacitatedPairs(Pairs(self.r, self.c, self.d), self.w, site_capacity(self.model.problem, self.modules),
+                                self.big)
+
     def greedy(self) -> list[int]:
         """Sites chosen by :func:`~siting.allocation.heuristics.capacitated.greedy_capacitated`, filled up to the count."""
-        prob = self.model.problem
-        sel, _ = greedy_capacitated(self.r, self.c, self.d, self.w, site_capacity(prob, self.modules), prob.fixed,
-                                    prob.openable, big=self.big, p=self.count, target=self.need,
-                                    region_ok=prob.region_allowed())
-        return fill_sites(prob, sel, self.count)
+        sites = self.model.site_rules()
+        sel, _ = greedy_capacitated(self.knapsack_pairs(), sites, p=self.count, target=self.need)
+        return fill_sites(sites, sel, self.count)
 
     def service_state(self, idx: LpIndex, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per demand row: weight left unserved, and the highest cost it is served at (``big`` if none)."""
@@ -378,10 +380,7 @@ class AssignWithinCapacity(CapacityLp):
         prob = model.problem
         r, c, d = prob.pairs(model.cutoff)
         w = prob.weights
-        has = np.zeros(prob.n_demand, dtype=bool)
-        has[r] = True
-        if (~has & (w > 0)).any():
-            raise unreachable_error(model, np.flatnonzero(~has & (w > 0)), "have no eligible candidate in reach")
+        require_reach(model, r, "have no eligible candidate in reach")
         keep = w[r] > 0
         self.r, self.c, self.d = r[keep], c[keep], d[keep]
         self.w = prob.weights

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from siting.allocation.base import AllocationModel, SolveOptions, unreachable_error
+from siting.allocation.base import AllocationModel, SolveOptions, require_reach
 from siting.allocation.heuristics.center import center_substitution, farthest_first
 from siting.allocation.heuristics.cover import (
     drop_redundant,
@@ -26,6 +26,7 @@ from siting.allocation.heuristics.cover import (
     swap_cover,
     times_covered,
 )
+from siting.allocation.heuristics.sites import Pairs
 from siting.allocation.lp import (
     LpBuilder,
     ProjectColumns,
@@ -41,12 +42,10 @@ from siting.errors import SitingError
 
 
 @dataclass(frozen=True)
-class CenterPairs:
-    """The pairs of the demand with weight (``active``): rows, sites, costs; ``radii``: the distinct costs worth trying."""
+class CenterInstance:
+    """The pairs of the demand with weight (``active``), and ``radii``: the distinct costs worth trying."""
 
-    r: np.ndarray
-    c: np.ndarray
-    d: np.ndarray
+    pairs: Pairs
     active: np.ndarray
     radii: np.ndarray
 
@@ -123,17 +122,16 @@ class PCenter(AllocationModel):
             return None
         if G.shape[0] == 0:
             return []
-        ok = prob.region_allowed()
-        g = drop_redundant(G, prob.fixed, greedy_cover(G, np.ones(G.shape[0]), prob.fixed, prob.openable,
-                                                       target=float(G.shape[0]), region_ok=ok))
+        sites = self.site_rules()
+        ones = np.ones(G.shape[0])
+        g = drop_redundant(G, prob.fixed, greedy_cover(G, ones, sites, target=float(G.shape[0])))
         if len(g) <= self.p:
             return g
-        if ok is not None or self.p == 0:
+        if sites.region_ok is not None or self.p == 0:
             return None
         # the set-cover greedy overshoots; p sites chosen for the most points covered, then swapped, may still do
-        ones = np.ones(G.shape[0])
-        g = greedy_cover(G, ones, prob.fixed, prob.openable, p=self.p)
-        g = swap_cover(G, ones, prob.fixed, prob.openable, g, time_budget=swap_budget)
+        g = greedy_cover(G, ones, sites, p=self.p)
+        g = swap_cover(G, ones, sites, g, time_budget=swap_budget)
         covered = np.asarray(G[:, np.asarray(g, dtype=np.int64)].sum(axis=1)).ravel() > 0
         return g if covered.all() else None
 
@@ -164,12 +162,12 @@ class PCenter(AllocationModel):
         return None, None, {}
 
     # ------------------------------------------------------------------ the heuristic
-    def _heuristic(self, pairs: CenterPairs, budget: float) -> tuple[list[int] | None, int, dict[str, Any]]:
+    def _heuristic(self, inst: CenterInstance, budget: float) -> tuple[list[int] | None, int, dict[str, Any]]:
         """(sites, index of the largest radius proven too small (-1: none), details)."""
-        prob, radii = self.problem, pairs.radii
+        prob, radii = self.problem, inst.radii
         assert self.p is not None
         t0 = time.perf_counter()
-        ok = prob.region_allowed()
+        sites = self.site_rules()
         per = max(0.2, budget / (int(np.ceil(np.log2(len(radii) + 1))) + 1))
         lo, proven, hi = -1, -1, len(radii) - 1
         best = self._greedy_at(self._groups(float(radii[hi])))
@@ -183,12 +181,11 @@ class PCenter(AllocationModel):
                 lo = mid
                 if self._too_many(G, per):
                     proven = max(proven, mid)
-        sel = farthest_first(pairs.r, pairs.c, pairs.d, pairs.active, prob.fixed, prob.openable, best or [], self.p,
-                             region_ok=ok)
+        sel = farthest_first(inst.pairs, inst.active, sites, best or [], self.p)
         tb = time.perf_counter()
-        sel, radius, swaps = center_substitution(pairs.r, pairs.c, pairs.d, pairs.active, prob.fixed, prob.openable,
-                                                 sel, time_budget=max(0.1, budget - (tb - t0)), region_ok=ok)
-        if not np.isfinite(radius) or (ok is not None and len(sel) < len(prob.projects or [])):
+        sel, radius, swaps = center_substitution(inst.pairs, inst.active, sites, sel,
+                                                 time_budget=max(0.1, budget - (tb - t0)))
+        if not np.isfinite(radius) or (sites.region_ok is not None and len(sel) < len(prob.projects or [])):
             return None, proven, {"heuristic": "bisection+greedy-cover+substitution", "swaps": swaps}
         # raise the bound: bisection with the Lagrangian test between it and the heuristic's radius
         lo_b, hi_b = proven, int(np.searchsorted(radii, radius))
@@ -204,19 +201,16 @@ class PCenter(AllocationModel):
         return sel, proven, details
 
     # ------------------------------------------------------------------ solving
-    def _pairs(self) -> CenterPairs:
+    def _instance(self) -> CenterInstance:
         """The pairs of the demand with weight, and the radii: distinct costs from the least every point needs."""
         prob = self.problem
         r, c, d = prob.pairs(None)
         act = prob.weights > 0
         keep = act[r]
         r, c, d = r[keep], c[keep], d[keep]
-        has = np.zeros(prob.n_demand, dtype=bool)
-        has[r] = True
-        if (~has & act).any():
-            raise unreachable_error(self, np.flatnonzero(~has & act), "have no path to any eligible candidate")
+        require_reach(self, r, "have no path to any eligible candidate")
         nearest = pd.Series(d).groupby(r).min()
-        return CenterPairs(r, c, d, act, np.unique(d[d >= nearest.max()]))  # every point must reach radii[0]
+        return CenterInstance(Pairs(r, c, d), act, np.unique(d[d >= nearest.max()]))  # every point must reach radii[0]
 
     def _finish(self, open_: np.ndarray, status: str, bound: float | None, how: str, place: dict[str, str],
                 proven: int, details: dict[str, Any], t0: float) -> AllocationResult:
@@ -236,11 +230,11 @@ class PCenter(AllocationModel):
     def _solve(self, opts: SolveOptions) -> AllocationResult:
         t0 = time.perf_counter()
         prob = self.problem
-        pairs = self._pairs()
-        radii = pairs.radii
-        sel, proven, details = self._heuristic(pairs, min(5.0, 0.1 * (opts.time_limit or 50.0)))
+        inst = self._instance()
+        radii = inst.radii
+        sel, proven, details = self._heuristic(inst, min(5.0, 0.1 * (opts.time_limit or 50.0)))
         if sel is None:
-            return self._bisect(pairs, self._exact_start(radii, opts), proven, details, opts, t0)
+            return self._bisect(inst, self._exact_start(radii, opts), proven, details, opts, t0)
         heur_open = self.open_sites(sel)
         ok = prob.region_allowed()
         projects = ProjectColumns()
@@ -249,7 +243,7 @@ class PCenter(AllocationModel):
             projects = ProjectColumns(-1, kk, jj)  # placement only: no LP columns
         place = placement(prob, projects, project_start(prob, projects, sel)) if len(projects.pairs_k) else {}
         radius = float(details["heuristic_objective"])
-        nnz = int((pairs.d <= radius).sum()) + prob.n_candidates
+        nnz = int((inst.pairs.d <= radius).sum()) + prob.n_candidates
         details["mip_nnz"] = nnz
         too_big = opts.method == "auto" and nnz > opts.max_mip_nnz
         if too_big:
@@ -258,7 +252,7 @@ class PCenter(AllocationModel):
             return self._finish(heur_open, "feasible", float(radii[proven + 1]), "heuristic", place, proven, details,
                                 t0)
         best = Incumbent(int(np.searchsorted(radii, radius)), heur_open, place, "heuristic")
-        return self._bisect(pairs, best, proven, details, opts, t0)
+        return self._bisect(inst, best, proven, details, opts, t0)
 
     def _exact_start(self, radii: np.ndarray, opts: SolveOptions) -> Incumbent:
         """Without a heuristic answer: the set-cover MIP at the largest radius, or an error when even that fails."""
@@ -272,10 +266,10 @@ class PCenter(AllocationModel):
                               "radius; raise p or add candidates")
         return Incumbent(hi, o, pl, "mip")
 
-    def _bisect(self, pairs: CenterPairs, best: Incumbent, proven: int, details: dict[str, Any],
+    def _bisect(self, inst: CenterInstance, best: Incumbent, proven: int, details: dict[str, Any],
                 opts: SolveOptions, t0: float) -> AllocationResult:
         """Exact bisection between the radius proven too small and the best known one, each step a set-cover MIP."""
-        prob, radii = self.problem, pairs.radii
+        prob, radii = self.problem, inst.radii
         assert self.p is not None
         lo, hi = proven, best.at
         open_, place, how = best.open_, best.place, best.how
@@ -295,7 +289,7 @@ class PCenter(AllocationModel):
         open_ = open_.copy()
         if self.p - int((open_ & ~prob.fixed).sum()) > 0 and not prob.projects:
             # the radius is met with fewer sites; open the rest too (farthest first), as the model asks for p
-            sites = farthest_first(pairs.r, pairs.c, pairs.d, pairs.active, prob.fixed, prob.openable,
+            sites = farthest_first(inst.pairs, inst.active, self.site_rules(),
                                    np.flatnonzero(open_ & ~prob.fixed).tolist(), self.p)
             open_ = self.open_sites(sites)
         details["radii_tested"] = steps

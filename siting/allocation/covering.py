@@ -114,7 +114,7 @@ class LSCP(CoveringModel):
                 f"lscp is infeasible: {len(ids)} demand point(s) have no eligible candidate within the cutoff "
                 f"{self.cutoff:g}: {listing(ids, 10)}; raise the cutoff, add candidates or drop those points"
             )
-        greedy = greedy_cover(G, np.ones(G.shape[0]), prob.fixed, prob.openable, target=float(G.shape[0]))
+        greedy = greedy_cover(G, np.ones(G.shape[0]), self.site_rules(), target=float(G.shape[0]))
         greedy = drop_redundant(G, prob.fixed, greedy)
         lp = LpBuilder()
         y0 = add_site_columns(lp, prob, prob.openable.astype(float))
@@ -157,12 +157,12 @@ class MCLP(CoveringModel):
         """Greedy, then swaps (within regions when projects are region-bound): the sites and their details."""
         prob, G, wg = self.problem, groups.matrix, groups.weights
         assert self.p is not None
-        ok = prob.region_allowed()
-        regional = ok is not None and any(pr.regions is not None for pr in prob.projects or [])
-        sel = greedy_cover(G, wg, prob.fixed, prob.openable, p=self.p, region_ok=ok)
+        sites = self.site_rules()
+        regional = sites.region_ok is not None and any(pr.regions is not None for pr in prob.projects or [])
+        sel = greedy_cover(G, wg, sites, p=self.p)
         th = time.perf_counter()
-        if ok is None or regional:
-            sel = swap_cover(G, wg, prob.fixed, prob.openable, sel,
+        if sites.region_ok is None or regional:
+            sel = swap_cover(G, wg, sites, sel,
                              time_budget=max(1.0, 0.25 * (opts.time_limit or 20.0)),
                              same_region=prob.region.astype(str) if regional and prob.region is not None else None)
         details: dict[str, Any] = {"groups": int(G.shape[0]), "heuristic": "greedy+swap",
@@ -256,7 +256,7 @@ class CoverageTarget(CoveringModel):
                 f"cutoff {self.cutoff:g} of an eligible candidate, below the {100 * self.share:g} % asked"
             )
         const = float(prob.weights[groups.by_fixed].sum())
-        sel = greedy_cover(G, wg, prob.fixed, prob.openable, target=need - const)
+        sel = greedy_cover(G, wg, self.site_rules(), target=need - const)
         heur_open = self.open_sites(sel)
         details: dict[str, Any] = {"share": self.share, "heuristic": "greedy", "heuristic_objective": len(sel)}
         lp = LpBuilder()

@@ -13,15 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from siting.allocation.base import AllocationModel, SolveOptions, unreachable_error
+from siting.allocation.base import AllocationModel, SolveOptions, require_reach, unreachable_error
 from siting.allocation.heuristics.median import (
+    SortedCosts,
     greedy_median,
     lagrangian_median_bound,
-    nearest_two,
     perturbed_swaps,
     sorted_costs,
     teitz_bart,
 )
+from siting.allocation.heuristics.sites import SiteRules
 from siting.allocation.lp import (
     LpBuilder,
     add_link_rows,
@@ -40,18 +41,15 @@ from siting.errors import SitingError
 class MedianCosts:
     """The p-median's view of the problem: the demand with weight (``active``) and its pairs.
 
-    ``r`` indexes ``active``; ``order`` / ``sorted_cost`` list each active row's candidates by
-    cost (:func:`~siting.allocation.heuristics.median.sorted_costs`), ``big`` standing for no pair.
+    ``r`` indexes ``active``; ``sorted`` lists each active row's candidates by cost, with the
+    rows' weights.
     """
 
     active: np.ndarray
     r: np.ndarray
     c: np.ndarray
     d: np.ndarray
-    w: np.ndarray
-    big: float
-    order: np.ndarray
-    sorted_cost: np.ndarray
+    sorted: SortedCosts
 
 
 @dataclass(frozen=True)
@@ -94,10 +92,7 @@ class PMedian(AllocationModel):
         prob = self.problem
         r, c, d = prob.pairs(None)
         w = prob.weights
-        has = np.zeros(prob.n_demand, dtype=bool)
-        has[r] = True
-        if (~has & (w > 0)).any():
-            raise unreachable_error(self, np.flatnonzero(~has & (w > 0)), "have no path to any eligible candidate")
+        require_reach(self, r, "have no path to any eligible candidate")
         active = np.flatnonzero(w > 0)
         pos = np.full(prob.n_demand, -1)
         pos[active] = np.arange(len(active))
@@ -107,61 +102,57 @@ class PMedian(AllocationModel):
         D = np.full((len(active), prob.n_candidates), big)
         D[r, c] = d
         order, sc = sorted_costs(D)
-        return MedianCosts(active, r, c, d, w[active], big, order, sc)
+        return MedianCosts(active, r, c, d, SortedCosts(order, sc, w[active], big))
 
     def _priced(self, mc: MedianCosts, sites: list[int]) -> MedianSites:
-        d1, c1, d2 = nearest_two(mc.order, mc.sorted_cost, self.open_sites(sites), mc.big)
-        return MedianSites(sites, float(mc.w @ d1), d1, c1, d2)
+        d1, c1, d2 = mc.sorted.nearest_two(self.open_sites(sites))
+        return MedianSites(sites, float(mc.sorted.w @ d1), d1, c1, d2)
 
-    def _bound(self, mc: MedianCosts, best: MedianSites, budget: float) -> tuple[float, np.ndarray, np.ndarray]:
+    def _bound(self, mc: MedianCosts, rules: SiteRules, best: MedianSites, budget: float
+               ) -> tuple[float, np.ndarray, np.ndarray]:
         """The Lagrangian bound started from ``best``: (bound, its sites, candidates closed by reduced cost)."""
-        prob = self.problem
         assert self.p is not None
-        lag, _, pick, closed = lagrangian_median_bound(
-            mc.order, mc.sorted_cost, mc.w, prob.fixed, prob.openable, self.p, best.cost,
-            mc.w * np.minimum(best.d2, mc.big), time_budget=budget)
+        sc = mc.sorted
+        lag, _, pick, closed = lagrangian_median_bound(sc, rules, self.p, best.cost, sc.w * np.minimum(best.d2, sc.big),
+                                                       time_budget=budget)
         return lag, pick, closed
 
     def _heuristic(self, mc: MedianCosts, opts: SolveOptions, t0: float
                    ) -> tuple[MedianSites, float, np.ndarray, dict[str, Any]]:
         """Greedy, swaps, restarts: (the best sites, a lower bound, candidates closed by it, details)."""
-        prob = self.problem
-        order, sc, w, big = mc.order, mc.sorted_cost, mc.w, mc.big
+        prob, sc = self.problem, mc.sorted
         assert self.p is not None
-        ok = prob.region_allowed()
-        regional = ok is not None and any(pr.regions is not None for pr in prob.projects or [])
+        rules = self.site_rules()
+        no_projects = rules.region_ok is None  # restarts and kicks would ignore the projects' regions
+        regional = not no_projects and any(pr.regions is not None for pr in prob.projects or [])
         same_region = prob.region.astype(str) if regional and prob.region is not None else None
-        sel = greedy_median(order, sc, w, prob.fixed, prob.openable, self.p, big, region_ok=ok)
+        sel = greedy_median(sc, rules, self.p)
         tg = time.perf_counter()
         budget = max(2.0, 0.5 * (opts.time_limit or 60.0))
-        sel, swaps = teitz_bart(order, sc, w, prob.fixed, prob.openable, sel, big, time_budget=budget,
-                                same_region=same_region)
+        sel, swaps = teitz_bart(sc, rules, sel, time_budget=budget, same_region=same_region)
         best = self._priced(mc, sel)
         tl = time.perf_counter()
         lag_budget = max(1.0, 0.2 * (opts.time_limit or 60.0))
-        lag, pick, closed = self._bound(mc, best, lag_budget)
+        lag, pick, closed = self._bound(mc, rules, best, lag_budget)
         restarts = kicks = 0
-        if sorted(pick.tolist()) != sorted(best.sites) and ok is None:
+        if sorted(pick.tolist()) != sorted(best.sites) and no_projects:
             # Lagrangian heuristic: the relaxation's sites are a good second start for the swaps
-            alt, more = teitz_bart(order, sc, w, prob.fixed, prob.openable, [int(j) for j in pick], big,
-                                   time_budget=budget)
+            alt, more = teitz_bart(sc, rules, [int(j) for j in pick], time_budget=budget)
             restarts, swaps = 1, swaps + more
             priced = self._priced(mc, alt)
             if priced.cost < best.cost:
                 best = priced
-                lag, pick, closed = self._bound(mc, best, lag_budget)
-        if ok is None and (relative_gap(best.cost, lag) or 0.0) > opts.mip_rel_gap:
+                lag, pick, closed = self._bound(mc, rules, best, lag_budget)
+        if no_projects and (relative_gap(best.cost, lag) or 0.0) > opts.mip_rel_gap:
             # iterated local search with part of the time left, then a tighter bound for the new incumbent
-            ils_budget = min(20.0, 0.25 * (opts.time_limit or 60.0))
-            alt, kicks = perturbed_swaps(order, sc, w, prob.fixed, prob.openable, best.sites, big,
-                                         time_budget=ils_budget)
+            alt, kicks = perturbed_swaps(sc, rules, best.sites, time_budget=min(20.0, 0.25 * (opts.time_limit or 60.0)))
             priced = self._priced(mc, alt)
             if priced.cost < best.cost:
                 best = priced
-                lag2, _, closed = self._bound(mc, best, lag_budget)
+                lag2, _, closed = self._bound(mc, rules, best, lag_budget)
                 lag = max(lag, lag2)
-        if (best.d1 >= big).any():
-            raise unreachable_error(self, mc.active[best.d1 >= big], "cannot reach any of the chosen sites")
+        if (best.d1 >= sc.big).any():
+            raise unreachable_error(self, mc.active[best.d1 >= sc.big], "cannot reach any of the chosen sites")
         lag = min(lag, best.cost)
         details: dict[str, Any] = {"heuristic": "greedy+teitz-bart+ils", "swaps": swaps, "restarts": restarts,
                                    "kicks": kicks, "heuristic_objective": best.cost, "greedy_seconds": tg - t0,
@@ -192,7 +183,7 @@ class PMedian(AllocationModel):
         y0 = add_site_columns(lp, prob)
         _, upper = lp.bounds(y0)
         upper[closed] = 0.0  # closed by the reduced-cost test
-        x0 = lp.add_columns(mc.w[r] * d, 0.0, 1.0, False)
+        x0 = lp.add_columns(mc.sorted.w[r] * d, 0.0, 1.0, False)
         xc = x0 + np.arange(len(r))
         lp.add_rows(r, xc, 1.0, 1.0, 1.0, len(mc.active))  # every demand point served once
         add_link_rows(lp, xc, y0 + c)

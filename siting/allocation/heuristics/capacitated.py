@@ -17,7 +17,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from siting.allocation.heuristics.sites import PairsBySite, projects_fit
+from siting.allocation.heuristics.sites import Pairs, PairsBySite, SiteRules
+
+
+@dataclass(frozen=True)
+class CapacitatedPairs:
+    """What the sites' knapsacks work on: the pairs, each demand row's weight ``w``, each site's
+    capacity ``cap`` (the most it could get, e.g. with all its modules) and ``big``, the cost of
+    unserved demand (above every pair's cost)."""
+
+    pairs: Pairs
+    w: np.ndarray
+    cap: np.ndarray
+    big: float
+
+    def gain(self, by_site: PairsBySite, j: int | np.integer, rem: np.ndarray, cur: np.ndarray) -> float:
+        """What site ``j`` would add from the state (``rem``, ``cur``) (:func:`knapsack`)."""
+        at = by_site.at(j)
+        return knapsack(by_site.rows[at], by_site.costs[at], self.w, rem, cur, float(self.cap[j]), self.big)[0]
 
 
 @dataclass(frozen=True)
@@ -65,20 +82,21 @@ def knapsack(ri: np.ndarray, dj: np.ndarray, w: np.ndarray, rem: np.ndarray, cur
 class _GreedyFill:
     """The greedy's state: weight each row has unserved (``rem``) and the highest cost it is served at (``cur``)."""
 
-    def __init__(self, pairs: PairsBySite, w: np.ndarray, cap: np.ndarray, big: float) -> None:
-        self.pairs, self.w, self.cap, self.big = pairs, w, cap, big
-        self.rem = np.asarray(w, dtype=float).copy()
-        self.cur = np.full(len(w), float(big))
+    def __init__(self, inst: CapacitatedPairs) -> None:
+        self.inst = inst
+        self.by_site = inst.pairs.by_site(len(inst.cap))
+        self.rem = np.asarray(inst.w, dtype=float).copy()
+        self.cur = np.full(len(inst.w), float(inst.big))
 
-    def knapsack(self, j: int) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        at = self.pairs.at(j)
-        return knapsack(self.pairs.rows[at], self.pairs.costs[at], self.w, self.rem, self.cur, float(self.cap[j]),
-                        self.big)
+    def gain(self, j: int) -> float:
+        return self.inst.gain(self.by_site, j, self.rem, self.cur)
 
     def fill(self, j: int) -> None:
         """Open site ``j``: it takes what its knapsack takes."""
-        _, take, amt, kind, ri, dj = self.knapsack(j)
-        cur, rem, w = self.cur, self.rem, self.w
+        at, inst = self.by_site.at(j), self.inst
+        _, take, amt, kind, ri, dj = knapsack(self.by_site.rows[at], self.by_site.costs[at], inst.w, self.rem,
+                                              self.cur, float(inst.cap[j]), inst.big)
+        cur, rem, w = self.cur, self.rem, inst.w
         moved = (kind == 1) & (take >= amt - 1e-12) & (take > 0)
         cur[ri[moved]] = dj[moved]
         new = (kind == 0) & (take > 0)
@@ -89,54 +107,26 @@ class _GreedyFill:
         np.maximum(rem, 0.0, out=rem)
 
     def served(self) -> float:
-        return float((self.w - self.rem).sum())
+        return float((self.inst.w - self.rem).sum())
 
 
-def greedy_capacitated(
-    r: np.ndarray,
-    c: np.ndarray,
-    d: np.ndarray,
-    w: np.ndarray,
-    cap: np.ndarray,
-    fixed: np.ndarray,
-    allowed: np.ndarray,
-    *,
-    big: float,
-    p: int | None = None,
-    target: float | None = None,
-    region_ok: np.ndarray | None = None,
-) -> tuple[list[int], float]:
+def greedy_capacitated(inst: CapacitatedPairs, sites: SiteRules, *, p: int | None = None,
+                       target: float | None = None) -> tuple[list[int], float]:
     """Open sites one by one by the value their capacity can add, filling each as it opens (lazy greedy).
 
     Gains can only fall as sites open, so stale gains are upper bounds and only the top
-    candidate is re-evaluated.
-
-    Parameters
-    ----------
-    r, c, d
-        The usable pairs (demand row, candidate, cost).
-    w
-        Weight per demand row.
-    cap
-        Capacity per candidate (the largest a site could get, e.g. with all its modules).
-    fixed, allowed
-        Candidates already open / that may be added.
-    big
-        Cost of unserved demand (above every ``d``).
-    p, target
-        Stop after ``p`` sites, or once ``target`` weight is served.
-    region_ok
-        (project x candidate) allowed matrix; additions keep the projects matchable.
+    candidate is re-evaluated. Stops after ``p`` sites, or once ``target`` weight is served;
+    additions keep the projects matchable.
 
     Returns
     -------
     (chosen, served)
         The added candidates in order, and the weight the greedy fill served.
     """
-    state = _GreedyFill(PairsBySite.of(r, c, d, len(cap)), w, cap, big)
-    for jf in np.flatnonzero(fixed):
+    state = _GreedyFill(inst)
+    for jf in np.flatnonzero(sites.fixed):
         state.fill(int(jf))
-    heap: list[tuple[float, int]] = [(-state.knapsack(int(j))[0], int(j)) for j in np.flatnonzero(allowed & ~fixed)]
+    heap: list[tuple[float, int]] = [(-state.gain(int(j)), int(j)) for j in np.flatnonzero(sites.free)]
     heapq.heapify(heap)
     chosen: list[int] = []
     limit = p if p is not None else len(heap)
@@ -144,36 +134,21 @@ def greedy_capacitated(
         if target is not None and state.served() >= target - 1e-9:
             break
         _, j = heapq.heappop(heap)
-        g = state.knapsack(j)[0]
+        g = state.gain(j)
         if heap and g < -heap[0][0] - 1e-12:
             heapq.heappush(heap, (-g, j))  # stale: another site may gain more now
             continue
         if target is not None and g <= 0:
             break
-        if not projects_fit(region_ok, [*chosen, j]):
+        if not sites.fit([*chosen, j]):
             continue  # fits even less once more sites are open
         chosen.append(j)
         state.fill(j)
     return chosen, state.served()
 
 
-def swap_capacitated(
-    evaluate: Evaluate,
-    r: np.ndarray,
-    c: np.ndarray,
-    d: np.ndarray,
-    w: np.ndarray,
-    cap: np.ndarray,
-    fixed: np.ndarray,
-    allowed: np.ndarray,
-    chosen: list[int],
-    *,
-    big: float,
-    maximize: bool,
-    time_budget: float = 5.0,
-    top: int = 6,
-    region_ok: np.ndarray | None = None,
-) -> tuple[list[int], float | None, int]:
+def swap_capacitated(evaluate: Evaluate, inst: CapacitatedPairs, sites: SiteRules, chosen: list[int], *,
+                     maximize: bool, time_budget: float = 5.0, top: int = 6) -> tuple[list[int], float | None, int]:
     """Improve capacitated sites by swaps, each priced exactly by ``evaluate`` (the best service from those sites).
 
     From the service of the current sites the ``top`` closed sites by knapsack gain (as in
@@ -185,7 +160,7 @@ def swap_capacitated(
     (chosen, objective, swaps)
         The objective is None when ``chosen`` cannot serve as required.
     """
-    pairs = PairsBySite.of(r, c, d, len(cap))
+    by_site = inst.pairs.by_site(len(inst.cap))
     sel = list(chosen)
     best = evaluate(sel)
     if best is None or not sel:
@@ -195,14 +170,13 @@ def swap_capacitated(
     improved = True
     while improved and time.perf_counter() - t0 < time_budget:
         improved = False
-        pool = np.flatnonzero(allowed & ~fixed)
+        pool = np.flatnonzero(sites.free)
         pool = pool[~np.isin(pool, sel)]
-        gains = np.array([knapsack(pairs.rows[pairs.at(j)], pairs.costs[pairs.at(j)], w, best.unserved, best.cost,
-                                   float(cap[j]), big)[0] for j in pool])
+        gains = np.array([inst.gain(by_site, j, best.unserved, best.cost) for j in pool])
         for j in pool[np.argsort(-gains, kind="stable")[:top]]:
             for f in list(sel):
                 trial = [int(j) if x == f else x for x in sel]
-                if not projects_fit(region_ok, trial):
+                if not sites.fit(trial):
                     continue
                 service = evaluate(trial)
                 if service is not None and improves(service.objective, best.objective, maximize):

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from siting.allocation.heuristics.sites import open_mask, projects_fit
+from siting.allocation.heuristics.sites import SiteRules, open_mask
 from siting.allocation.heuristics.subgradient import StepSize
 
 
@@ -21,16 +21,8 @@ def times_covered(A: sp.csr_matrix, is_open: np.ndarray) -> np.ndarray:
     return np.asarray(A[:, np.flatnonzero(is_open)].sum(axis=1)).ravel()
 
 
-def greedy_cover(
-    A: sp.csr_matrix,
-    w: np.ndarray,
-    fixed: np.ndarray,
-    allowed: np.ndarray,
-    *,
-    p: int | None = None,
-    target: float | None = None,
-    region_ok: np.ndarray | None = None,
-) -> list[int]:
+def greedy_cover(A: sp.csr_matrix, w: np.ndarray, sites: SiteRules, *, p: int | None = None,
+                 target: float | None = None) -> list[int]:
     """Add the candidate that covers the most uncovered weight, until ``p`` sites or ``target`` weight.
 
     Parameters
@@ -39,16 +31,12 @@ def greedy_cover(
         Covering matrix (demand group x candidate), 0/1.
     w
         Weight per row.
-    fixed
-        Candidates already open.
-    allowed
-        Candidates that may be added.
+    sites
+        Sites open already and that may be added; additions keep the projects matchable.
     p
         Number of sites to add (MCLP).
     target
         Covered weight to reach (LSCP: the total; "X % coverage" models); stops as soon as met.
-    region_ok
-        (project x candidate) allowed matrix; additions keep the projects matchable.
 
     Returns
     -------
@@ -57,16 +45,16 @@ def greedy_cover(
     """
     A = sp.csr_matrix(A)
     csc = A.tocsc()
-    covered = times_covered(A, fixed) > 0
+    covered = times_covered(A, sites.fixed) > 0
     gains = np.asarray(A.T @ (w * ~covered)).ravel()
-    gains[~allowed | fixed] = -np.inf
+    gains[~sites.allowed | sites.fixed] = -np.inf
     done = float(w[covered].sum())
     chosen: list[int] = []
-    limit = p if p is not None else int(allowed.sum())
+    limit = p if p is not None else int(sites.allowed.sum())
     while len(chosen) < limit:
         if target is not None and done >= target - 1e-9:
             break
-        j = _best_fitting(gains, chosen, region_ok)
+        j = _best_fitting(gains, chosen, sites)
         if j < 0:
             break
         if target is not None and gains[j] <= 0:
@@ -82,12 +70,12 @@ def greedy_cover(
     return chosen
 
 
-def _best_fitting(gains: np.ndarray, chosen: list[int], region_ok: np.ndarray | None) -> int:
+def _best_fitting(gains: np.ndarray, chosen: list[int], sites: SiteRules) -> int:
     """The candidate of highest gain the projects still fit with (among the top few), or -1."""
     for cand in np.argsort(-gains, kind="stable")[: max(50, len(chosen) + 50)]:
         if not np.isfinite(gains[cand]):
             break
-        if projects_fit(region_ok, [*chosen, int(cand)]):
+        if sites.fit([*chosen, int(cand)]):
             return int(cand)
     return -1
 
@@ -105,16 +93,8 @@ def drop_redundant(A: sp.csr_matrix, fixed: np.ndarray, chosen: list[int]) -> li
     return keep
 
 
-def swap_cover(
-    A: sp.csr_matrix,
-    w: np.ndarray,
-    fixed: np.ndarray,
-    allowed: np.ndarray,
-    chosen: list[int],
-    *,
-    time_budget: float = 5.0,
-    same_region: np.ndarray | None = None,
-) -> list[int]:
+def swap_cover(A: sp.csr_matrix, w: np.ndarray, sites: SiteRules, chosen: list[int], *, time_budget: float = 5.0,
+               same_region: np.ndarray | None = None) -> list[int]:
     """Improve an MCLP solution by single swaps (drop one site, add the best other) until none helps.
 
     ``same_region`` (labels per candidate) limits swaps to one region, which keeps
@@ -122,7 +102,7 @@ def swap_cover(
     """
     A = sp.csr_matrix(A)
     csc = A.tocsc()
-    is_open = open_mask(fixed, chosen)
+    is_open = sites.open_mask(chosen)
     count = times_covered(A, is_open)
     sel = list(chosen)
     t0 = time.perf_counter()
@@ -135,7 +115,7 @@ def swap_cover(
             loss = float(w[rows_f[count[rows_f] == 1]].sum())
             count[rows_f] -= 1
             gains = np.asarray(A.T @ (w * (count == 0))).ravel()
-            mask = ~allowed | is_open
+            mask = ~sites.allowed | is_open
             if same_region is not None:
                 mask |= same_region != same_region[f]
             gains[mask] = -np.inf

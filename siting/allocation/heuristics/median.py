@@ -8,11 +8,12 @@ one swap pass costs far less than the full matrix. ``big`` stands for "no site w
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numba
 import numpy as np
 
-from siting.allocation.heuristics.sites import open_mask, projects_fit
+from siting.allocation.heuristics.sites import SiteRules
 from siting.allocation.heuristics.subgradient import StepSize
 
 
@@ -29,7 +30,7 @@ def sorted_costs(D: np.ndarray, max_rank: int | None = None) -> tuple[np.ndarray
 
 
 @numba.njit(cache=True)
-def nearest_two(order, sc, is_open, big):  # pragma: no cover - compiled
+def _nearest_two(order, sc, is_open, big):  # pragma: no cover - compiled
     """Per demand row: cost of the nearest open site, that site (-1: none), cost of the second (``big``: none)."""
     n, k = sc.shape
     d1 = np.full(n, big)
@@ -85,26 +86,46 @@ def _swap_terms(order, sc, w, d1, c1, d2, pos, q, m):  # pragma: no cover - comp
     return gain, loss, extra
 
 
-def median_cost(order: np.ndarray, sc: np.ndarray, w: np.ndarray, is_open: np.ndarray, big: float) -> float:
-    """The weighted cost of serving every row from its nearest open site."""
-    return float(w @ nearest_two(order, sc, is_open, big)[0])
+@dataclass(frozen=True)
+class SortedCosts:
+    """Each demand row's candidates by increasing cost, with the rows' weights.
+
+    Attributes
+    ----------
+    order, costs
+        Per row: candidate positions by increasing cost, and those costs (:func:`sorted_costs`).
+    w
+        Weight per row.
+    big
+        The cost that stands for "no site within reach" (above every real cost).
+    """
+
+    order: np.ndarray
+    costs: np.ndarray
+    w: np.ndarray
+    big: float
+
+    def nearest_two(self, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: cost of the nearest open site, that site (-1: none), cost of the second (``big``: none)."""
+        return _nearest_two(self.order, self.costs, is_open, self.big)  # type: ignore[no-any-return]
+
+    def total(self, is_open: np.ndarray) -> float:
+        """The weighted cost of serving every row from its nearest open site."""
+        return float(self.w @ self.nearest_two(is_open)[0])
 
 
-def greedy_median(
-    order: np.ndarray, sc: np.ndarray, w: np.ndarray, fixed: np.ndarray, allowed: np.ndarray, p: int, big: float,
-    region_ok: np.ndarray | None = None,
-) -> list[int]:
-    """Greedy p-median: add the site that lowers the weighted cost most, ``p`` times."""
-    m = len(fixed)
-    is_open = fixed.copy()
+def greedy_median(sc: SortedCosts, sites: SiteRules, p: int) -> list[int]:
+    """Greedy p-median: add the site that lowers the weighted cost most, ``p`` times (keeping projects matchable)."""
+    m = len(sites.fixed)
+    is_open = sites.fixed.copy()
     chosen: list[int] = []
     for _ in range(p):
-        d1, _, _ = nearest_two(order, sc, is_open, big)
-        gain = _add_gain(order, sc, w, d1, m)
-        gain[~allowed | is_open] = -np.inf
+        d1, _, _ = sc.nearest_two(is_open)
+        gain = _add_gain(sc.order, sc.costs, sc.w, d1, m)
+        gain[~sites.allowed | is_open] = -np.inf
         j = -1
         for cand in np.argsort(-gain, kind="stable")[: len(chosen) + 50]:
-            if np.isfinite(gain[cand]) and projects_fit(region_ok, [*chosen, int(cand)]):
+            if np.isfinite(gain[cand]) and sites.fit([*chosen, int(cand)]):
                 j = int(cand)
                 break
         if j < 0:
@@ -114,43 +135,34 @@ def greedy_median(
     return chosen
 
 
-def teitz_bart(
-    order: np.ndarray,
-    sc: np.ndarray,
-    w: np.ndarray,
-    fixed: np.ndarray,
-    allowed: np.ndarray,
-    chosen: list[int],
-    big: float,
-    *,
-    time_budget: float = 20.0,
-    same_region: np.ndarray | None = None,
-) -> tuple[list[int], int]:
+def teitz_bart(sc: SortedCosts, sites: SiteRules, chosen: list[int], *, time_budget: float = 20.0,
+               same_region: np.ndarray | None = None) -> tuple[list[int], int]:
     """Vertex substitution (Teitz & Bart) with the fast swap evaluation of Whitaker / Resende–Werneck.
 
     Every pass evaluates all (add j, drop f) swaps at once and makes the best
-    improving one, until no swap improves the weighted cost.
+    improving one, until no swap improves the weighted cost. ``same_region`` (labels per
+    candidate) limits swaps to one region.
 
     Returns
     -------
     (chosen, swaps)
     """
-    m = len(fixed)
+    m = len(sites.fixed)
     sel = list(chosen)
     q = len(sel)
     swaps = 0
     if q == 0:
         return sel, 0
     t0 = time.perf_counter()
-    eps = 1e-10 * max(float(np.abs(sc[:, 0] * w).sum()), 1.0)
+    eps = 1e-10 * max(float(np.abs(sc.costs[:, 0] * sc.w).sum()), 1.0)
     while time.perf_counter() - t0 < time_budget:
-        is_open = open_mask(fixed, sel)
+        is_open = sites.open_mask(sel)
         pos = np.full(m, -1, dtype=np.int64)
         pos[sel] = np.arange(q)
-        d1, c1, d2 = nearest_two(order, sc, is_open, big)
-        gain, loss, extra = _swap_terms(order, sc, w, d1, c1, d2, pos, q, m)
+        d1, c1, d2 = sc.nearest_two(is_open)
+        gain, loss, extra = _swap_terms(sc.order, sc.costs, sc.w, d1, c1, d2, pos, q, m)
         profit = gain[:, None] - loss[None, :] + extra
-        profit[~allowed | is_open, :] = -np.inf
+        profit[~sites.allowed | is_open, :] = -np.inf
         if same_region is not None:
             profit[same_region[:, None] != same_region[np.asarray(sel)][None, :]] = -np.inf
         j, f = divmod(int(np.argmax(profit)), q)
@@ -161,19 +173,8 @@ def teitz_bart(
     return sel, swaps
 
 
-def perturbed_swaps(
-    order: np.ndarray,
-    sc: np.ndarray,
-    w: np.ndarray,
-    fixed: np.ndarray,
-    allowed: np.ndarray,
-    chosen: list[int],
-    big: float,
-    *,
-    time_budget: float = 5.0,
-    max_stall: int = 500,
-    seed: int = 0,
-) -> tuple[list[int], int]:
+def perturbed_swaps(sc: SortedCosts, sites: SiteRules, chosen: list[int], *, time_budget: float = 5.0,
+                    max_stall: int = 500, seed: int = 0) -> tuple[list[int], int]:
     """Iterated local search around a Teitz–Bart optimum: replace a few sites at random, swap again.
 
     A kick replaces ``max(1, p // 10)`` chosen sites with random allowed ones; the
@@ -187,8 +188,8 @@ def perturbed_swaps(
     """
     rng = np.random.default_rng(seed)
     best = list(chosen)
-    best_cost = median_cost(order, sc, w, open_mask(fixed, best), big)
-    pool = np.flatnonzero(allowed & ~fixed)
+    best_cost = sc.total(sites.open_mask(best))
+    pool = np.flatnonzero(sites.free)
     q = len(best)
     if q == 0 or len(pool) <= q:
         return best, 0
@@ -203,8 +204,8 @@ def perturbed_swaps(
         for o, j in zip(out, new):
             trial[int(o)] = int(j)
         left = time_budget - (time.perf_counter() - t0)
-        trial, _ = teitz_bart(order, sc, w, fixed, allowed, trial, big, time_budget=max(left, 0.0))
-        cost = median_cost(order, sc, w, open_mask(fixed, trial), big)
+        trial, _ = teitz_bart(sc, sites, trial, time_budget=max(left, 0.0))
+        cost = sc.total(sites.open_mask(trial))
         kicks += 1
         stall += 1
         if cost < best_cost - 1e-12 * abs(best_cost):
@@ -239,19 +240,9 @@ def _lagrange_subgrad(order, sc, w, lam, is_open):  # pragma: no cover - compile
     return g
 
 
-def lagrangian_median_bound(
-    order: np.ndarray,
-    sc: np.ndarray,
-    w: np.ndarray,
-    fixed: np.ndarray,
-    allowed: np.ndarray,
-    p: int,
-    upper: float,
-    lam0: np.ndarray,
-    *,
-    iterations: int = 400,
-    time_budget: float = 10.0,
-) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+def lagrangian_median_bound(sc: SortedCosts, sites: SiteRules, p: int, upper: float, lam0: np.ndarray, *,
+                            iterations: int = 400, time_budget: float = 10.0
+                            ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """A certified lower bound for the p-median by Lagrangian relaxation of the assignment rows.
 
     ``L(λ) = Σλ_i + Σ_{j open} ρ_j`` with ``ρ_j = Σ_i min(0, w_i d_ij − λ_i)``, the
@@ -266,24 +257,25 @@ def lagrangian_median_bound(
         The best bound, its ``ρ``, the sites it opens, and the candidates that
         cannot be open in any solution cheaper than ``upper`` (reduced-cost test).
     """
+    order, costs, w, fixed = sc.order, sc.costs, sc.w, sites.fixed
     m = len(fixed)
-    cap = w * sc[:, -1]
+    cap = w * costs[:, -1]
     lam = np.minimum(np.asarray(lam0, dtype=float), cap)
     best = -np.inf
     best_rho = np.zeros(m)
     best_pick = np.empty(0, dtype=np.int64)
     step = StepSize(patience=15)
     t0 = time.perf_counter()
-    cand = np.flatnonzero(allowed & ~fixed)
+    cand = np.flatnonzero(sites.free)
     for _ in range(iterations):
-        rho = _lagrange_rho(order, sc, w, lam, m)
+        rho = _lagrange_rho(order, costs, w, lam, m)
         pick = cand[np.argsort(rho[cand], kind="stable")[:p]]
         val = float(lam.sum() + rho[fixed].sum() + rho[pick].sum())
         improved = not np.isfinite(best) or val > best + 1e-12 * max(abs(best), 1.0)
         if improved:
             best, best_rho, best_pick = val, rho, pick
         step.record(improved)
-        g = _lagrange_subgrad(order, sc, w, lam, open_mask(fixed, pick))
+        g = _lagrange_subgrad(order, costs, w, lam, sites.open_mask(pick))
         norm = float(g @ g)
         if norm == 0 or step.theta < 1e-4 or upper - best <= 1e-9 * max(abs(upper), 1.0):
             break

@@ -1,4 +1,4 @@
-"""Site sets, as every heuristic sees them: which sites are open, which pairs each serves, whether projects fit."""
+"""What every heuristic works with: the rules on sites, open-site masks, and the (demand, site, cost) pairs."""
 
 from __future__ import annotations
 
@@ -30,8 +30,52 @@ def projects_fit(region_ok: np.ndarray | None, sites: list[int]) -> bool:
 
 
 @dataclass(frozen=True)
+class SiteRules:
+    """Which candidates are open already, which may be added, and where projects may go.
+
+    Attributes
+    ----------
+    fixed
+        Candidates already open (existing facilities).
+    allowed
+        Candidates that may be added.
+    region_ok
+        (project x candidate) allowed placements, or None without projects: additions must keep
+        every chosen site able to take its own project.
+    """
+
+    fixed: np.ndarray
+    allowed: np.ndarray
+    region_ok: np.ndarray | None = None
+
+    @property
+    def free(self) -> np.ndarray:
+        """Candidates that may be added and are not open already."""
+        return self.allowed & ~self.fixed
+
+    def open_mask(self, sites: Any) -> np.ndarray:
+        return open_mask(self.fixed, sites)
+
+    def fit(self, sites: list[int]) -> bool:
+        """True when the projects can be placed one per site on ``sites``."""
+        return projects_fit(self.region_ok, sites)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """The (demand row, site, cost) pairs through which a site can serve a demand row."""
+
+    r: np.ndarray
+    c: np.ndarray
+    d: np.ndarray
+
+    def by_site(self, n_sites: int) -> PairsBySite:
+        return PairsBySite.of(self.r, self.c, self.d, n_sites)
+
+
+@dataclass(frozen=True)
 class PairsBySite:
-    """The (demand row, site, cost) pairs sorted by site: ``rows[at(j)]`` are the demand rows site ``j`` reaches."""
+    """The pairs sorted by site: ``rows[at(j)]`` are the demand rows site ``j`` reaches, ``costs[at(j)]`` the costs."""
 
     rows: np.ndarray
     sites: np.ndarray
