@@ -13,6 +13,7 @@ Within 3: d1 {A}, d2 {B}, d3 {B, C}, d4 {C}.
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -30,7 +31,7 @@ from siting.allocation import (
     Project,
     build_problem,
 )
-from siting.allocation.models import group_rows
+from siting.allocation.problem import group_rows
 from siting.cli import main
 from siting.errors import InputError, SitingError
 
@@ -213,6 +214,46 @@ def test_cli_bad_input(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def
     files = _write(tmp_path, cands="id,fixed\nA,maybe\nB,\nC,\n")
     assert main(["allocate", "--model", "mclp", *files, "--p", "1", "--cutoff", "3"]) == 2
     assert "row 1" in capsys.readouterr().err
+
+
+# five demand points x six candidates; c2 and c5 would serve best but are not eligible
+ELIG_COST = np.array([
+    [2, 1, 9, 7, 8, 9],
+    [3, 1, 2, 9, 6, 8],
+    [9, 2, 8, 3, 1, 7],
+    [8, 9, 9, 2, 1, 6],
+    [9, 8, 4, 9, 2, 3],
+], dtype=float)
+ELIG_W = np.array([10, 20, 30, 40, 50], dtype=float)
+ELIGIBLE = ["true", "false", "x", "是", "否", ""]  # yes, no, ticked, yes, no, empty (= eligible)
+
+
+def test_cli_eligible_column_in_any_wording(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An ``eligible`` column used to crash ``siting allocate`` (``output array is read-only``)."""
+    cands = [f"c{j + 1}" for j in range(6)]
+    (tmp_path / "d.csv").write_text("id,weight\n" + "".join(f"d{i + 1},{w:g}\n" for i, w in enumerate(ELIG_W)))
+    (tmp_path / "c.csv").write_text("id,eligible\n" + "".join(f"{c},{e}\n" for c, e in zip(cands, ELIGIBLE)),
+                                    encoding="utf-8")
+    (tmp_path / "m.csv").write_text("origin_id,destination_id,cost\n" + "".join(
+        f"d{i + 1},{cands[j]},{ELIG_COST[i, j]:g}\n" for i in range(5) for j in range(6)))
+    files = [f"--demand={tmp_path / 'd.csv'}", f"--candidates={tmp_path / 'c.csv'}", f"--matrix={tmp_path / 'm.csv'}"]
+    may_open = [0, 2, 3, 5]
+
+    def covered(s: tuple[int, ...]) -> float:
+        return float(ELIG_W[(ELIG_COST[:, list(s)] <= 3).any(axis=1)].sum())
+
+    def weighted_cost(s: tuple[int, ...]) -> float:
+        return float(ELIG_W @ ELIG_COST[:, list(s)].min(axis=1))
+
+    for model, extra, best in (("mclp", ["--cutoff", "3"], lambda sets: max(sets, key=covered)),
+                               ("pmedian", [], lambda sets: min(sets, key=weighted_cost))):
+        # unrestricted, the best pair would use c2 or c5: the eligibility rule matters here
+        assert {1, 4} & set(best(itertools.combinations(range(6), 2)))
+        assert main(["allocate", "--model", model, *files, "--p", "2", *extra, "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        expected = best(itertools.combinations(may_open, 2))
+        assert sorted(out["selected"]) == [cands[j] for j in expected] and out["status"] == "optimal"
+        assert not {"c2", "c5"} & set(out["selected"])
 
 
 def test_heuristic_alone_reports_a_valid_bound() -> None:

@@ -17,10 +17,14 @@ from siting.errors import SitingError
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What a model needs: ``p`` (new sites), a ``cutoff`` (cost that counts as covered), a ``share``."""
+    """What a model needs: ``p`` (new sites), a ``cutoff`` (cost that counts as covered), a ``share``.
+
+    ``class_name`` lives in the module ``siting.allocation.<module>``.
+    """
 
     name: str
     class_name: str
+    module: str
     summary: str
     needs_p: bool = False
     needs_cutoff: bool = False
@@ -30,19 +34,23 @@ class ModelInfo:
 
     def model_class(self) -> Any:
         """The model class (imported on first use)."""
-        return getattr(importlib.import_module("siting.allocation"), self.class_name)
+        return getattr(importlib.import_module(f"siting.allocation.{self.module}"), self.class_name)
 
 
 CATALOGUE: dict[str, ModelInfo] = {m.name: m for m in (
-    ModelInfo("lscp", "LSCP", "fewest sites covering all demand within the cutoff", needs_cutoff=True),
-    ModelInfo("mclp", "MCLP", "most demand covered within the cutoff by p new sites", needs_p=True, needs_cutoff=True),
-    ModelInfo("pmedian", "PMedian", "least demand-weighted cost with p new sites", needs_p=True),
-    ModelInfo("pcenter", "PCenter", "least largest cost with p new sites", needs_p=True, takes_cutoff=False),
-    ModelInfo("cmclp", "CMCLP", "capacitated mclp: covered demand within capacity", needs_p=True, needs_cutoff=True,
-              modular=True),
-    ModelInfo("cpmedian", "CPMedian", "capacitated p-median: assignment within capacity", needs_p=True, modular=True),
-    ModelInfo("target", "CoverageTarget", "fewest new sites to reach a coverage share", needs_cutoff=True,
-              needs_share=True, modular=True),
+    ModelInfo("lscp", "LSCP", "covering", "fewest sites covering all demand within the cutoff",
+              needs_cutoff=True),
+    ModelInfo("mclp", "MCLP", "covering", "most demand covered within the cutoff by p new sites",
+              needs_p=True, needs_cutoff=True),
+    ModelInfo("pmedian", "PMedian", "median", "least demand-weighted cost with p new sites", needs_p=True),
+    ModelInfo("pcenter", "PCenter", "center", "least largest cost with p new sites", needs_p=True,
+              takes_cutoff=False),
+    ModelInfo("cmclp", "CMCLP", "capacitated", "capacitated mclp: covered demand within capacity",
+              needs_p=True, needs_cutoff=True, modular=True),
+    ModelInfo("cpmedian", "CPMedian", "capacitated", "capacitated p-median: assignment within capacity",
+              needs_p=True, modular=True),
+    ModelInfo("target", "CoverageTarget", "covering", "fewest new sites to reach a coverage share",
+              needs_cutoff=True, needs_share=True, modular=True),
 )}
 MODEL_NAMES: tuple[str, ...] = tuple(CATALOGUE)
 

@@ -82,6 +82,20 @@ def _quiet_highs() -> Any:
     return h
 
 
+def _highs(*, verbose: bool, time_limit: float | None, mip_rel_gap: float, threads: int | None) -> Any:
+    """A HiGHS instance with the solve options set (quiet unless ``verbose``)."""
+    import highspy
+
+    h = highspy.Highs() if verbose else _quiet_highs()
+    h.setOptionValue("output_flag", bool(verbose))
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    return h
+
+
 def solve_mip(
     c: np.ndarray,
     A: sp.spmatrix,
@@ -115,18 +129,10 @@ def solve_mip(
     start
         A feasible incumbent to start from (all columns), e.g. from a heuristic.
     """
-    import highspy
-
     A = sp.csr_matrix(A)
     A.sort_indices()
     n_col = len(c)
-    h = highspy.Highs() if verbose else _quiet_highs()
-    h.setOptionValue("output_flag", bool(verbose))
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
+    h = _highs(verbose=verbose, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads)
     inf = h.getInfinity()
 
     def fin(a: np.ndarray) -> np.ndarray:

@@ -60,7 +60,8 @@ def _mask(values: Any, n: int, default: bool, what: str) -> np.ndarray:
     return out
 
 
-def _listing(values: Iterable[Any], limit: int = 5) -> str:
+def listing(values: Iterable[Any], limit: int = 5) -> str:
+    """``a, b, c and 7 more``: the first ``limit`` values for an error message."""
     vals = list(values)
     shown = ", ".join(map(str, vals[:limit]))
     return shown + (f" and {len(vals) - limit} more" if len(vals) > limit else "")
@@ -160,6 +161,26 @@ class AllocationProblem:
         return out & self.openable[None, :]
 
 
+def group_rows(A: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Label rows of a sparse 0/1 matrix by their pattern: rows with the same covering set share a label.
+
+    Models merge such rows into one, which keeps their MIPs small.
+
+    Returns
+    -------
+    (labels, first)
+        ``labels[i]`` is the group of row ``i``; ``first[g]`` one row of group ``g``.
+    """
+    A = sp.csr_matrix(A)
+    A.sort_indices()
+    ind = A.indices.astype(np.int32)
+    keys = [ind[a:b].tobytes() for a, b in zip(A.indptr[:-1], A.indptr[1:])]
+    labels, uniq = pd.factorize(pd.Series(keys, dtype=object))
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[labels[::-1]] = np.arange(len(labels))[::-1]
+    return labels.astype(np.int64), first
+
+
 def build_problem(
     cost: np.ndarray | pd.DataFrame | sp.spmatrix,
     weights: Sequence[float] | np.ndarray | None = None,
@@ -203,60 +224,12 @@ def build_problem(
             raise SitingError("a long-format cost table needs demand_ids and candidate_ids")
         d_ids = _ids(demand_ids, len(demand_ids), "demand")
         c_ids = _ids(candidate_ids, len(candidate_ids), "candidates")
-        for col in (origin_col, destination_col, cost_col):
-            if col not in cost.columns:
-                raise InputError(f"missing column '{col}'", path=source, hint=f"Columns found: {', '.join(map(str, cost.columns))}")
-        o = cost[origin_col].astype(str).str.strip()
-        t = cost[destination_col].astype(str).str.strip()
-        ri = pd.Index(d_ids).get_indexer(o)
-        ci = pd.Index(c_ids).get_indexer(t)
-        if (ri < 0).any():
-            missing = pd.unique(o[ri < 0])
-            raise InputError(
-                f"{len(missing)} origin id(s) are not in the demand file: {_listing(missing)}",
-                path=source, row=int(np.flatnonzero(ri < 0)[0]) + 1, field=origin_col,
-                hint="Every origin_id must be a demand id",
-            )
-        if (ci < 0).any():
-            missing = pd.unique(t[ci < 0])
-            raise InputError(
-                f"{len(missing)} destination id(s) are not in the candidate file: {_listing(missing)}",
-                path=source, row=int(np.flatnonzero(ci < 0)[0]) + 1, field=destination_col,
-                hint="Every destination_id must be a candidate id",
-            )
-        vals = pd.to_numeric(cost[cost_col], errors="coerce").to_numpy(dtype=float)
-        bad = np.isnan(vals) | (vals < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                f"cost '{cost[cost_col].iloc[i]}' is not a non-negative number", path=source, row=i + 1,
-                field=cost_col, hint="Give a cost (time or distance) >= 0 on every row, or leave the pair out",
-            )
-        rows, cols, vals_ = ri.astype(np.int64), ci.astype(np.int64), vals
-    elif sp.issparse(cost):
-        coo = sp.coo_matrix(cost)
-        d_ids = _ids(demand_ids, coo.shape[0], "demand")
-        c_ids = _ids(candidate_ids, coo.shape[1], "candidates")
-        rows, cols, vals_ = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(float)
+        rows, cols, vals = _table_pairs(cost, d_ids, c_ids, (origin_col, destination_col, cost_col), source)
     else:
-        arr = np.asarray(cost, dtype=float)
-        if arr.ndim != 2:
-            raise SitingError(f"the cost matrix must be 2-D (demand x candidates), got shape {arr.shape}")
-        d_ids = _ids(demand_ids, arr.shape[0], "demand")
-        c_ids = _ids(candidate_ids, arr.shape[1], "candidates")
-        finite = np.isfinite(arr)
-        if (arr[finite] < 0).any():
-            raise SitingError("the cost matrix has negative costs")
-        rows, cols = np.nonzero(finite)
-        vals_ = arr[rows, cols]
+        d_ids, c_ids, rows, cols, vals = _matrix_pairs(cost, demand_ids, candidate_ids)
     n, m = len(d_ids), len(c_ids)
-    # duplicate pairs (long tables, sparse input): keep the cheapest; a dense array has none
-    if len(rows) and not isinstance(cost, np.ndarray):
-        order = np.lexsort((vals_, cols, rows))
-        rows, cols, vals_ = rows[order], cols[order], vals_[order]
-        first = np.ones(len(rows), dtype=bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        rows, cols, vals_ = rows[first], cols[first], vals_[first]
+    if len(rows) and not isinstance(cost, np.ndarray):  # a dense array has no duplicate pairs
+        rows, cols, vals = _cheapest_pairs(rows, cols, vals)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     if w.shape != (n,):
         raise SitingError(f"weights need one value per demand point ({n}), got shape {w.shape}")
@@ -275,10 +248,78 @@ def build_problem(
     if cap is not None and cap.shape != (m,):
         raise SitingError(f"capacity needs one value per candidate ({m}), got shape {cap.shape}")
     return AllocationProblem(
-        demand_ids=d_ids, weights=w, candidate_ids=c_ids, rows=rows, cols=cols, cost=vals_,
+        demand_ids=d_ids, weights=w, candidate_ids=c_ids, rows=rows, cols=cols, cost=vals,
         fixed=fx, eligible=el, region=reg, capacity=cap,
         projects=None if projects is None else list(projects), info={"source": source},
     )
+
+
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _table_pairs(table: pd.DataFrame, d_ids: np.ndarray, c_ids: np.ndarray, columns: tuple[str, str, str],
+                 source: str) -> Pairs:
+    """(demand position, candidate position, cost) of each row of a long cost table, with located errors."""
+    origin_col, destination_col, cost_col = columns
+    for col in columns:
+        if col not in table.columns:
+            raise InputError(f"missing column '{col}'", path=source, hint=f"Columns found: {', '.join(map(str, table.columns))}")
+    o = table[origin_col].astype(str).str.strip()
+    t = table[destination_col].astype(str).str.strip()
+    ri = pd.Index(d_ids).get_indexer(o)
+    ci = pd.Index(c_ids).get_indexer(t)
+    if (ri < 0).any():
+        missing = pd.unique(o[ri < 0])
+        raise InputError(
+            f"{len(missing)} origin id(s) are not in the demand file: {listing(missing)}",
+            path=source, row=int(np.flatnonzero(ri < 0)[0]) + 1, field=origin_col,
+            hint="Every origin_id must be a demand id",
+        )
+    if (ci < 0).any():
+        missing = pd.unique(t[ci < 0])
+        raise InputError(
+            f"{len(missing)} destination id(s) are not in the candidate file: {listing(missing)}",
+            path=source, row=int(np.flatnonzero(ci < 0)[0]) + 1, field=destination_col,
+            hint="Every destination_id must be a candidate id",
+        )
+    vals = pd.to_numeric(table[cost_col], errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(vals) | (vals < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"cost '{table[cost_col].iloc[i]}' is not a non-negative number", path=source, row=i + 1,
+            field=cost_col, hint="Give a cost (time or distance) >= 0 on every row, or leave the pair out",
+        )
+    return ri.astype(np.int64), ci.astype(np.int64), vals
+
+
+def _matrix_pairs(cost: np.ndarray | sp.spmatrix, demand_ids: Any, candidate_ids: Any
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(demand ids, candidate ids, pairs) of a sparse matrix (its stored entries) or a dense one (its finite entries)."""
+    if sp.issparse(cost):
+        coo = sp.coo_matrix(cost)
+        d_ids = _ids(demand_ids, coo.shape[0], "demand")
+        c_ids = _ids(candidate_ids, coo.shape[1], "candidates")
+        return d_ids, c_ids, coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(float)
+    arr = np.asarray(cost, dtype=float)
+    if arr.ndim != 2:
+        raise SitingError(f"the cost matrix must be 2-D (demand x candidates), got shape {arr.shape}")
+    d_ids = _ids(demand_ids, arr.shape[0], "demand")
+    c_ids = _ids(candidate_ids, arr.shape[1], "candidates")
+    finite = np.isfinite(arr)
+    if (arr[finite] < 0).any():
+        raise SitingError("the cost matrix has negative costs")
+    rows, cols = np.nonzero(finite)
+    return d_ids, c_ids, rows, cols, arr[rows, cols]
+
+
+def _cheapest_pairs(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> Pairs:
+    """The pairs with duplicates (long tables, sparse input) reduced to the cheapest, sorted by row and column."""
+    order = np.lexsort((vals, cols, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return rows[first], cols[first], vals[first]
 
 
 def problem_from_geodataframes(

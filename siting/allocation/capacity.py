@@ -1,0 +1,443 @@
+"""The LPs of serving demand within capacity, for the capacitated models of :mod:`~siting.allocation.capacitated`.
+
+A site's capacity comes from the candidate table (beds, places), from the project placed on
+it, or from modules: with a module size ``s`` a site opens up to ``max_per_site`` modules of
+``s`` places on top of its own capacity (0 when unknown), ``budget`` capping the modules in
+total (:class:`Modules`).
+
+Two formulations share one interface (:class:`CapacityLp`): :class:`CoverWithinCapacity`
+(demand groups served within the cutoff: capacitated MCLP and coverage target) and
+:class:`AssignWithinCapacity` (every demand point served at least cost: capacitated
+p-median). ``build`` gives either the full MIP or the small problem of serving demand from
+given sites, which is how the heuristic prices the sites it picks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from siting.allocation.base import AllocationModel, require_reach
+from siting.allocation.heuristics.capacitated import CapacitatedPairs, greedy_capacitated
+from siting.allocation.heuristics.sites import Pairs, SiteRules
+from siting.allocation.lp import (
+    LpBuilder,
+    LpIndex,
+    ProjectColumns,
+    add_link_rows,
+    add_site_columns,
+    add_site_count,
+    placement,
+)
+from siting.allocation.problem import AllocationProblem, group_rows, listing
+from siting.allocation.result import AllocationResult
+from siting.errors import SitingError
+
+#: Modules per site when a module size is given without a maximum.
+DEFAULT_MAX_MODULES = 10
+
+
+@dataclass(frozen=True)
+class Modules:
+    """Modular capacity: ``size`` places per module (None: no modules), at most ``max_per_site`` per site, ``budget`` in all."""
+
+    size: float | None = None
+    max_per_site: Any = None
+    budget: int | None = None
+
+    def per_site(self, m: int) -> np.ndarray:
+        """The most modules each of ``m`` candidates may open."""
+        most = self.max_per_site if self.max_per_site is not None else DEFAULT_MAX_MODULES
+        return np.broadcast_to(np.asarray(most, dtype=float), (m,)).copy()
+
+
+def _project_capacity(problem: AllocationProblem) -> np.ndarray | None:
+    """Each project's capacity (NaN: the candidate's), or None when no project has one."""
+    if problem.projects and any(pr.capacity is not None for pr in problem.projects):
+        return np.array([np.nan if pr.capacity is None else pr.capacity for pr in problem.projects], dtype=float)
+    return None
+
+
+def _base_capacity(problem: AllocationProblem, modules: Modules) -> np.ndarray:
+    """Each candidate's own capacity; with modules an unknown one counts as 0."""
+    cap = problem.capacity if problem.capacity is not None else np.full(problem.n_candidates, np.nan)
+    return np.where(np.isnan(cap), 0.0, cap) if modules.size is not None else cap
+
+
+def site_capacity(problem: AllocationProblem, modules: Modules) -> np.ndarray:
+    """The most each site could hold: its capacity, all its modules, the largest project it may host.
+
+    Used by the greedy (to size each site's fill) and by the quick bounds, which stay
+    valid because no site can ever exceed it.
+    """
+    m = problem.n_candidates
+    base = np.asarray(_base_capacity(problem, modules), dtype=float)
+    mods = np.zeros(m)
+    if modules.size is not None:
+        kmax = modules.per_site(m)
+        mods = float(modules.size) * (kmax if modules.budget is None else np.minimum(kmax, float(modules.budget)))
+    eff = base + mods
+    ok = problem.region_allowed()
+    pc = _project_capacity(problem)
+    if ok is not None and pc is not None:
+        val = np.where(np.isnan(pc)[:, None], base[None, :], pc[:, None]) + mods[None, :]
+        eff = np.where(problem.openable, np.where(ok, val, -np.inf).max(axis=0), eff)
+    return np.nan_to_num(np.asarray(eff, dtype=float), nan=0.0, neginf=0.0)
+
+
+def _add_module_columns(lp: LpBuilder, problem: AllocationProblem, modules: Modules, y0: int) -> int:
+    """Add the module count of each site (only on open sites, within the budget); return the first column."""
+    m = problem.n_candidates
+    kmax = modules.per_site(m)
+    kmax[~(problem.fixed | problem.openable)] = 0
+    m0 = lp.add_columns(np.zeros(m), 0.0, kmax, True)
+    lp.add_rows(np.concatenate([np.arange(m), np.arange(m)]), np.concatenate([m0 + np.arange(m), y0 + np.arange(m)]),
+                np.concatenate([np.ones(m), -kmax]), -np.inf, 0.0, m)  # modules only on open sites
+    if modules.budget is not None:
+        lp.add_rows(np.zeros(m), m0 + np.arange(m), 1.0, -np.inf, float(modules.budget), 1)
+    return m0
+
+
+def add_capacity_rows(lp: LpBuilder, model: AllocationModel, modules: Modules, y0: int, projects: ProjectColumns,
+                      x_site: np.ndarray, x_cols: np.ndarray, x_load: np.ndarray) -> int:
+    """Add 'load <= capacity' per site (and the module columns it needs); return the module offset (-1: none).
+
+    A site's load is ``x_load`` on its service columns ``x_cols`` (their sites ``x_site``);
+    its capacity that of the project placed on it, else its own, plus its modules.
+    """
+    prob = model.problem
+    base = _base_capacity(prob, modules)
+    proj_cap = _project_capacity(prob) if len(projects.pairs_k) else None
+    if proj_cap is not None:
+        # a new site's capacity is that of the project placed on it (or the candidate's own)
+        kk, jj = projects.pairs_k, projects.pairs_j
+        on_y = np.flatnonzero(prob.fixed)
+        cap_site = [jj, on_y]
+        cap_col = [projects.z0 + np.arange(len(kk)), y0 + on_y]
+        cap_val = [np.where(np.isnan(proj_cap[kk]), base[jj], proj_cap[kk]), base[on_y]]
+    else:
+        on_y = np.flatnonzero(prob.fixed | prob.openable)
+        cap_site, cap_col, cap_val = [on_y], [y0 + on_y], [base[on_y]]
+    j_all, v_all = np.concatenate(cap_site), np.concatenate(cap_val)
+    if np.isnan(v_all).any():
+        bad = prob.candidate_ids[j_all[np.isnan(v_all)]]
+        raise SitingError(f"{model.name} needs a capacity for every candidate; missing for {listing(pd.unique(bad), 10)}")
+    m0 = -1
+    if modules.size is not None:
+        if modules.size <= 0:
+            raise SitingError(f"module_size must be > 0, got {modules.size}")
+        m = prob.n_candidates
+        m0 = _add_module_columns(lp, prob, modules, y0)
+        j_all = np.concatenate([j_all, np.arange(m)])
+        cap_col.append(m0 + np.arange(m))
+        v_all = np.concatenate([v_all, np.full(m, float(modules.size))])
+    lp.add_rows(np.concatenate([x_site, j_all]), np.concatenate([x_cols, np.concatenate(cap_col)]),
+                np.concatenate([x_load, -v_all]), -np.inf, 0.0, prob.n_candidates)
+    return m0
+
+
+def fill_sites(sites: SiteRules, sel: list[int], count: int | None) -> list[int]:
+    """Add sites until ``count`` new ones are open (the MIP asks for exactly ``count``), keeping projects matchable."""
+    if count is None or len(sel) >= count:
+        return sel
+    sel = list(sel)
+    for j in np.flatnonzero(sites.allowed):
+        if len(sel) >= count:
+            break
+        if int(j) not in sel and sites.fit([*sel, int(j)]):
+            sel.append(int(j))
+    return sel
+
+
+def _fix_sites(lp: LpBuilder, y0: int, open_: np.ndarray | None) -> None:
+    """Fix every site column: open where ``open_``, closed elsewhere."""
+    if open_ is not None:
+        lb, ub = lp.bounds(y0)
+        lb[:] = open_.astype(float)
+        ub[:] = open_.astype(float)
+
+
+class CapacityLp:
+    """One capacitated model as an LP builder, with the pieces its heuristic and bounds need.
+
+    ``build(keep, open_)`` gives the MIP (all pairs and free sites) or, with ``keep``
+    (a pair mask) and ``open_`` (sites fixed open, the rest closed), the small problem of
+    serving demand from a given set of sites: an LP (a MIP only over modules / projects).
+
+    Attributes
+    ----------
+    r, c, d
+        The pairs (demand row: a group or a demand point; candidate; cost).
+    w
+        Weight per demand row.
+    big
+        Cost of unserved demand in the greedy's terms.
+    count
+        New sites to open (None: as few as ``need`` requires).
+    need
+        Weight that must be served within the cutoff (the coverage target), else None.
+    """
+
+    model: AllocationModel
+    modules: Modules
+    maximize: bool
+    r: np.ndarray
+    c: np.ndarray
+    d: np.ndarray
+    w: np.ndarray
+    big: float
+    count: int | None
+    need: float | None = None
+
+    def build(self, keep: np.ndarray | None, open_: np.ndarray | None) -> tuple[LpBuilder, LpIndex]:
+        raise NotImplementedError  # pragma: no cover
+
+    def quick_bound(self) -> float | None:
+        raise NotImplementedError  # pragma: no cover
+
+    def result(self, idx: LpIndex, x: np.ndarray, status: str, bound: float | None, method: str,
+               t0: float, details: dict[str, Any]) -> AllocationResult:
+        raise NotImplementedError  # pragma: no cover
+
+    def must_serve(self) -> float | None:
+        """Weight every solution must serve, if any (for the capacity check)."""
+        return self.need
+
+    def infeasible_reason(self) -> str:
+        """What the MIP's 'infeasible' means for this model."""
+        return "no placement satisfies the site, region and capacity rules"
+
+    def round_bound(self, v: float | None) -> float | None:
+        """A bound in the objective's terms (a count of sites is rounded up)."""
+        return v
+
+    def knapsack_pairs(self) -> CapacitatedPairs:
+        """The pairs, weights and most each site could hold, as the heuristics see them."""
+        return CapacitatedPairs(Pairs(self.r, self.c, self.d), self.w, site_capacity(self.model.problem, self.modules),
+                                self.big)
+
+    def greedy(self) -> list[int]:
+        """Sites chosen by :func:`~siting.allocation.heuristics.capacitated.greedy_capacitated`, filled up to the count."""
+        sites = self.model.site_rules()
+        sel, _ = greedy_capacitated(self.knapsack_pairs(), sites, p=self.count, target=self.need)
+        return fill_sites(sites, sel, self.count)
+
+    def service_state(self, idx: LpIndex, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per demand row: weight left unserved, and the highest cost it is served at (``big`` if none)."""
+        share = idx.service(x)
+        r = idx.pair_row
+        d = idx.pair_cost if idx.pair_cost is not None else np.zeros(len(r))
+        served = np.bincount(r, weights=share * self.w[r], minlength=len(self.w))
+        cur = np.full(len(self.w), -np.inf)
+        on = share > 1e-9
+        np.maximum.at(cur, r[on], d[on])
+        cur[~np.isfinite(cur)] = self.big
+        return np.maximum(self.w - served, 0.0), cur
+
+    def capacity_short(self) -> str | None:
+        """Why no solution can exist, when the most every site could hold falls short of what must be served."""
+        prob = self.model.problem
+        need = self.must_serve()
+        if need is None:
+            return None
+        most = site_capacity(prob, self.modules)
+        extra = np.sort(most[prob.openable])[::-1]
+        count = self.count
+        have = float(most[prob.fixed].sum()) + float(extra[: count].sum() if count is not None else extra.sum())
+        if have < need - 1e-9:
+            return (f"the sites could hold at most {have:g} (existing plus the largest {count if count is not None else 'all'} "
+                    f"new), below the {need:g} to serve; add capacity, sites or modules")
+        return None
+
+    def _loads(self, open_: np.ndarray, load: np.ndarray) -> dict[str, float]:
+        """Load per open site, by candidate id."""
+        ids = self.model.problem.candidate_ids
+        return {str(ids[j]): float(load[j]) for j in np.flatnonzero(open_)}
+
+    def _placement(self, idx: LpIndex, x: np.ndarray) -> dict[str, Any]:
+        """``{"placement": project -> candidate id}``, or nothing without projects."""
+        if not len(idx.projects.pairs_k):
+            return {}
+        return {"placement": placement(self.model.problem, idx.projects, idx.projects.values(x))}
+
+
+class CoverWithinCapacity(CapacityLp):
+    """Capacitated coverage on demand groups: most weight served with ``count`` sites, or fewest sites for a ``share``."""
+
+    def __init__(self, model: AllocationModel, modules: Modules, count: int | None, share: float | None) -> None:
+        self.model, self.modules, self.count, self.share = model, modules, count, share
+        prob = model.problem
+        assert model.cutoff is not None
+        A = prob.coverage(model.cutoff)
+        reach = np.diff(A.indptr) > 0
+        self.rows = np.flatnonzero(reach & (prob.weights > 0))
+        self.labels, first = group_rows(A[self.rows])
+        self.wg = np.bincount(self.labels, weights=prob.weights[self.rows], minlength=len(first))
+        G = sp.csr_matrix(A[self.rows][first]).tocoo()
+        self.r, self.c = G.row.astype(np.int64), G.col.astype(np.int64)
+        self.d = np.zeros(len(self.r))
+        self.w, self.big = self.wg, 1.0
+        self.g_n = len(first)
+        self.maximize = share is None
+        self.need = None if share is None else share * float(prob.weights.sum())
+
+    def infeasible_reason(self) -> str:
+        if self.share is None:
+            return super().infeasible_reason()
+        return f"{100 * self.share:g} % of the demand cannot be served within the cutoff by the capacity available"
+
+    def round_bound(self, v: float | None) -> float | None:
+        # the target model counts sites: its bound rounds up
+        return None if v is None else (float(np.ceil(v - 1e-6)) if self.share is not None else v)
+
+    def build(self, keep: np.ndarray | None, open_: np.ndarray | None) -> tuple[LpBuilder, LpIndex]:
+        prob, wg = self.model.problem, self.wg
+        gr, gc = (self.r, self.c) if keep is None else (self.r[keep], self.c[keep])
+        lp = LpBuilder()
+        y0 = add_site_columns(lp, prob, prob.openable.astype(float) if self.share is not None else 0.0)
+        _fix_sites(lp, y0, open_)
+        projects = add_site_count(lp, prob, y0, self.count)
+        x0 = lp.add_columns(wg[gr] if self.share is None else np.zeros(len(gr)), 0.0, 1.0, False)
+        xc = x0 + np.arange(len(gr))
+        lp.add_rows(gr, xc, 1.0, -np.inf, 1.0, self.g_n)  # each group served at most once
+        if open_ is None:  # with the sites fixed, only open sites' pairs are kept: no x <= y rows needed
+            add_link_rows(lp, xc, y0 + gc)
+        m0 = add_capacity_rows(lp, self.model, self.modules, y0, projects, gc, xc, wg[gr])
+        if self.need is not None:
+            lp.add_rows(np.zeros(len(gr)), xc, wg[gr], self.need, np.inf, 1)
+        return lp, LpIndex(y0, projects, x0, gr, gc, None, m0)
+
+    def quick_bound(self) -> float | None:
+        """No site serves more than its capacity or the demand it reaches (module budget and overlaps ignored)."""
+        prob = self.model.problem
+        reach = np.bincount(self.c, weights=self.wg[self.r], minlength=prob.n_candidates)
+        most = np.minimum(reach, site_capacity(prob, self.modules))
+        from_fixed = float(most[prob.fixed].sum())
+        extra = np.sort(most[prob.openable])[::-1]
+        if self.share is None:
+            assert self.count is not None
+            return min(float(self.wg.sum()), from_fixed + float(extra[: self.count].sum()))
+        assert self.need is not None
+        got = from_fixed + np.concatenate([[0.0], np.cumsum(extra)])
+        k = np.flatnonzero(got >= self.need - 1e-9)
+        return float(k[0]) if len(k) else None
+
+    def _assignment(self, gr: np.ndarray, gc: np.ndarray, share: np.ndarray) -> pd.DataFrame:
+        """Each group's shares spread over its demand points, with their costs."""
+        prob = self.model.problem
+        grp_rows = pd.DataFrame({"g": self.labels, "demand": self.rows})
+        pairs = pd.DataFrame({"g": gr, "j": gc, "share": share})
+        pairs = pairs[pairs["share"] > 1e-9]
+        asg = grp_rows.merge(pairs, on="g")
+        cost_lookup = pd.Series(prob.cost, index=pd.MultiIndex.from_arrays([prob.rows, prob.cols]))
+        asg_cost = cost_lookup.reindex(pd.MultiIndex.from_arrays([asg["demand"], asg["j"]])).to_numpy()
+        return pd.DataFrame({
+            "demand_id": prob.demand_ids[asg["demand"].to_numpy()],
+            "facility_id": prob.candidate_ids[asg["j"].to_numpy()],
+            "share": asg["share"].to_numpy(),
+            "cost": asg_cost,
+        }).sort_values(["demand_id", "share"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+    def result(self, idx: LpIndex, x: np.ndarray, status: str, bound: float | None, method: str,
+               t0: float, details: dict[str, Any]) -> AllocationResult:
+        prob = self.model.problem
+        m = prob.n_candidates
+        gr, gc = idx.pair_row, idx.pair_site
+        open_ = idx.open_sites(x, m)
+        share = idx.service(x)
+        served = share * self.wg[gr]
+        load = np.bincount(gc, weights=served, minlength=m)
+        details = {"groups": self.g_n, **details}
+        if idx.m0 >= 0:
+            assert self.modules.size is not None
+            mods = np.rint(x[idx.m0: idx.m0 + m]).astype(int)
+            base = np.nan_to_num(prob.capacity if prob.capacity is not None else np.zeros(m))
+            need_mods = np.ceil(np.maximum(load - base, 0) / self.modules.size - 1e-9)
+            details["modules"] = {str(prob.candidate_ids[j]): int(min(mods[j], need_mods[j]))
+                                  for j in np.flatnonzero(open_)}
+        details["load"] = self._loads(open_, load)
+        details.update(self._placement(idx, x))
+        res = self.model.result(open_, status=status, objective=None, bound=bound, method=method, t0=t0,
+                                assignment=self._assignment(gr, gc, share), details=details)
+        total = float(prob.weights.sum())
+        res.coverage["served_weight"] = float(served.sum())
+        res.coverage["served_pct"] = 100.0 * float(served.sum()) / total if total else None
+        res.objective = float(served.sum()) if self.share is None else float((open_ & ~prob.fixed).sum())
+        return res
+
+
+class AssignWithinCapacity(CapacityLp):
+    """Capacitated assignment: every demand point served, no site over capacity, least weighted cost."""
+
+    maximize = False
+
+    def __init__(self, model: AllocationModel, modules: Modules) -> None:
+        self.model, self.modules, self.count = model, modules, model.p
+        prob = model.problem
+        r, c, d = prob.pairs(model.cutoff)
+        w = prob.weights
+        require_reach(model, r, "have no eligible candidate in reach")
+        keep = w[r] > 0
+        self.r, self.c, self.d = r[keep], c[keep], d[keep]
+        self.w = prob.weights
+        self.big = 10.0 * (float(self.d.max()) + 1.0) if len(self.d) else 1.0
+        self.active = np.unique(self.r)
+        self.pos = np.full(prob.n_demand, -1)
+        self.pos[self.active] = np.arange(len(self.active))
+
+    def must_serve(self) -> float | None:
+        return float(self.model.problem.weights.sum())
+
+    def infeasible_reason(self) -> str:
+        return ("the open sites' capacity cannot serve all the demand (or the region rules cannot be "
+                "met); add capacity, sites or modules")
+
+    def build(self, keep: np.ndarray | None, open_: np.ndarray | None) -> tuple[LpBuilder, LpIndex]:
+        prob, w = self.model.problem, self.model.problem.weights
+        r, c, d = (self.r, self.c, self.d) if keep is None else (self.r[keep], self.c[keep], self.d[keep])
+        lp = LpBuilder()
+        y0 = add_site_columns(lp, prob)
+        _fix_sites(lp, y0, open_)
+        projects = add_site_count(lp, prob, y0, self.count)
+        x0 = lp.add_columns(w[r] * d, 0.0, 1.0, False)
+        xc = x0 + np.arange(len(r))
+        lp.add_rows(self.pos[r], xc, 1.0, 1.0, 1.0, len(self.active))  # every demand point served in full
+        if open_ is None:  # as in CoverWithinCapacity.build
+            add_link_rows(lp, xc, y0 + c)
+        m0 = add_capacity_rows(lp, self.model, self.modules, y0, projects, c, xc, w[r])
+        return lp, LpIndex(y0, projects, x0, r, c, d, m0)
+
+    def quick_bound(self) -> float | None:
+        """Every demand point at its cheapest usable site, capacity and site count ignored."""
+        w = self.model.problem.weights
+        cheapest = pd.Series(self.d).groupby(self.r).min()
+        return float((w[cheapest.index.to_numpy()] * cheapest.to_numpy()).sum())
+
+    def result(self, idx: LpIndex, x: np.ndarray, status: str, bound: float | None, method: str,
+               t0: float, details: dict[str, Any]) -> AllocationResult:
+        prob, w = self.model.problem, self.model.problem.weights
+        m = prob.n_candidates
+        r, c, d = idx.pair_row, idx.pair_site, idx.pair_cost
+        assert d is not None
+        open_ = idx.open_sites(x, m)
+        share = idx.service(x)
+        on = share > 1e-9
+        assignment = pd.DataFrame({
+            "demand_id": prob.demand_ids[r[on]], "facility_id": prob.candidate_ids[c[on]],
+            "share": share[on], "cost": d[on],
+        }).sort_values(["demand_id", "share"], ascending=[True, False], kind="stable").reset_index(drop=True)
+        load = np.bincount(c, weights=share * w[r], minlength=m)
+        details = {**details, "load": self._loads(open_, load)}
+        if idx.m0 >= 0:
+            details["modules"] = {str(prob.candidate_ids[j]): int(round(x[idx.m0 + j])) for j in np.flatnonzero(open_)}
+        details.update(self._placement(idx, x))
+        obj = float((w[r] * d * share).sum())
+        res = self.model.result(open_, status=status, objective=obj, bound=bound, method=method, t0=t0,
+                                assignment=assignment, details=details)
+        res.coverage["weighted_cost"] = obj
+        res.coverage["mean_cost"] = obj / float(w.sum()) if w.sum() else None
+        return res

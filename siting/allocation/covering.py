@@ -1,0 +1,277 @@
+"""Covering models: LSCP (fewest sites covering all), MCLP (most covered by p sites), CoverageTarget (fewest for a share).
+
+Demand points that share a covering set are merged into one row (:func:`cover_groups`), and
+demand already covered by fixed sites is left out; greedy covering (with swaps for the MCLP)
+gives the warm start, Lagrangian relaxations the bounds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from siting.allocation.base import AllocationModel, SolveOptions
+from siting.allocation.capacitated import CoverWithinCapacity, Modules, solve_capacitated
+from siting.allocation.heuristics.cover import (
+    drop_redundant,
+    greedy_cover,
+    lagrangian_cover_bound,
+    lagrangian_lscp_bound,
+    swap_cover,
+    times_covered,
+)
+from siting.allocation.lp import (
+    LpBuilder,
+    add_cover_rows,
+    add_covered_columns,
+    add_site_columns,
+    add_site_count,
+    placement,
+    project_start,
+)
+from siting.allocation.mip import relative_gap
+from siting.allocation.problem import AllocationProblem, group_rows, listing
+from siting.allocation.result import AllocationResult
+from siting.errors import SitingError
+
+
+@dataclass(frozen=True)
+class CoverGroups:
+    """The demand no fixed site covers, merged by covering set.
+
+    Attributes
+    ----------
+    matrix
+        Groups x candidates, 1 where the candidate covers the group.
+    weights
+        Demand weight per group.
+    by_fixed
+        Per demand point: covered by a fixed site.
+    unreachable
+        Per demand point: no usable candidate covers it.
+    """
+
+    matrix: sp.csr_matrix
+    weights: np.ndarray
+    by_fixed: np.ndarray
+    unreachable: np.ndarray
+
+
+def cover_groups(problem: AllocationProblem, cutoff: float) -> CoverGroups:
+    """The covering matrix of the demand not covered by fixed sites, merged by covering set."""
+    A = problem.coverage(cutoff)
+    by_fixed = times_covered(A, problem.fixed) > 0
+    reach = np.diff(A.indptr) > 0
+    free = np.flatnonzero(~by_fixed & reach)
+    sub = A[free]
+    labels, first = group_rows(sub)
+    G = sp.csr_matrix(sub[first])
+    G.data[:] = 1.0
+    wg = np.bincount(labels, weights=problem.weights[free], minlength=len(first))
+    return CoverGroups(G, wg, by_fixed, ~reach)
+
+
+def covered_start(G: sp.csr_matrix, sel: list[int]) -> np.ndarray:
+    """Warm-start values of the 'group covered' columns: 1 where one of the sites ``sel`` covers the group."""
+    cov = np.asarray(G[:, np.asarray(sel, dtype=np.int64)].sum(axis=1)).ravel() if sel else np.zeros(G.shape[0])
+    return np.minimum(cov, 1.0)
+
+
+class CoveringModel(AllocationModel):
+    """A model whose demand counts as covered within ``cutoff`` of an open site."""
+
+    def cover_groups(self) -> CoverGroups:
+        assert self.cutoff is not None
+        return cover_groups(self.problem, self.cutoff)
+
+
+class LSCP(CoveringModel):
+    """Location set covering: the fewest new sites so that every demand point is within ``cutoff``.
+
+    Demand with zero weight still has to be covered (as in spopt). Existing facilities
+    count for coverage but not in the objective.
+    """
+
+    name = "lscp"
+
+    def __init__(self, problem: AllocationProblem, *, cutoff: float) -> None:
+        super().__init__(problem, cutoff=cutoff)
+        if problem.projects:
+            raise SitingError("lscp chooses how many sites to open; it takes no project list")
+
+    def _solve(self, opts: SolveOptions) -> AllocationResult:
+        t0 = time.perf_counter()
+        prob = self.problem
+        groups = self.cover_groups()
+        G = groups.matrix
+        if groups.unreachable.any():
+            ids = prob.demand_ids[np.flatnonzero(groups.unreachable)]
+            raise SitingError(
+                f"lscp is infeasible: {len(ids)} demand point(s) have no eligible candidate within the cutoff "
+                f"{self.cutoff:g}: {listing(ids, 10)}; raise the cutoff, add candidates or drop those points"
+            )
+        greedy = greedy_cover(G, np.ones(G.shape[0]), self.site_rules(), target=float(G.shape[0]))
+        greedy = drop_redundant(G, prob.fixed, greedy)
+        lp = LpBuilder()
+        y0 = add_site_columns(lp, prob, prob.openable.astype(float))
+        add_cover_rows(lp, G, y0)
+        heur_open = self.open_sites(greedy)
+        lag = lagrangian_lscp_bound(G, prob.openable, float(len(greedy)),
+                                    time_budget=max(1.0, 0.1 * (opts.time_limit or 60.0)))
+        details = {"heuristic": "greedy", "heuristic_objective": len(greedy), "groups": int(G.shape[0]),
+                   "lagrangian_bound": lag}
+        proven = lag >= len(greedy)
+        if opts.method == "heuristic" or (opts.method == "auto" and (lp.nnz > opts.max_mip_nnz or proven)):
+            return self.result(heur_open, status="optimal" if proven else "feasible",
+                               objective=float(len(greedy)), bound=lag, method="heuristic", t0=t0, details=details)
+        sol = lp.solve(maximize=False, start=heur_open.astype(float), time_limit=opts.time_left(t0),
+                       mip_rel_gap=opts.mip_rel_gap, verbose=opts.verbose)
+        bound = lag if sol.bound is None else max(lag, float(np.ceil(sol.bound - 1e-6)))
+        if sol.x is None:
+            return self.result(heur_open, status="feasible", objective=float(len(greedy)), bound=bound,
+                               method="heuristic", t0=t0, details=details)
+        open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
+        obj = float((open_ & ~prob.fixed).sum())
+        st = "optimal" if sol.status == "optimal" or bound >= obj else sol.status
+        return self.result(open_, status=st, objective=obj, bound=bound, method="mip", t0=t0, details=details)
+
+
+class MCLP(CoveringModel):
+    """Maximal covering: ``p`` new sites that cover the most demand weight within ``cutoff``.
+
+    The objective counts demand covered by fixed sites too.
+    """
+
+    name = "mclp"
+
+    def __init__(self, problem: AllocationProblem, *, cutoff: float, p: int | None = None) -> None:
+        super().__init__(problem, cutoff=cutoff, p=p)
+        if self.p is None:
+            raise SitingError("mclp needs p, the number of new sites")
+
+    def _heuristic(self, groups: CoverGroups, opts: SolveOptions, t0: float) -> tuple[list[int], dict[str, Any]]:
+        """Greedy, then swaps (within regions when projects are region-bound): the sites and their details."""
+        prob, G, wg = self.problem, groups.matrix, groups.weights
+        assert self.p is not None
+        sites = self.site_rules()
+        regional = sites.region_ok is not None and any(pr.regions is not None for pr in prob.projects or [])
+        sel = greedy_cover(G, wg, sites, p=self.p)
+        th = time.perf_counter()
+        if sites.region_ok is None or regional:
+            sel = swap_cover(G, wg, sites, sel,
+                             time_budget=max(1.0, 0.25 * (opts.time_limit or 20.0)),
+                             same_region=prob.region.astype(str) if regional and prob.region is not None else None)
+        details: dict[str, Any] = {"groups": int(G.shape[0]), "heuristic": "greedy+swap",
+                                   "heuristic_objective": self.covered_weight(self.open_sites(sel)),
+                                   "heuristic_seconds": time.perf_counter() - t0, "greedy_seconds": th - t0}
+        return sel, details
+
+    def _solve(self, opts: SolveOptions) -> AllocationResult:
+        t0 = time.perf_counter()
+        prob = self.problem
+        assert self.p is not None
+        groups = self.cover_groups()
+        G, wg = groups.matrix, groups.weights
+        const = float(prob.weights[groups.by_fixed].sum())
+        ok = prob.region_allowed()
+        sel, details = self._heuristic(groups, opts, t0)
+        heur_open = self.open_sites(sel)
+        heur_obj = details["heuristic_objective"]
+        tl = time.perf_counter()
+        lag, closed, opened = lagrangian_cover_bound(G, wg, prob.openable, self.p, heur_obj - const,
+                                                     time_budget=max(1.0, 0.2 * (opts.time_limit or 20.0)))
+        lag_bound = lag + const
+        details.update(lagrangian_bound=lag_bound, bound_seconds=time.perf_counter() - tl,
+                       fixed_closed=int(closed.sum()), fixed_open=int(opened.sum()))
+        lp = LpBuilder()
+        y0 = add_site_columns(lp, prob)
+        lb, ub = lp.bounds(y0)
+        ub[closed] = 0.0
+        lb[opened] = 1.0
+        add_covered_columns(lp, G, y0, wg)
+        projects = add_site_count(lp, prob, y0, self.p)
+        too_big = opts.method == "auto" and lp.nnz > opts.max_mip_nnz
+        proven = relative_gap(heur_obj, lag_bound) is not None and (relative_gap(heur_obj, lag_bound) or 0.0) <= opts.mip_rel_gap
+        if opts.method == "heuristic" or too_big or (proven and opts.method == "auto"):
+            details["mip_nnz"] = lp.nnz
+            if ok is not None:
+                details["placement"] = placement(prob, projects, project_start(prob, projects, sel))
+            return self.result(heur_open, status="optimal" if proven else "feasible", objective=heur_obj,
+                               bound=lag_bound, method="heuristic", t0=t0, details=details)
+        zs = project_start(prob, projects, sel) if ok is not None else np.empty(0)
+        start = None if zs is None else np.concatenate([heur_open.astype(float), covered_start(G, sel), zs])
+        sol = lp.solve(maximize=True, start=start, time_limit=opts.time_left(t0), mip_rel_gap=opts.mip_rel_gap,
+                       verbose=opts.verbose)
+        bound = lag_bound if sol.bound is None else min(lag_bound, sol.bound + const)
+        if sol.x is None or (sol.objective or 0.0) + const < heur_obj - 1e-9:
+            st = "infeasible" if sol.status == "infeasible" else "feasible"
+            return self.result(heur_open, status=st, objective=heur_obj, bound=bound, method="heuristic",
+                               t0=t0, details=details)
+        open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
+        if ok is not None:
+            details["placement"] = placement(prob, projects, projects.values(sol.x))
+        details["mip_seconds"] = sol.seconds
+        obj = self.covered_weight(open_)
+        st = "optimal" if sol.status == "optimal" or (relative_gap(obj, bound) or 0.0) <= opts.mip_rel_gap else sol.status
+        return self.result(open_, status=st, objective=obj, bound=bound, method="mip", t0=t0, details=details)
+
+
+class CoverageTarget(CoveringModel):
+    """The fewest new sites so that at least ``share`` (0..1) of the demand weight is within ``cutoff``.
+
+    With ``capacitated=True`` a demand point only counts as covered for the part a
+    site's capacity (``capacity`` per candidate, or modules) can take.
+    """
+
+    name = "target"
+
+    def __init__(self, problem: AllocationProblem, *, cutoff: float, share: float, capacitated: bool = False,
+                 module_size: float | None = None, max_modules: Any = None) -> None:
+        super().__init__(problem, cutoff=cutoff)
+        if problem.projects:
+            raise SitingError("target chooses how many sites to open; it takes no project list")
+        if not 0 < share <= 1:
+            raise SitingError(f"share must be in (0, 1], got {share} (0.9 means 90 %)")
+        self.share = float(share)
+        self.capacitated = capacitated or module_size is not None
+        self.modules = Modules(module_size, max_modules)
+
+    def _solve(self, opts: SolveOptions) -> AllocationResult:
+        if self.capacitated:
+            return solve_capacitated(CoverWithinCapacity(self, self.modules, None, self.share), opts)
+        t0 = time.perf_counter()
+        prob = self.problem
+        groups = self.cover_groups()
+        G, wg = groups.matrix, groups.weights
+        total = float(prob.weights.sum())
+        need = self.share * total
+        reachable = total - float(prob.weights[groups.unreachable].sum())
+        if reachable < need - 1e-9:
+            raise SitingError(
+                f"target is infeasible: at most {100 * reachable / total:.2f} % of the demand can be within the "
+                f"cutoff {self.cutoff:g} of an eligible candidate, below the {100 * self.share:g} % asked"
+            )
+        const = float(prob.weights[groups.by_fixed].sum())
+        sel = greedy_cover(G, wg, self.site_rules(), target=need - const)
+        heur_open = self.open_sites(sel)
+        details: dict[str, Any] = {"share": self.share, "heuristic": "greedy", "heuristic_objective": len(sel)}
+        lp = LpBuilder()
+        y0 = add_site_columns(lp, prob, prob.openable.astype(float))
+        u0 = add_covered_columns(lp, G, y0, np.zeros(G.shape[0]))
+        lp.add_rows(np.zeros(G.shape[0]), u0 + np.arange(G.shape[0]), wg, need - const, np.inf, 1)  # the share
+        if opts.method == "heuristic" or (opts.method == "auto" and lp.nnz > opts.max_mip_nnz):
+            return self.result(heur_open, status="feasible", objective=float(len(sel)), bound=None,
+                               method="heuristic", t0=t0, details=details)
+        start = np.concatenate([heur_open.astype(float), covered_start(G, sel)])
+        sol = lp.solve(maximize=False, start=start, time_limit=opts.time_limit, mip_rel_gap=opts.mip_rel_gap,
+                       verbose=opts.verbose)
+        if sol.x is None:
+            return self.result(heur_open, status="feasible", objective=float(len(sel)), bound=sol.bound,
+                               method="heuristic", t0=t0, details=details)
+        open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
+        return self.result(open_, status=sol.status, objective=float((open_ & ~prob.fixed).sum()),
+                           bound=sol.bound, method="mip", t0=t0, details=details)

@@ -1,0 +1,191 @@
+"""Capacitated heuristics: open sites by the value their capacity can add, then swap them.
+
+Demand row ``i`` costs ``big`` per unit while unserved and ``d_ij`` once served by site ``j``.
+A site's value is a fractional knapsack over its pairs (:func:`knapsack`): unserved weight
+(value ``big - d_ij``) and weight served elsewhere at a higher cost (value ``cur_i - d_ij``),
+taken best value first up to the site's capacity. With ``big = 1`` and ``d = 0`` on covering
+pairs this is the capacitated MCLP (served weight); with ``big`` above every cost a capacitated
+p-median.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from siting.allocation.heuristics.sites import Pairs, PairsBySite, SiteRules
+
+
+@dataclass(frozen=True)
+class CapacitatedPairs:
+    """What the sites' knapsacks work on: the pairs, each demand row's weight ``w``, each site's
+    capacity ``cap`` (the most it could get, e.g. with all its modules) and ``big``, the cost of
+    unserved demand (above every pair's cost)."""
+
+    pairs: Pairs
+    w: np.ndarray
+    cap: np.ndarray
+    big: float
+
+    def gain(self, by_site: PairsBySite, j: int | np.integer, rem: np.ndarray, cur: np.ndarray) -> float:
+        """What site ``j`` would add from the state (``rem``, ``cur``) (:func:`knapsack`)."""
+        at = by_site.at(j)
+        return knapsack(by_site.rows[at], by_site.costs[at], self.w, rem, cur, float(self.cap[j]), self.big)[0]
+
+
+@dataclass(frozen=True)
+class Service:
+    """The best service from a set of sites: its objective and, per demand row, the weight left
+    unserved and the highest cost it is served at (``big`` when unserved)."""
+
+    objective: float
+    unserved: np.ndarray
+    cost: np.ndarray
+
+
+#: Prices a set of sites exactly: their best :class:`Service`, or None when they cannot serve as required.
+Evaluate = Callable[[list[int]], "Service | None"]
+
+
+def improves(a: float, b: float, maximize: bool) -> bool:
+    """True when objective ``a`` beats ``b`` by more than a relative 1e-9."""
+    tol = 1e-9 * max(1.0, abs(b))
+    return a > b + tol if maximize else a < b - tol
+
+
+def knapsack(ri: np.ndarray, dj: np.ndarray, w: np.ndarray, rem: np.ndarray, cur: np.ndarray, capj: float,
+             big: float) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What one site of capacity ``capj`` would take: (gain, take, amount, kind, demand row, cost) per item.
+
+    ``ri``, ``dj`` are the site's pairs (demand row, cost); ``rem`` the weight each row has
+    unserved, ``cur`` the highest cost it is served at. Items are the unserved weight of each
+    pair's demand (kind 0, value ``big - d``) and its weight served elsewhere at a higher cost
+    (kind 1, value ``cur - d``), best value first.
+    """
+    n = len(ri)
+    val = np.concatenate([big - dj, cur[ri] - dj])
+    amt = np.concatenate([rem[ri], w[ri] - rem[ri]])
+    kind = np.repeat([0, 1], n)
+    who = np.concatenate([np.arange(n), np.arange(n)])
+    ok = (val > 0) & (amt > 1e-12)
+    val, amt, kind, who = val[ok], amt[ok], kind[ok], who[ok]
+    s = np.argsort(-val, kind="stable")
+    val, amt, kind, who = val[s], amt[s], kind[s], who[s]
+    take = np.clip(capj - (np.cumsum(amt) - amt), 0.0, amt)
+    return float(take @ val), take, amt, kind, ri[who], dj[who]
+
+
+class _GreedyFill:
+    """The greedy's state: weight each row has unserved (``rem``) and the highest cost it is served at (``cur``)."""
+
+    def __init__(self, inst: CapacitatedPairs) -> None:
+        self.inst = inst
+        self.by_site = inst.pairs.by_site(len(inst.cap))
+        self.rem = np.asarray(inst.w, dtype=float).copy()
+        self.cur = np.full(len(inst.w), float(inst.big))
+
+    def gain(self, j: int) -> float:
+        return self.inst.gain(self.by_site, j, self.rem, self.cur)
+
+    def fill(self, j: int) -> None:
+        """Open site ``j``: it takes what its knapsack takes."""
+        at, inst = self.by_site.at(j), self.inst
+        _, take, amt, kind, ri, dj = knapsack(self.by_site.rows[at], self.by_site.costs[at], inst.w, self.rem,
+                                              self.cur, float(inst.cap[j]), inst.big)
+        cur, rem, w = self.cur, self.rem, inst.w
+        moved = (kind == 1) & (take >= amt - 1e-12) & (take > 0)
+        cur[ri[moved]] = dj[moved]
+        new = (kind == 0) & (take > 0)
+        i_new = ri[new]
+        served_before = w[i_new] - rem[i_new] > 1e-12
+        cur[i_new] = np.where(served_before, np.maximum(cur[i_new], dj[new]), dj[new])
+        np.subtract.at(rem, i_new, take[new])
+        np.maximum(rem, 0.0, out=rem)
+
+    def served(self) -> float:
+        return float((self.inst.w - self.rem).sum())
+
+
+def greedy_capacitated(inst: CapacitatedPairs, sites: SiteRules, *, p: int | None = None,
+                       target: float | None = None) -> tuple[list[int], float]:
+    """Open sites one by one by the value their capacity can add, filling each as it opens (lazy greedy).
+
+    Gains can only fall as sites open, so stale gains are upper bounds and only the top
+    candidate is re-evaluated. Stops after ``p`` sites, or once ``target`` weight is served;
+    additions keep the projects matchable.
+
+    Returns
+    -------
+    (chosen, served)
+        The added candidates in order, and the weight the greedy fill served.
+    """
+    state = _GreedyFill(inst)
+    for jf in np.flatnonzero(sites.fixed):
+        state.fill(int(jf))
+    heap: list[tuple[float, int]] = [(-state.gain(int(j)), int(j)) for j in np.flatnonzero(sites.free)]
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    limit = p if p is not None else len(heap)
+    while heap and len(chosen) < limit:
+        if target is not None and state.served() >= target - 1e-9:
+            break
+        _, j = heapq.heappop(heap)
+        g = state.gain(j)
+        if heap and g < -heap[0][0] - 1e-12:
+            heapq.heappush(heap, (-g, j))  # stale: another site may gain more now
+            continue
+        if target is not None and g <= 0:
+            break
+        if not sites.fit([*chosen, j]):
+            continue  # fits even less once more sites are open
+        chosen.append(j)
+        state.fill(j)
+    return chosen, state.served()
+
+
+def swap_capacitated(evaluate: Evaluate, inst: CapacitatedPairs, sites: SiteRules, chosen: list[int], *,
+                     maximize: bool, time_budget: float = 5.0, top: int = 6) -> tuple[list[int], float | None, int]:
+    """Improve capacitated sites by swaps, each priced exactly by ``evaluate`` (the best service from those sites).
+
+    From the service of the current sites the ``top`` closed sites by knapsack gain (as in
+    :func:`greedy_capacitated`) are tried in place of each open site; the first swap that
+    improves the objective is made, until none does or the time is up.
+
+    Returns
+    -------
+    (chosen, objective, swaps)
+        The objective is None when ``chosen`` cannot serve as required.
+    """
+    by_site = inst.pairs.by_site(len(inst.cap))
+    sel = list(chosen)
+    best = evaluate(sel)
+    if best is None or not sel:
+        return sel, None if best is None else best.objective, 0
+    t0 = time.perf_counter()
+    swaps = 0
+    improved = True
+    while improved and time.perf_counter() - t0 < time_budget:
+        improved = False
+        pool = np.flatnonzero(sites.free)
+        pool = pool[~np.isin(pool, sel)]
+        gains = np.array([inst.gain(by_site, j, best.unserved, best.cost) for j in pool])
+        for j in pool[np.argsort(-gains, kind="stable")[:top]]:
+            for f in list(sel):
+                trial = [int(j) if x == f else x for x in sel]
+                if not sites.fit(trial):
+                    continue
+                service = evaluate(trial)
+                if service is not None and improves(service.objective, best.objective, maximize):
+                    sel, best = trial, service
+                    swaps += 1
+                    improved = True
+                    break
+                if time.perf_counter() - t0 > time_budget:
+                    return sel, best.objective, swaps
+            if improved:
+                break
+    return sel, best.objective, swaps

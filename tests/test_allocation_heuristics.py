@@ -1,0 +1,349 @@
+"""The allocation heuristics and bounds, each on small instances worked out by hand or by brute force.
+
+Every expected answer below is either derived in a comment or enumerated here with
+``itertools.combinations`` over all site sets; none comes from the code under test.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from siting.allocation.heuristics.capacitated import (
+    CapacitatedPairs,
+    Service,
+    greedy_capacitated,
+    swap_capacitated,
+)
+from siting.allocation.heuristics.center import center_substitution, farthest_first
+from siting.allocation.heuristics.cover import (
+    drop_redundant,
+    greedy_cover,
+    lagrangian_cover_bound,
+    lagrangian_lscp_bound,
+    packing_count,
+    swap_cover,
+)
+from siting.allocation.heuristics.median import (
+    SortedCosts,
+    greedy_median,
+    lagrangian_median_bound,
+    teitz_bart,
+)
+from siting.allocation.heuristics.sites import Pairs, SiteRules, projects_fit
+
+
+def rules(m: int, fixed: Sequence[int] = (), closed: Sequence[int] = (), region_ok: np.ndarray | None = None
+          ) -> SiteRules:
+    """Sites 0..m-1: ``fixed`` open already, ``closed`` not allowed, the rest may be added."""
+    f = np.zeros(m, dtype=bool)
+    f[list(fixed)] = True
+    allowed = ~f
+    allowed[list(closed)] = False
+    return SiteRules(f, allowed, region_ok)
+
+
+def covered(A: np.ndarray, w: np.ndarray, sites: tuple[int, ...] | list[int]) -> float:
+    """Weight of the rows of the 0/1 matrix ``A`` that one of ``sites`` covers."""
+    return float(w[A[:, list(sites)].any(axis=1)].sum()) if len(sites) else 0.0
+
+
+def best_cover(A: np.ndarray, w: np.ndarray, p: int, allowed: list[int]) -> float:
+    return max(covered(A, w, s) for s in itertools.combinations(allowed, p))
+
+
+def min_cover_size(A: np.ndarray) -> int:
+    """Fewest columns covering every row, by enumeration."""
+    m = A.shape[1]
+    for k in range(m + 1):
+        if any(A[:, list(s)].any(axis=1).all() for s in itertools.combinations(range(m), k)):
+            return k
+    raise AssertionError("no cover")
+
+
+def random_cover(seed: int, n: int = 9, m: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """A random 0/1 covering matrix in which every row has a column, and integer weights."""
+    rng = np.random.default_rng(seed)
+    A = rng.uniform(size=(n, m)) < 0.3
+    A[np.arange(n), rng.integers(0, m, n)] = True
+    return A, rng.integers(1, 10, n).astype(float)
+
+
+# ---------------------------------------------------------------- covering
+
+# rows g0..g4 (weights 5 4 3 2 6) x sites c0..c3
+COVER = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1], [0, 0, 0, 1]], dtype=bool)
+COVER_W = np.array([5, 4, 3, 2, 6], dtype=float)
+
+
+def test_greedy_cover_by_hand() -> None:
+    A = sp.csr_matrix(COVER.astype(float))
+    # gains c0 9, c1 7, c2 5, c3 8: c0; then g2 g3 g4 are left: c1 3, c2 5, c3 8: c3
+    assert greedy_cover(A, COVER_W, rules(4), p=2) == [0, 3]
+    assert covered(COVER, COVER_W, [0, 3]) == best_cover(COVER, COVER_W, 2, [0, 1, 2, 3]) == 17
+    # all 20: then g2 alone is left, c1 and c2 gain 3 each, the first wins
+    assert greedy_cover(A, COVER_W, rules(4), target=20.0) == [0, 3, 1]
+    # c3 already open covers g3 g4: c0 9 > c1 7 > c2 3
+    assert greedy_cover(A, COVER_W, rules(4, fixed=[3]), p=1) == [0]
+    # c0 may not open: c3 8 > c1 7
+    assert greedy_cover(A, COVER_W, rules(4, closed=[0]), p=1) == [3]
+    # the only project may only go to c1
+    only_c1 = np.array([[False, True, False, False]])
+    assert greedy_cover(A, COVER_W, rules(4, region_ok=only_c1), p=1) == [1]
+
+
+# rows a1 a2 b1 b2 x (weights 1 1 1 1 .5) x sites cA cB cM: cM looks best alone, cA + cB is best as a pair
+TRAP = np.array([[1, 0, 1], [1, 0, 0], [0, 1, 1], [0, 1, 0], [0, 0, 1]], dtype=bool)
+TRAP_W = np.array([1, 1, 1, 1, 0.5])
+
+
+def test_greedy_cover_falls_in_the_trap_and_swap_cover_gets_out() -> None:
+    A = sp.csr_matrix(TRAP.astype(float))
+    greedy = greedy_cover(A, TRAP_W, rules(3), p=2)
+    assert greedy == [2, 0]  # cM (2.5), then cA and cB gain 1 each: the first
+    assert covered(TRAP, TRAP_W, greedy) == 3.5
+    best = best_cover(TRAP, TRAP_W, 2, [0, 1, 2])
+    assert best == 4.0
+    # dropping cM loses b1 and x (1.5); cB then gains b1 and b2 (2)
+    swapped = swap_cover(A, TRAP_W, rules(3), greedy)
+    assert sorted(swapped) == [0, 1] and covered(TRAP, TRAP_W, swapped) == best
+    # regions keep swaps within one label: cM (region 1) cannot become cB (region 0)
+    assert sorted(swap_cover(A, TRAP_W, rules(3), greedy, same_region=np.array(["0", "0", "1"]))) == [0, 2]
+
+
+def test_drop_redundant_latest_first() -> None:
+    # r0: c0 c2, r1: c1 c2, r2: c0
+    A = np.array([[1, 0, 1], [0, 1, 1], [1, 0, 0]], dtype=bool)
+    G = sp.csr_matrix(A.astype(float))
+    none_fixed = np.zeros(3, dtype=bool)
+    assert drop_redundant(G, none_fixed, [0, 1, 2]) == [0, 1]  # c2 goes first: c0 and c1 cover r0, r1
+    assert drop_redundant(G, none_fixed, [2, 0, 1]) == [2, 0]  # c1 goes first: c2 still covers r1
+    assert drop_redundant(G, np.array([False, True, False]), [0, 2]) == [0]  # c1 (fixed) covers r1
+    for seed in range(5):
+        A, _ = random_cover(seed)
+        G = sp.csr_matrix(A.astype(float))
+        kept = drop_redundant(G, np.zeros(A.shape[1], dtype=bool), list(range(A.shape[1])))
+        assert A[:, kept].any(axis=1).all()  # still a cover ...
+        for j in kept:  # ... from which no site can go
+            assert not A[:, [k for k in kept if k != j]].any(axis=1).all()
+
+
+def test_packing_count_by_hand_and_below_the_fewest_sites() -> None:
+    # r0: c0 c1, r1: c1 c2, r2: c3, r3: c2 c3; r2 first (one column), then r0; r1, r3 share a used column
+    A = np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 1, 1]], dtype=bool)
+    assert packing_count(sp.csr_matrix(A.astype(float))) == 2 == min_cover_size(A)  # {c1, c3}
+    for seed in range(8):
+        A, _ = random_cover(seed)
+        assert packing_count(sp.csr_matrix(A.astype(float))) <= min_cover_size(A)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lagrangian_lscp_bound_is_at_most_the_fewest_sites(seed: int) -> None:
+    A, _ = random_cover(seed)
+    fewest = min_cover_size(A)
+    bound = lagrangian_lscp_bound(sp.csr_matrix(A.astype(float)), np.ones(A.shape[1], dtype=bool), float(A.shape[1]))
+    assert bound == int(bound) and 0 < bound <= fewest
+
+
+def test_lagrangian_lscp_bound_by_hand() -> None:
+    # three disjoint rows need three sites; a row covered by every site needs one
+    assert lagrangian_lscp_bound(sp.identity(3, format="csr"), np.ones(3, dtype=bool), 3.0) == 3
+    assert lagrangian_lscp_bound(sp.csr_matrix(np.ones((1, 3))), np.ones(3, dtype=bool), 3.0) == 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("p", [1, 2, 3])
+def test_lagrangian_cover_bound_holds_and_its_reduced_cost_test_is_sound(seed: int, p: int) -> None:
+    A, w = random_cover(seed)
+    m = A.shape[1]
+    allowed = np.ones(m, dtype=bool)
+    allowed[m - 1] = False
+    cand = list(np.flatnonzero(allowed))
+    best = best_cover(A, w, p, cand)
+    lower = best - 0.5  # integer weights: only the optimal sets do better
+    bound, closed, opened = lagrangian_cover_bound(sp.csr_matrix(A.astype(float)), w, allowed, p, lower)
+    assert bound >= best - 1e-9
+    for j in np.flatnonzero(closed):  # no optimal set opens j
+        assert max(covered(A, w, s) for s in itertools.combinations(cand, p) if j in s) < best
+    for j in np.flatnonzero(opened):  # every optimal set opens j
+        assert max((covered(A, w, s) for s in itertools.combinations(cand, p) if j not in s), default=0) < best
+
+
+def test_projects_fit() -> None:
+    # project 0 only on site 0, project 1 on site 0 or 1, nobody on site 2
+    ok = np.array([[True, False, False], [True, True, False]])
+    assert projects_fit(ok, [0, 1]) and projects_fit(ok, [1]) and projects_fit(None, [0, 1, 2])
+    assert not projects_fit(ok, [1, 2]) and not projects_fit(ok, [0, 1, 2])
+
+
+# ---------------------------------------------------------------- p-median
+
+# demand and sites at 0, 1, 5.5, 10, 11 on a line, weight 1: two clusters and a point between them
+LINE = np.array([0.0, 1.0, 5.5, 10.0, 11.0])
+
+
+def sorted_line(x: np.ndarray, w: np.ndarray | None = None) -> SortedCosts:
+    D = np.abs(x[:, None] - x[None, :])
+    order = np.argsort(D, axis=1, kind="stable").astype(np.int32)
+    return SortedCosts(order, np.take_along_axis(D, order, axis=1), np.ones(len(x)) if w is None else w, 100.0)
+
+
+def median_cost(D: np.ndarray, w: np.ndarray, sites: tuple[int, ...] | list[int]) -> float:
+    return float(w @ D[:, list(sites)].min(axis=1))
+
+
+def test_greedy_median_and_teitz_bart_by_hand() -> None:
+    sc = sorted_line(LINE)
+    D = np.abs(LINE[:, None] - LINE[None, :])
+    w = np.ones(5)
+    # alone, 5.5 costs 5.5 + 4.5 + 0 + 4.5 + 5.5 = 20, less than any other point (0: 27.5, 1: 24.5)
+    assert greedy_median(sc, rules(5), 1) == [2]
+    # every second site then brings the cost to 11; the first such (0) is taken
+    greedy = greedy_median(sc, rules(5), 2)
+    assert greedy == [2, 0] and median_cost(D, w, greedy) == 11
+    best = min(median_cost(D, w, s) for s in itertools.combinations(range(5), 2))
+    assert best == 6.5  # one site per cluster, e.g. {1, 10}: 1 + 0 + 4.5 + 0 + 1
+    swapped, swaps = teitz_bart(sc, rules(5), greedy)
+    assert median_cost(D, w, swapped) == best and swaps >= 1
+    # with 5.5 already open, one more site: {5.5, 0} .. {5.5, 11} all cost 11
+    assert median_cost(D, w, [2, *greedy_median(sc, rules(5, fixed=[2]), 1)]) == 11
+
+
+def random_median(seed: int, n: int = 8, m: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    D = np.round(np.linalg.norm(rng.uniform(0, 10, (n, 1, 2)) - rng.uniform(0, 10, (1, m, 2)), axis=2), 1)
+    return D, rng.integers(1, 6, n).astype(float)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("p", [1, 2, 3])
+def test_lagrangian_median_bound_is_at_most_the_optimum(seed: int, p: int) -> None:
+    D, w = random_median(seed)
+    m = D.shape[1]
+    order = np.argsort(D, axis=1, kind="stable").astype(np.int32)
+    sc = SortedCosts(order, np.take_along_axis(D, order, axis=1), w, float(D.max()) + 1.0)
+    site_rules = rules(m, fixed=[0])
+    free = range(1, m)
+    cost = {s: median_cost(D, w, (0, *s)) for s in itertools.combinations(free, p)}
+    best = min(cost.values())
+    bound, _, _, closed = lagrangian_median_bound(sc, site_rules, p, best, np.zeros(len(w)))
+    assert bound <= best + 1e-9
+    for j in np.flatnonzero(closed):  # no optimal set opens a closed site
+        assert min(v for s, v in cost.items() if j in s) > best - 1e-9
+    # Teitz-Bart from the greedy can only improve on it, and never beats the optimum
+    greedy = greedy_median(sc, site_rules, p)
+    swapped, _ = teitz_bart(sc, site_rules, greedy)
+    assert best - 1e-9 <= median_cost(D, w, [0, *swapped]) <= median_cost(D, w, [0, *greedy]) + 1e-9
+
+
+# ---------------------------------------------------------------- p-center
+
+def line_pairs(x_demand: np.ndarray, x_sites: np.ndarray) -> Pairs:
+    D = np.abs(x_demand[:, None] - x_sites[None, :])
+    r, c = np.nonzero(np.ones_like(D, dtype=bool))
+    return Pairs(r, c, D[r, c])
+
+
+def radius(x_demand: np.ndarray, x_sites: np.ndarray, sites: tuple[int, ...] | list[int]) -> float:
+    return float(np.abs(x_demand[:, None] - x_sites[None, list(sites)]).min(axis=1).max())
+
+
+def test_farthest_first_by_hand() -> None:
+    x = np.array([0.0, 4.0, 10.0])
+    pairs, active = line_pairs(x, x), np.ones(3, dtype=bool)
+    # nothing open: the first point is worst served, its nearest site is 0; then 10 is 10 away: site 2
+    assert farthest_first(pairs, active, rules(3), [], 2) == [0, 2]
+    # from site 1: 10 is 6 away, 0 is 4 away: site 2
+    assert farthest_first(pairs, active, rules(3), [1], 2) == [1, 2]
+    # points without weight do not count: with 10 inactive, 0 (4 away from 1) is the worst served
+    assert farthest_first(pairs, np.array([True, True, False]), rules(3), [1], 2) == [1, 0]
+
+
+def test_center_substitution_by_hand_and_by_brute_force() -> None:
+    x = np.array([0.0, 4.0, 10.0])
+    pairs, active = line_pairs(x, x), np.ones(3, dtype=bool)
+    # {0, 4} leaves 10 six away; swapping 0 for 10 leaves 0 four away from 4
+    sel, r, swaps = center_substitution(pairs, active, rules(3), [0, 1])
+    assert sorted(sel) == [1, 2] and r == 4 and swaps == 1
+    assert r == min(radius(x, x, s) for s in itertools.combinations(range(3), 2))
+    rng = np.random.default_rng(3)
+    xd, xs = np.sort(rng.uniform(0, 100, 12)), np.sort(rng.uniform(0, 100, 6))
+    pairs, active = line_pairs(xd, xs), np.ones(12, dtype=bool)
+    best = min(radius(xd, xs, s) for s in itertools.combinations(range(6), 2))
+    start = farthest_first(pairs, active, rules(6), [], 2)
+    sel, r, _ = center_substitution(pairs, active, rules(6), start)
+    assert r == radius(xd, xs, sel) and best <= r <= radius(xd, xs, start)
+
+
+# ---------------------------------------------------------------- capacitated
+
+def served_lp(inst: CapacitatedPairs, sites: list[int], must_serve: bool) -> Service | None:
+    """The best service from ``sites`` (a transportation LP, by scipy): least cost, or most weight served."""
+    pr = inst.pairs
+    keep = np.isin(pr.c, sites)
+    r, c, d = pr.r[keep], pr.c[keep], pr.d[keep]
+    n = len(inst.w)
+    rows = sp.csr_matrix((np.ones(len(r)), (r, np.arange(len(r)))), shape=(n, len(r)))
+    load = sp.csr_matrix((inst.w[r], (c, np.arange(len(r)))), shape=(len(inst.cap), len(r)))
+    A_ub, b_ub = sp.vstack([load, rows]), np.concatenate([inst.cap, np.ones(n)])
+    cost = inst.w[r] * d if must_serve else -inst.w[r]
+    A_eq, b_eq = (rows, np.ones(n)) if must_serve else (None, None)
+    res = linprog(cost, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=(0, 1), method="highs")
+    if res.status != 0:
+        return None
+    share = res.x
+    unserved = np.maximum(inst.w - np.bincount(r, weights=share * inst.w[r], minlength=n), 0.0)
+    worst = np.full(n, inst.big)
+    on = share > 1e-9
+    if on.any():
+        worst[np.unique(r[on])] = [d[on][r[on] == i].max() for i in np.unique(r[on])]
+    return Service(float(res.fun if must_serve else -res.fun), unserved, worst)
+
+
+# two demand rows of 10, sites s0 (cost 1 to d0, 5 to d1, cap 10), s1 (5, 1, cap 10), s2 (2, 2, cap 20)
+MEDIAN_CAP = CapacitatedPairs(Pairs(np.array([0, 1, 0, 1, 0, 1]), np.array([0, 0, 1, 1, 2, 2]),
+                                    np.array([1.0, 5, 5, 1, 2, 2])), np.array([10.0, 10]), np.array([10.0, 10, 20]),
+                              100.0)
+
+
+def test_greedy_capacitated_median_by_hand() -> None:
+    # unserved costs 100: s2 serves both at 2 (gain 2 * 10 * 98), s0 or s1 only one row (10 * 99)
+    assert greedy_capacitated(MEDIAN_CAP, rules(3), p=1) == ([2], 20.0)
+    # then s0 and s1 each move one row from cost 2 to 1: gain 10 either way, the greedy takes one
+    sel, served = greedy_capacitated(MEDIAN_CAP, rules(3), p=2)
+    assert sel[0] == 2 and sel[1] in (0, 1) and served == 20.0
+    assert greedy_capacitated(MEDIAN_CAP, rules(3, closed=[2]), p=1) == ([0], 10.0)
+
+
+def test_swap_capacitated_reaches_the_brute_force_optimum() -> None:
+    cost = {s: served_lp(MEDIAN_CAP, list(s), True) for s in itertools.combinations(range(3), 2)}
+    best = min(v.objective for v in cost.values() if v is not None)
+    assert best == 20.0  # {s0, s1}: each row at cost 1; with s2 one row costs 2: 30
+    sel, obj, swaps = swap_capacitated(lambda s: served_lp(MEDIAN_CAP, s, True), MEDIAN_CAP, rules(3), [2, 1],
+                                       maximize=False)
+    assert sorted(sel) == [0, 1] and obj == best and swaps == 1
+
+
+# cover version (cost 0, unserved 1): rows g0 50, g1 30, g2 40; s0 reaches g0 g1 (cap 60), s1 g1 g2 (cap 100),
+# s2 g2 (cap 40), s3 g0 (cap 50)
+COVER_CAP = CapacitatedPairs(Pairs(np.array([0, 1, 1, 2, 2, 0]), np.array([0, 0, 1, 1, 2, 3]), np.zeros(6)),
+                             np.array([50.0, 30, 40]), np.array([60.0, 100, 40, 50]), 1.0)
+
+
+def test_greedy_capacitated_cover_by_hand() -> None:
+    # gains: s0 min(60, 80) = 60, s1 min(100, 70) = 70, s2 40, s3 50; then s0 takes g0 up to 50
+    assert greedy_capacitated(COVER_CAP, rules(4), p=1) == ([1], 70.0)
+    assert greedy_capacitated(COVER_CAP, rules(4), p=2) == ([1, 0], 120.0)
+    assert greedy_capacitated(COVER_CAP, rules(4), target=60.0) == ([1], 70.0)  # 70 >= 60 after one site
+    assert greedy_capacitated(COVER_CAP, rules(4, fixed=[1]), p=1) == ([0], 120.0)
+    best = max(served_lp(COVER_CAP, list(s), False).objective  # type: ignore[union-attr]
+               for s in itertools.combinations(range(4), 2))
+    assert best == 120.0
+    sel, obj, _ = swap_capacitated(lambda s: served_lp(COVER_CAP, s, False), COVER_CAP, rules(4), [2, 3],
+                                   maximize=True)
+    assert obj == pytest.approx(best) and served_lp(COVER_CAP, sel, False).objective == pytest.approx(best)  # type: ignore[union-attr]
