@@ -10,7 +10,7 @@ if [ -f tools/install_browser.sh ]; then
 fi
 export MPLBACKEND=Agg
 echo "== ruff"
-.venv/bin/ruff check siting tests bench
+.venv/bin/ruff check siting tests bench tools
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
