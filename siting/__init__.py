@@ -55,7 +55,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "place_projects": ("siting.planning.place", "place_projects"),
     "score_candidates": ("siting.planning.scoring", "score_candidates"),
     # outputs and orchestration
-    "make_map": ("siting.maps.build", "build_map"),
+    "make_map": ("siting.maps.build", "make_map"),
     "write_report": ("siting.reporting.report", "write_report"),
     "run_batch": ("siting.batch", "run_batch"),
 }
@@ -76,7 +76,7 @@ if TYPE_CHECKING:
     from siting.inputs.facilities import read_facilities
     from siting.inputs.projects import read_projects
     from siting.inputs.scenario import load_scenario
-    from siting.maps.build import build_map as make_map
+    from siting.maps.build import make_map
     from siting.network import RoadNetwork, load_network
     from siting.planning.place import place_projects
     from siting.planning.scoring import score_candidates

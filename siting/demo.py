@@ -101,7 +101,7 @@ def run_demo(out_dir: str | Path = "maps", offline: bool = False) -> dict[str, A
     from siting.analysis.isochrones import isochrones
     from siting.inputs.scenario import load_scenario
     from siting.io import write_json
-    from siting.maps import build_map, export_map, standard_layers
+    from siting.maps import export_map, make_map, standard_layers
     from siting.reporting.report import write_report
     from siting.rules import check
 
@@ -152,7 +152,7 @@ def run_demo(out_dir: str | Path = "maps", offline: bool = False) -> dict[str, A
         hospitals=hospitals,
         uncovered=elderly.uncovered.assign(uncovered=elderly.uncovered[group_column(elderly.group)]),
     )
-    m = build_map(layers, title="Monaco: 15-minute walking circles (demo)")
+    m = make_map(layers, title="Monaco: 15-minute walking circles (demo)")
     outputs = {
         "map": str(export_map(m, out / "monaco_demo.html", offline=offline)),
         "report": str(write_report(scenario, out / "monaco_report.html", offline=offline, compliance=compliance)),

@@ -15,13 +15,13 @@ from shapely.geometry import Point
 
 from siting.inputs.bundled import load_boundaries
 from siting.maps import (
-    build_map,
     coverage_layer,
     export_map,
     facility_layer,
     heatmap_layer,
     hospital_layer,
     isochrone_layer,
+    make_map,
     planned_layers,
     violation_layer,
 )
@@ -76,7 +76,7 @@ def _layers():
 
 
 def test_offline_map_in_chromium(tmp_path):
-    m = build_map(_layers(), title="钦州市“一老一小”设施地图", adcode=True, measure=True)
+    m = make_map(_layers(), title="钦州市“一老一小”设施地图", adcode=True, measure=True)
     path = export_map(m, tmp_path / "qinzhou_offline.html", offline=True)
     shot = tmp_path / "qinzhou_offline.png"
     info = inspect_map(path, screenshot=shot)
@@ -103,7 +103,7 @@ def test_offline_map_in_chromium(tmp_path):
 
 def test_amap_overlays_are_shifted_in_the_live_map(tmp_path):
     fac = gpd.GeoDataFrame({"name": ["天安门"], "type": ["elderly"]}, geometry=[Point(116.404, 39.915)], crs=4326)
-    path = export_map(build_map([facility_layer(fac)], basemap="amap"), tmp_path / "amap.html", offline=True)
+    path = export_map(make_map([facility_layer(fac)], basemap="amap"), tmp_path / "amap.html", offline=True)
     info = inspect_map(path, wait_s=0.3)
     assert info["errors"] == [], info["log"]
     assert info["base_labels"] == ["高德地图 Amap"]
@@ -113,7 +113,7 @@ def test_amap_overlays_are_shifted_in_the_live_map(tmp_path):
 
 def test_a_script_error_is_caught(tmp_path):
     # the error check must be able to fail: a page that throws is reported
-    m = build_map([], title="broken")
+    m = make_map([], title="broken")
     page = tmp_path / "broken.html"
     from siting.maps import map_html
 

@@ -18,7 +18,6 @@ from siting.coords import haversine_m, wgs84_to_gcj02
 from siting.errors import InputError, SitingError
 from siting.inputs.bundled import load_boundaries
 from siting.maps import (
-    build_map,
     coverage_layer,
     display_frame,
     export_map,
@@ -26,6 +25,7 @@ from siting.maps import (
     heatmap_layer,
     hospital_layer,
     isochrone_layer,
+    make_map,
     map_html,
     planned_layers,
     remote_references,
@@ -70,8 +70,8 @@ def _markers(m: folium.Map) -> list[folium.Marker]:
 
 def test_amap_shifts_markers_to_gcj02_at_a_known_point():
     fac = gpd.GeoDataFrame({"name": ["天安门"], "type": ["elderly"]}, geometry=[Point(*BEIJING_WGS)], crs=4326)
-    amap = build_map([facility_layer(fac)], basemap="amap")
-    osm = build_map([facility_layer(fac)], basemap="osm")
+    amap = make_map([facility_layer(fac)], basemap="amap")
+    osm = make_map([facility_layer(fac)], basemap="osm")
     (ma,), (mo,) = _markers(amap), _markers(osm)
     assert ma.location == pytest.approx([BEIJING_GCJ[1], BEIJING_GCJ[0]], abs=1e-12)
     assert mo.location == pytest.approx([BEIJING_WGS[1], BEIJING_WGS[0]], abs=1e-12)
@@ -97,7 +97,7 @@ def test_display_frame_shifts_every_vertex_and_keeps_input():
 
 
 def test_facility_popups_carry_names_capacity_owner_status_escaped():
-    m = build_map([facility_layer(_facilities())], title="钦州市 养老设施")
+    m = make_map([facility_layer(_facilities())], title="钦州市 养老设施")
     page = map_html(m)
     assert '<meta http-equiv="content-type" content="text/html; charset=UTF-8" />' in page
     assert "钦州市社会福利院" in page and "市民政局" in page and "<title>钦州市 养老设施</title>" in page
@@ -128,7 +128,7 @@ def test_coverage_classes_and_bad_shares():
     fills = [gj.style_function(f)["fillColor"] for f in gj.data["features"]]
     assert fills == ["#d7191c", "#fdae61", "#1a9641", "#bdbdbd"]
     assert layer.adcode  # the bundled boundaries come from adcode: credited without asking
-    assert "Vonng/adcode" in map_html(build_map([layer]))
+    assert "Vonng/adcode" in map_html(make_map([layer]))
     assert not coverage_layer(units.drop(columns="adcode")).adcode
     with pytest.raises(InputError, match="between 0 and 1.*row 2|row 2.*between 0 and 1"):
         coverage_layer(units.assign(coverage=[0.3, 60.0, 0.9, 0.1]))
@@ -160,7 +160,7 @@ def test_all_layers_compose_with_legend_attribution_scale_and_control():
         violation_layer(fac.iloc[[1]].assign(rule_id="A3", reason="医院 5 km 外")),
         heatmap_layer(dem), planned_layers(fac.iloc[[0]], fac.iloc[[1]]),
     ]
-    m = build_map(layers, title="t", adcode=True, measure=True)
+    m = make_map(layers, title="t", adcode=True, measure=True)
     page = map_html(m)
     assert "L.control.layers(" in page and "L.control.scale(" in page
     assert 'id="siting-legend"' in page and "≤ 15 min" in page
@@ -169,24 +169,24 @@ def test_all_layers_compose_with_legend_attribution_scale_and_control():
     heat = [c for g in m._children.values() for c in g._children.values() if isinstance(c, HeatMap)]
     assert len(heat) == 1 and len(heat[0].data) == 2  # the zero-weight point is left out
     assert sum(isinstance(c, MeasureControl) for c in m._children.values()) == 1
-    without = map_html(build_map([facility_layer(fac)]))
+    without = map_html(make_map([facility_layer(fac)]))
     assert "Vonng/adcode" not in without
 
 
 def test_tianditu_needs_a_key(monkeypatch):
     monkeypatch.delenv("SITING_TIANDITU_KEY", raising=False)
     with pytest.raises(SitingError, match="Tianditu basemap needs a user key"):
-        build_map([], basemap="tianditu")
-    page = map_html(build_map([], basemap="tianditu", tianditu_key="abc123"))
+        make_map([], basemap="tianditu")
+    page = map_html(make_map([], basemap="tianditu", tianditu_key="abc123"))
     assert "tk=abc123" in page and "cva_w" in page
     with pytest.raises(SitingError, match="unknown basemap"):
-        build_map([], basemap="google")
+        make_map([], basemap="google")
 
 
 def test_offline_export_is_self_contained(tmp_path):
     fac = _facilities()
     dem = gpd.GeoDataFrame({"uncovered": [1, 2]}, geometry=[Point(108.6, 21.9), Point(108.61, 21.91)], crs=4326)
-    m = build_map([facility_layer(fac), heatmap_layer(dem)], title="钦州", measure=True)
+    m = make_map([facility_layer(fac), heatmap_layer(dem)], title="钦州", measure=True)
     online = export_map(m, tmp_path / "online.html", offline=False).read_text(encoding="utf-8")
     assert "cdn.jsdelivr.net" in online and remote_references(online)
     path = export_map(m, tmp_path / "offline.html", offline=True)
@@ -208,7 +208,7 @@ def test_offline_export_is_self_contained(tmp_path):
 
 
 def test_offline_export_fails_loudly_on_unvendored_plugin(tmp_path):
-    m = build_map([facility_layer(_facilities())])
+    m = make_map([facility_layer(_facilities())])
     MiniMap().add_to(m)
     with pytest.raises(SitingError, match=r"no vendored copy of https://cdnjs.cloudflare.com/.*Control.MiniMap"):
         export_map(m, tmp_path / "x.html", offline=True)
@@ -280,15 +280,15 @@ def test_standard_layers_from_the_bundled_monaco_table():
     hosp = fac[fac["type"] == "hospital"]
     layers = standard_layers(facilities=fac, hospitals=hosp, planned_after=fac.iloc[:2])
     assert [lay.name for lay in layers] == ["Hospitals and 5 km rings", "Facilities", "Planned sites"]
-    m = build_map(layers, title="Monaco")
+    m = make_map(layers, title="Monaco")
     assert len(_markers(m)) == len(fac) + len(hosp) + 2
     page = map_html(m)
     assert page.count("L.circle(") == len(hosp)
     # rows without coordinates (e.g. planned projects not yet sited) are left off, not drawn at NaN
     unlocated = fac.assign(lon=[np.nan] + list(fac["lon"].iloc[1:]))
-    assert len(_markers(build_map(standard_layers(facilities=unlocated)))) == len(fac) - 1
+    assert len(_markers(make_map(standard_layers(facilities=unlocated)))) == len(fac) - 1
     # Monaco is outside China: the Amap shift leaves it in place
-    amap = build_map(standard_layers(facilities=fac), basemap="amap")
+    amap = make_map(standard_layers(facilities=fac), basemap="amap")
     got = sorted(tuple(mk.location) for mk in _markers(amap))
     np.testing.assert_allclose(got, sorted(zip(fac["lat"], fac["lon"])), atol=1e-12)
 

@@ -146,10 +146,10 @@ print(f"{share15:.1%} of residents aged 60+ live within a 15-minute walk of an e
 '''),
     md("## 5. The map"),
     code('''
-from siting.maps import build_map, export_map, standard_layers
+from siting.maps import make_map, export_map, standard_layers
 
 # (standard_layers(hospitals=...) adds each hospital's 5 km ring; in Monaco they cover the whole city)
-m = build_map(standard_layers(isochrones=iso, facilities=fac,
+m = make_map(standard_layers(isochrones=iso, facilities=fac,
                               uncovered=res.uncovered.assign(uncovered=res.uncovered["pop_60plus"])),
               title="Monaco: 15-minute walk circles")
 export_map(m, OUT / "01_monaco.html", offline=True)   # one self-contained file, opens without internet
@@ -408,10 +408,10 @@ cells["population_60plus"] = cells["name"].map(at15["population"]).round(1)
 pd.DataFrame(res.equity["worst_units"])
 '''),
     code('''
-from siting.maps import build_map, coverage_layer, export_map, facility_layer, heatmap_layer, isochrone_layer
+from siting.maps import make_map, coverage_layer, export_map, facility_layer, heatmap_layer, isochrone_layer
 
 gaps = res.uncovered.assign(uncovered=res.uncovered["pop_60plus"])
-m = build_map([coverage_layer(cells, name="60+ within 15 min, by 500 m cell"),
+m = make_map([coverage_layer(cells, name="60+ within 15 min, by 500 m cell"),
                isochrone_layer(iso[iso["type"] == "elderly"]),
                heatmap_layer(gaps, name="Uncovered 60+ (beyond 15 min)"),
                facility_layer(fac[fac["type"] == "elderly"])],
@@ -563,10 +563,10 @@ compare[["population", "covered", "share"]].round(4)
 '''),
     code('''
 from siting.analysis.isochrones import isochrones
-from siting.maps import build_map, export_map, standard_layers
+from siting.maps import make_map, export_map, standard_layers
 
 iso_after = isochrones(net, new, [15])
-m = build_map(standard_layers(isochrones=iso_after, facilities=fac[fac["type"] == "elderly"],
+m = make_map(standard_layers(isochrones=iso_after, facilities=fac[fac["type"] == "elderly"],
                               uncovered=after.uncovered.assign(uncovered=after.uncovered["pop_60plus"]),
                               planned_after=new),
               title="Monaco: three new elderly-care sites (MCLP, 15-minute walk)")

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     from siting.errors import SitingError
     from siting.io import read_points
-    from siting.maps import build_map, export_map, facility_layer, hospital_layer
+    from siting.maps import export_map, facility_layer, hospital_layer, make_map
 
     for src in (args.facilities, args.hospitals):
         if src and Path(src).resolve() == Path(args.out).resolve():
@@ -37,6 +37,6 @@ def run(args: argparse.Namespace) -> int:
     layers = [facility_layer(read_points(args.facilities, args.crs, "facilities file"))]
     if args.hospitals:
         layers.append(hospital_layer(read_points(args.hospitals, args.crs, "hospitals file"), args.ring_km * 1000.0))
-    m = build_map(layers, title=args.title, basemap=args.basemap, tianditu_key=args.tianditu_key)
+    m = make_map(layers, title=args.title, basemap=args.basemap, tianditu_key=args.tianditu_key)
     print(export_map(m, args.out, offline=args.offline))
     return 0

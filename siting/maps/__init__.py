@@ -2,15 +2,15 @@
 
 Build layers from GeoDataFrames, compose them into a map, export it::
 
-    from siting.maps import build_map, export_map, facility_layer, hospital_layer
-    m = build_map([facility_layer(fac), hospital_layer(hosp)], title="钦州市", basemap="osm")
+    from siting.maps import make_map, export_map, facility_layer, hospital_layer
+    m = make_map([facility_layer(fac), hospital_layer(hosp)], title="钦州市", basemap="osm")
     export_map(m, "maps/qinzhou.html", offline=True)   # one self-contained file
 
 Basemaps: 'osm' (default), 'amap' (overlays shifted to GCJ-02), 'tianditu' (needs a key).
 """
 
 from siting.maps.basemaps import BASEMAPS, add_basemap, display_frame, display_point, needs_gcj02
-from siting.maps.build import build_map, export_map, legend_html, map_html
+from siting.maps.build import make_map, export_map, legend_html, map_html
 from siting.maps.layers import (
     MapLayer,
     coverage_layer,
@@ -28,7 +28,7 @@ __all__ = [
     "BASEMAPS",
     "MapLayer",
     "add_basemap",
-    "build_map",
+    "make_map",
     "check_offline",
     "coverage_layer",
     "display_frame",

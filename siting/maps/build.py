@@ -63,7 +63,7 @@ def legend_html(layers: Sequence[MapLayer]) -> str:
     return "".join(parts)
 
 
-def build_map(
+def make_map(
     layers: Sequence[MapLayer] = (),
     title: str | None = None,
     basemap: str = "osm",

@@ -2,7 +2,7 @@
 
 A :class:`MapLayer` holds the data and draws itself onto a folium map for a
 given basemap (shifting coordinates to GCJ-02 for Amap), so callers compose
-layers freely and pick the basemap once, in :func:`siting.maps.build_map`.
+layers freely and pick the basemap once, in :func:`siting.maps.make_map`.
 Input frames may be in any CRS (WGS84 when they have none); labels come from
 the data, Chinese included, HTML-escaped.
 """
@@ -455,7 +455,7 @@ def standard_layers(
 
     Examples
     --------
-    >>> m = build_map(standard_layers(facilities=fac, hospitals=hosp), title="Monaco")  # doctest: +SKIP
+    >>> m = make_map(standard_layers(facilities=fac, hospitals=hosp), title="Monaco")  # doctest: +SKIP
     """
     layers: list[MapLayer] = []
     if coverage is not None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import folium
 import numpy as np
 
-from siting.maps.build import build_map, export_map
+from siting.maps.build import make_map, export_map
 from siting.maps.layers import facility_layer, hospital_layer, planned_layers
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def placement_map(result: PlacementResult) -> folium.Map:
         layers.append(facility_layer(result.existing[["id", "name", "type", "lon", "lat"]]))
     layers.append(planned_layers(result.stated().assign(status="as planned"), after,
                                  popup_columns=("how_chosen", "region", "hospital_straight_km")))
-    return build_map(layers, title=f"Placed projects: {result.scenario}")
+    return make_map(layers, title=f"Placed projects: {result.scenario}")
 
 
 def write_placement(result: PlacementResult, out_dir: str | Path, offline: bool = False) -> dict[str, str]:

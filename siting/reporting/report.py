@@ -305,7 +305,7 @@ def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
     """
     import geopandas as gpd
 
-    from siting.maps import build_map, coverage_layer, facility_layer, hospital_layer, violation_layer
+    from siting.maps import coverage_layer, facility_layer, hospital_layer, make_map, violation_layer
 
     layers = []
     failing: dict[str, list[str]] = {}
@@ -351,7 +351,7 @@ def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
     layers = areas + layers
     if not layers:
         return None
-    return build_map(layers, title=title, basemap=basemap, tianditu_key=tianditu_key)
+    return make_map(layers, title=title, basemap=basemap, tianditu_key=tianditu_key)
 
 
 def unit_violations(compliance: Any, units: Any) -> Any:
