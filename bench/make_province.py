@@ -133,14 +133,11 @@ class Layout:
         """Lattice rows."""
         return self.levels.shape[0] * self.tile + 1
 
-    def lonlat(self, i: np.ndarray, j: np.ndarray, jitter: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def lonlat(self, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """WGS84 coordinates of lattice points (row ``i``, column ``j``), jittered by a hash of (i, j)."""
-        x = j * self.lattice_m
-        y = i * self.lattice_m
-        if jitter:
-            amp = JITTER * self.lattice_m
-            x = x + (2 * _unit_hash(i, j, self.seed, 1) - 1) * amp
-            y = y + (2 * _unit_hash(i, j, self.seed, 2) - 1) * amp
+        amp = JITTER * self.lattice_m
+        x = j * self.lattice_m + (2 * _unit_hash(i, j, self.seed, 1) - 1) * amp
+        y = i * self.lattice_m + (2 * _unit_hash(i, j, self.seed, 2) - 1) * amp
         return REGION[0] + x / _metres_per_deg_lon(), REGION[1] + y / METRES_PER_DEG_LAT
 
 

@@ -19,6 +19,7 @@ from types import ModuleType
 import numpy as np
 import osmium
 import pytest
+import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry import Point, box, shape
 
@@ -145,9 +146,10 @@ def test_mirror_serves_md5_and_ranges_as_geofabrik(province):
 # ------------------------------------------------------------------ downloading
 
 
-def test_clean_download_is_verified(province, tmp_path):
+def test_clean_download_is_verified(province, tmp_path, capsys):
     with Mirror({NAME: province[0]}) as mirror:
-        got = download_extract(mirror.url(NAME), tmp_path / NAME)
+        got = download_extract(mirror.url(NAME), tmp_path / NAME, progress=True)
+    assert capsys.readouterr().err == ""  # no progress bar when standard error is not a terminal
     assert (tmp_path / NAME).read_bytes() == province[0].read_bytes()
     assert got.md5 == _md5(province[0]) and got.md5_verified and got.size == province[0].stat().st_size
     assert (got.attempts, got.resumed, got.reused) == (1, 0, False)
@@ -302,3 +304,17 @@ def test_fetch_osm_command_through_the_mirror(province, contents, tmp_path, caps
     assert "SYNTHETIC" in meta["source_generator"] and meta["extract_covers_boundary"] is True
     assert meta["source_sha256"] == hashlib.sha256(province[0].read_bytes()).hexdigest()
     shutil.rmtree(tmp_path / "out")
+
+
+def test_extract_covering_part_of_the_study_area_is_a_warning(province, tmp_path, capsys):
+    # A square astride the province's east edge (lon 110.4): its western half is in the extract's box.
+    gj = tmp_path / "edge.geojson"
+    gj.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"adcode": "1"},
+        "geometry": shapely.geometry.mapping(box(110.0, 22.3, 110.8, 22.9))}]}), encoding="utf-8")
+    sc = _scenario(tmp_path, gj, "1")
+    assert main(["fetch-osm", "--scenario", str(sc), "--input", str(province[0])]) == 0
+    assert "holds only part of the study area" in capsys.readouterr().err
+    meta = json.loads((tmp_path / "out" / "qinzhou.osm.pbf.json").read_text(encoding="utf-8"))
+    assert meta["extract_covers_boundary"] is False and meta["download"] is None
+    assert meta["source_bounds_wgs84"] == [107.6, 21.2, 110.4, 23.0]

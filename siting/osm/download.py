@@ -151,8 +151,7 @@ def _transfer(url: str, part: Path, timeout: float, bar: Any) -> None:
         length = resp.headers.get("Content-Length")
         expected = int(length) if length is not None else None
         bar.reset(total=None if expected is None else start + expected)
-        bar.n = bar.last_print_n = start  # bytes already there count towards the size, not the rate
-        bar.refresh()
+        bar.n = bar.last_print_n = bar.initial = start  # bytes already there: in the size, not the rate
         received = 0
         with part.open("ab" if resumed else "wb") as fh:
             try:
@@ -211,7 +210,7 @@ def download_extract(url: str, target: str | Path, *, require_md5: bool = True, 
     progress
         Show a progress bar (size and rate) on standard error, if it is a terminal.
     log
-        Called with one-line notices (resuming, retrying, verifying).
+        Called with one-line notices (resuming, retrying, no ``.md5`` published, already there).
     """
     from tqdm import tqdm
 
@@ -241,9 +240,13 @@ def download_extract(url: str, target: str | Path, *, require_md5: bool = True, 
         tally["resumed"] += part.exists() and part.stat().st_size > 0
         _transfer(url, part, timeout, bar)
 
+    def notice(message: str) -> None:  # clear the progress bar for the line, then redraw it
+        with tqdm.external_write_mode(file=sys.stderr):
+            say(message)
+
     with tqdm(unit="B", unit_scale=True, unit_divisor=1024, desc=dest.name, file=sys.stderr,
               disable=not progress or not sys.stderr.isatty()) as bar:
-        _with_retries(attempt, retries, backoff_s, say,
+        _with_retries(attempt, retries, backoff_s, notice,
                       lambda n, exc: f"the download of {url} was interrupted {n} times (last: {exc}); the partial "
                       f"file {part} is kept: run the same command again to resume")
     got = file_md5(part)
