@@ -119,6 +119,8 @@ def test_boundary_selection_and_cli(tmp_path):
 
 def test_boundary_elsewhere_is_an_error(tmp_path):
     far = shapely.affinity.translate(POLY, 100.0, -20.0)  # somewhere in Guangxi
-    with pytest.raises(SitingError, match="no node of .* lies inside the boundary"):
-        clip_osm(MONACO, far, tmp_path / "x.osm.pbf")
+    # Monaco's header box (osmium fileinfo: 7.4092050,43.7233500 to 7.4486370,43.7516900) and the boundary's.
+    with pytest.raises(SitingError, match=r"monaco.osm.pbf does not cover the study area: its header box is lon 7.4092 to "
+                       r"7.4486, lat 43.7234 to 43.7517, the study area \(far pentagon\) spans lon 107.4150 to 107.4290"):
+        clip_osm(MONACO, far, tmp_path / "x.osm.pbf", boundary_note="far pentagon")
     assert not (tmp_path / "x.osm.pbf").exists()
