@@ -384,7 +384,7 @@ def _fetch_spec(r: _Reader, network: NetworkSpec) -> FetchSpec:
     fe = r.section("fetch", {"url", "output", "download", "licence"}, scalar_key="url")
     url = fe.get("url")
     if url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
-        raise r.fail(fe, "url", "fetch url must start with https://")
+        raise r.fail(fe, "url", "fetch url must start with https:// or http://")
     output = r.file(fe, "output") or network.source
     return FetchSpec(url=url, output=output, download=r.file(fe, "download"),
                      licence=str(fe.get("licence", FetchSpec.licence)))
