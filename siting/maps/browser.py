@@ -42,6 +42,8 @@ const labels = Array.from(document.querySelectorAll('.leaflet-control-layers-ove
   + '.leaflet-control-layers-overlays label span')).map(e => e.textContent.trim()).filter(t => t.length);
 const bases = Array.from(document.querySelectorAll('.leaflet-control-layers-base label span span'))
   .map(e => e.textContent.trim());
+const checked = sel => Array.from(document.querySelectorAll(sel + ' label'))
+  .filter(l => l.querySelector('input') && l.querySelector('input').checked).map(l => l.textContent.trim());
 const markerLatLngs = [], popupTexts = [];
 map.eachLayer(l => {
   if (l instanceof L.Marker) { const p = l.getLatLng(); markerLatLngs.push([p.lat, p.lng]); }
@@ -52,6 +54,7 @@ return {
   maps: maps.length, markers: markers, circles: circles, circle_markers: circleMarkers,
   geojson_layers: geojson, features: features, heat_layers: heat, tile_layers: tiles,
   overlay_labels: Array.from(new Set(labels)), base_labels: bases, marker_latlngs: markerLatLngs, popup_texts: popupTexts,
+  overlays_on: checked('.leaflet-control-layers-overlays'), base_on: checked('.leaflet-control-layers-base'),
   scale: document.querySelectorAll('.leaflet-control-scale').length,
   attribution: (document.querySelector('.leaflet-control-attribution') || {}).textContent || '',
   title: (document.getElementById('siting-title') || {}).textContent || '',
@@ -101,9 +104,14 @@ const map = window[maps[0]];
 let basemap = null;
 map.eachLayer(l => { if (l.sitingTileCount !== undefined) basemap = l; });
 const timer = setTimeout(() => done(map.getZoom()), 5000);
-if (basemap) { basemap.once('load', () => { clearTimeout(timer); setTimeout(() => done(map.getZoom()), 300); }); }
-map.setZoom(zoom, {animate: false});
-if (!basemap) { clearTimeout(timer); setTimeout(() => done(map.getZoom()), 500); }
+if (basemap && map.getZoom() !== zoom) {
+  basemap.once('load', () => { clearTimeout(timer); setTimeout(() => done(map.getZoom()), 300); });
+  map.setZoom(zoom, {animate: false});
+} else {
+  clearTimeout(timer);
+  map.setZoom(zoom, {animate: false});
+  setTimeout(() => done(map.getZoom()), 500);
+}
 """
 
 

@@ -154,14 +154,23 @@ def _extract_basemap_shown(m: folium.Map) -> Iterator[None]:
     bases = [c for c in m._children.values() if isinstance(c, folium.map.Layer) and not c.overlay]
     extract = [c for c in bases if isinstance(c, VectorBasemap)]
     saved = [(c, c.show) for c in bases]
+
+    def show(layer: folium.map.Layer, on: bool) -> None:
+        layer.show = on
+        if not on:  # folium adds a layer to the map by a child (and its script) left behind by a render
+            added = layer._children.pop(layer.get_name() + "_add", None)
+            root = m.get_root()
+            if added is not None and isinstance(root, Figure):
+                root.script._children.pop(added.get_name(), None)
+
     if extract:
         for c in bases:
-            c.show = c is extract[0]
+            show(c, c is extract[0])
     try:
         yield
     finally:
-        for c, show in saved:
-            c.show = show
+        for c, was in saved:
+            show(c, was)
 
 
 def map_html(m: folium.Map, offline: bool = False) -> str:
