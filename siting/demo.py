@@ -102,6 +102,7 @@ def run_demo(out_dir: str | Path = "maps", offline: bool = False) -> dict[str, A
     from siting.inputs.scenario import load_scenario
     from siting.io import write_json
     from siting.maps import export_map, make_map, standard_layers
+    from siting.maps.basemap_osm import basemap_layer
     from siting.reporting.report import write_report
     from siting.rules import check
 
@@ -146,7 +147,7 @@ def run_demo(out_dir: str | Path = "maps", offline: bool = False) -> dict[str, A
 
     elderly = next(r for r in results if r.facility_type == "elderly")
     hospitals = facilities[facilities["type"] == "hospital"]
-    layers = standard_layers(
+    layers = [basemap_layer(data_path("osm", "monaco.osm.pbf"))] + standard_layers(
         isochrones=iso[iso["minutes"].isin(DEMO_MINUTES)],
         facilities=facilities[facilities["type"] != "hospital"],
         hospitals=hospitals,

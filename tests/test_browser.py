@@ -88,7 +88,10 @@ def test_offline_map_in_chromium(tmp_path):
     assert info["markers"] == 8
     assert info["circles"] == 1 and info["circle_markers"] == 1  # the 5 km ring; the violation
     assert info["features"] == 3 + 4  # isochrone bands + counties
-    assert info["heat_layers"] == 1
+    # the heat layer is offered but off on open; the ring is a dashed outline with nothing filled
+    assert info["heat_layers"] == 0
+    assert info["overlays_on"] == [n for n in EXPECTED_OVERLAYS if n != "Uncovered demand (heat)"]
+    assert info["ring_styles"] == [{"fill": "none", "stroke": "#d63e2a", "dash": "8 6"}]
     assert info["overlay_labels"] == EXPECTED_OVERLAYS
     assert info["base_labels"] == ["OpenStreetMap"]
     assert info["scale"] == 1
@@ -147,3 +150,33 @@ def test_offline_report_map_in_chromium(tmp_path):
     assert info["features"] == 4 + len(failed)  # the four counties, plus the outlines of failing units
     assert "钦州市报告" in info["page_text"] and "Rules and their clauses" in info["page_text"]
     assert "Capacity met (supply ÷ need) by county" in info["overlay_labels"]
+
+
+def test_extract_basemap_offline_in_chromium(tmp_path):
+    """Monaco as a reviewer opens it without internet: the basemap drawn from the extract, at two zooms."""
+    from siting.inputs.bundled import data_path
+    from siting.io import read_points
+    from siting.maps.basemap_osm import basemap_layer
+
+    fac = read_points(data_path("monaco_facilities.csv"))
+    layers = [basemap_layer(data_path("osm", "monaco.osm.pbf")), hospital_layer(fac[fac["type"] == "hospital"]),
+              facility_layer(fac[fac["type"] != "hospital"])]
+    path = export_map(make_map(layers, title="摩纳哥"), tmp_path / "monaco.html", offline=True)
+    shots = {14: tmp_path / "monaco_z14.png", 17: tmp_path / "monaco_z17.png"}
+    info = inspect_map(path, screenshot=shots[14], wait_s=0.5, zoom_screenshots={17: shots[17]})
+
+    assert info["errors"] == [], info["log"]
+    assert info["scripts_remote"] == [] and info["tile_errors"] == []  # the extract opens first: no tile asked
+    assert info["base_labels"] == ["OpenStreetMap", "OSM extract (offline)"]
+    assert info["base_on"] == ["OSM extract (offline)"]
+    base = info["basemap"]
+    assert base["tiles_embedded"] > 0 and base["first_render_ms"] is not None
+    assert base["features"]["streets"] > 0 and base["painted_canvases"] > 0
+    # opened on the study area (Monaco fills about a third of 1280 x 900 pixels at zoom 14)
+    assert info["zoom"] == 14
+    far = info["zooms"][17]["basemap"]
+    assert info["zooms"][17]["zoom"] == 17 and far["features"]["buildings"] > 0  # footprints only up close
+    assert "buildings" not in base["features"]
+    assert all(r["fill"] == "none" for r in info["ring_styles"]) and len(info["ring_styles"]) == 7
+    for shot in shots.values():
+        assert shot.stat().st_size > 20_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -55,6 +55,11 @@ def test_demo_writes_outputs(demo: dict) -> None:
     html = Path(demo["outputs"]["map"]).read_text(encoding="utf-8")
     # Offline: no script or stylesheet is loaded from a CDN.
     assert "cdn.jsdelivr.net" not in html and "cdnjs.cloudflare.com" not in html
+    # the map and the report carry the basemap drawn from the extract, within the 4 MB budget
+    for key in ("map", "report"):
+        page = Path(demo["outputs"][key]).read_text(encoding="utf-8")
+        assert "var P = protomapsL;" in page and "sitingTileCount" in page
+        assert Path(demo["outputs"][key]).stat().st_size <= 4_000_000
     assert demo["rules"] and sum(demo["rules"].values()) > 0
 
 

@@ -139,15 +139,43 @@ def test_isochrone_bands_coloured_shortest_darkest_and_drawn_on_top():
         {"minutes": [5, 15, 10]}, geometry=[Point(108.62, 21.95).buffer(r) for r in (0.01, 0.03, 0.02)], crs=4326
     )
     layer = isochrone_layer(iso)
-    assert [label for _, label in layer.legend] == ["≤ 5 min", "≤ 10 min", "≤ 15 min"]
+    assert [label for _, label in layer.legend] == ["≤ 5 min", "5–10 min", "10–15 min"]
     (group,) = layer.to_folium()
     (gj,) = [c for c in group._children.values() if isinstance(c, folium.GeoJson)]
     order = [f["properties"]["minutes"] for f in gj.data["features"]]
     assert order == [15, 10, 5]
     colours = [gj.style_function(f)["fillColor"] for f in gj.data["features"]]
     assert colours == ["#e0f3db", "#7bccc4", "#084081"]  # palette ends and its middle (index 3.5 -> 4)
+    assert [f["properties"]["band"] for f in gj.data["features"]] == ["10–15 min", "5–10 min", "≤ 5 min"]
+    # each band is the ring between two circles, so no place carries two band colours
+    area = {f["properties"]["minutes"]: shapely.geometry.shape(f["geometry"]).area for f in gj.data["features"]}
+    disk = {m: iso.geometry[iso["minutes"] == m].iloc[0].area for m in (5, 10, 15)}
+    assert area[5] == pytest.approx(disk[5], rel=1e-4)
+    assert area[10] == pytest.approx(disk[10] - disk[5], rel=1e-4)
+    assert area[15] == pytest.approx(disk[15] - disk[10], rel=1e-4)
     with pytest.raises(InputError, match="row 2, field 'minutes'.*'x' is not a number"):
         isochrone_layer(iso.assign(minutes=["5", "x", "10"]))
+
+
+def test_isochrone_bands_dissolve_overlapping_facilities():
+    # two facilities whose 5-minute circles overlap: the band is their union, drawn once
+    a, b = Point(0, 0), Point(0.01, 0)
+    iso = gpd.GeoDataFrame({"minutes": [5, 10, 5, 10]},
+                           geometry=[a.buffer(0.01), a.buffer(0.02), b.buffer(0.01), b.buffer(0.02)], crs=4326)
+    (group,) = isochrone_layer(iso).to_folium()
+    (gj,) = [c for c in group._children.values() if isinstance(c, folium.GeoJson)]
+    shapes = {f["properties"]["minutes"]: shapely.geometry.shape(f["geometry"]) for f in gj.data["features"]}
+    assert len(gj.data["features"]) == 2
+    five = a.buffer(0.01).union(b.buffer(0.01))
+    ten = a.buffer(0.02).union(b.buffer(0.02))
+    assert shapes[5].area == pytest.approx(five.area, rel=1e-4)
+    assert shapes[10].area == pytest.approx(ten.area - five.area, rel=1e-4)
+    assert shapes[5].intersection(shapes[10]).area < 1e-9
+    # with a label column (the facility in the tooltip) each facility's polygons stay as they are
+    (group,) = isochrone_layer(iso.assign(name=["A", "A", "B", "B"]), label_col="name").to_folium()
+    (gj,) = [c for c in group._children.values() if isinstance(c, folium.GeoJson)]
+    assert len(gj.data["features"]) == 4
+    assert isochrone_layer(iso, label_col="name").legend[1][1] == "≤ 10 min"
 
 
 def test_all_layers_compose_with_legend_attribution_scale_and_control():

@@ -88,6 +88,23 @@ keep "$p" leaflet-measure@2.1.7 LICENSE dist/leaflet-measure.min.js dist/leaflet
 p=$(unpack leaflet.heat@0.2.0)
 keep "$p" folium@0.20.0/leaflet.heat LICENSE
 
+# protomaps-leaflet: the extract basemap's renderer (vector tiles painted on canvas, labels placed
+# without collisions; see siting/maps/basemap_osm.py). Its dist bundle includes the packages below,
+# whose licence files are kept beside it (pmtiles and @protomaps/basemaps ship none: both are
+# Protomaps LLC's, BSD-3-Clause like protomaps-leaflet's own LICENSE).
+p=$(unpack protomaps-leaflet@5.1.0)
+keep "$p" protomaps-leaflet@5.1.0 LICENSE dist/protomaps-leaflet.js
+for spec in @mapbox/point-geometry@1.1.0=LICENSE @mapbox/vector-tile@2.0.5=LICENSE.txt color2k@2.0.4=LICENSE \
+        pbf@4.0.2=LICENSE potpack@1.0.2=LICENSE quickselect@2.0.0=LICENSE rbush@3.0.1=LICENSE; do
+    pkg="${spec%%=*}"
+    p=$(unpack "$pkg")
+    install -D -m 0644 "$p/${spec#*=}" "$DEST/protomaps-leaflet@5.1.0/bundled/$(echo "${pkg%@*}" | tr '/' '_').LICENSE"
+done
+printf '%s\n' "dist/protomaps-leaflet.js bundles (npm name, licence):" \
+    "@mapbox/point-geometry ISC" "@mapbox/vector-tile BSD-3-Clause" "@protomaps/basemaps BSD-3-Clause" \
+    "color2k MIT" "pbf BSD-3-Clause" "pmtiles BSD-3-Clause" "potpack ISC" "quickselect ISC" "rbush MIT" \
+    > "$DEST/protomaps-leaflet@5.1.0/bundled/README"
+
 mkdir -p "$WORK/folium"
 "$PY" -m pip download --quiet --no-deps --no-binary :all: folium==0.20.0 -d "$WORK/folium" 2>/dev/null
 tar -xzf "$WORK"/folium/folium-0.20.0.tar.gz -C "$WORK/folium"

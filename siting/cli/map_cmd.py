@@ -10,7 +10,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "map",
         help="write an interactive HTML map of facilities (and hospitals with 5 km rings)",
         description="Write an HTML map of facility CSVs (columns id,name,type,lon,lat; beds, places, owner, "
-        "status optional). --offline makes one self-contained file.",
+        "status optional). --offline makes one self-contained file; with --osm it opens on a basemap drawn "
+        "from that OSM file.",
     )
     p.add_argument("--facilities", required=True, help="facility CSV (id,name,type,lon,lat,...)")
     p.add_argument("--hospitals", help="hospital CSV (id,name,lon,lat,...): drawn with rings")
@@ -19,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--title", help="map title")
     p.add_argument("--basemap", default="osm", choices=("osm", "amap", "tianditu"))
     p.add_argument("--tianditu-key", help="Tianditu user key (or set SITING_TIANDITU_KEY)")
+    p.add_argument("--osm", help="OSM file (.osm.pbf, .osm, .osm.bz2) drawn as a basemap that needs no "
+                   "internet (the one an offline map opens on)")
     p.add_argument("--offline", action="store_true", help="self-contained file: no CDN, works without internet")
     p.add_argument("--out", required=True, help="output HTML file")
     p.set_defaults(func=run)
@@ -30,11 +33,13 @@ def run(args: argparse.Namespace) -> int:
     from siting.errors import SitingError
     from siting.io import read_points
     from siting.maps import export_map, facility_layer, hospital_layer, make_map
+    from siting.maps.basemap_osm import basemap_layer
 
-    for src in (args.facilities, args.hospitals):
+    for src in (args.facilities, args.hospitals, args.osm):
         if src and Path(src).resolve() == Path(args.out).resolve():
             raise SitingError(f"--out {args.out} would overwrite an input; choose another output path")
-    layers = [facility_layer(read_points(args.facilities, args.crs, "facilities file"))]
+    layers = [basemap_layer(args.osm)] if args.osm else []
+    layers.append(facility_layer(read_points(args.facilities, args.crs, "facilities file")))
     if args.hospitals:
         layers.append(hospital_layer(read_points(args.hospitals, args.crs, "hospitals file"), args.ring_km * 1000.0))
     m = make_map(layers, title=args.title, basemap=args.basemap, tianditu_key=args.tianditu_key)

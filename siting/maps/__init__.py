@@ -6,11 +6,15 @@ Build layers from GeoDataFrames, compose them into a map, export it::
     m = make_map([facility_layer(fac), hospital_layer(hosp)], title="钦州市", basemap="osm")
     export_map(m, "maps/qinzhou.html", offline=True)   # one self-contained file
 
-Basemaps: 'osm' (default), 'amap' (overlays shifted to GCJ-02), 'tianditu' (needs a key).
+Basemaps: 'osm' (default), 'amap' (overlays shifted to GCJ-02), 'tianditu' (needs a key); and
+``basemap_layer(osm_file)``, drawn from the OSM extract itself, which needs no internet::
+
+    m = make_map([basemap_layer("data/osm/monaco.osm.pbf"), facility_layer(fac)])
 """
 
+from siting.maps.basemap_osm import basemap_layer
 from siting.maps.basemaps import BASEMAPS, add_basemap, display_frame, display_point, needs_gcj02
-from siting.maps.build import make_map, export_map, legend_html, map_html
+from siting.maps.build import export_map, legend_html, make_map, map_html
 from siting.maps.layers import (
     MapLayer,
     coverage_layer,
@@ -28,6 +32,7 @@ __all__ = [
     "BASEMAPS",
     "MapLayer",
     "add_basemap",
+    "basemap_layer",
     "make_map",
     "check_offline",
     "coverage_layer",

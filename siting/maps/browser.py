@@ -42,6 +42,8 @@ const labels = Array.from(document.querySelectorAll('.leaflet-control-layers-ove
   + '.leaflet-control-layers-overlays label span')).map(e => e.textContent.trim()).filter(t => t.length);
 const bases = Array.from(document.querySelectorAll('.leaflet-control-layers-base label span span'))
   .map(e => e.textContent.trim());
+const checked = sel => Array.from(document.querySelectorAll(sel + ' label'))
+  .filter(l => l.querySelector('input') && l.querySelector('input').checked).map(l => l.textContent.trim());
 const markerLatLngs = [], popupTexts = [];
 map.eachLayer(l => {
   if (l instanceof L.Marker) { const p = l.getLatLng(); markerLatLngs.push([p.lat, p.lng]); }
@@ -52,6 +54,7 @@ return {
   maps: maps.length, markers: markers, circles: circles, circle_markers: circleMarkers,
   geojson_layers: geojson, features: features, heat_layers: heat, tile_layers: tiles,
   overlay_labels: Array.from(new Set(labels)), base_labels: bases, marker_latlngs: markerLatLngs, popup_texts: popupTexts,
+  overlays_on: checked('.leaflet-control-layers-overlays'), base_on: checked('.leaflet-control-layers-base'),
   scale: document.querySelectorAll('.leaflet-control-scale').length,
   attribution: (document.querySelector('.leaflet-control-attribution') || {}).textContent || '',
   title: (document.getElementById('siting-title') || {}).textContent || '',
@@ -59,7 +62,56 @@ return {
   body_text: document.body.innerText,
   scripts_remote: Array.from(document.scripts).filter(s => s.src && !s.src.startsWith('file:')).map(s => s.src),
   zoom: map.getZoom(),
+  basemap: basemapState(map),
+  ring_styles: Array.from(document.querySelectorAll('path.siting-hospital-ring')).map(p => ({
+    fill: p.getAttribute('fill'), stroke: p.getAttribute('stroke'), dash: p.getAttribute('stroke-dasharray')})),
 };
+
+// The extract basemap (siting.maps.basemap_osm): tiles embedded, features decoded from the tiles on
+// screen (per layer), and how many of its tile canvases have pixels other than the background.
+function basemapState(map) {
+  let layer = null;
+  map.eachLayer(l => { if (l.sitingTileCount !== undefined) layer = l; });
+  if (!layer) { return null; }
+  const features = {};
+  for (const view of layer.views.values()) {
+    for (const entry of view.tileCache.cache.values()) {
+      for (const [name, list] of entry.data) { features[name] = (features[name] || 0) + list.length; }
+    }
+  }
+  const bg = layer.backgroundColor.match(/[0-9a-f]{2}/gi).map(h => parseInt(h, 16));
+  let canvases = 0, painted = 0;
+  for (const key in layer._tiles) {
+    const el = layer._tiles[key].el;
+    if (!el.width) { continue; }
+    canvases++;
+    const px = el.getContext('2d').getImageData(0, 0, el.width, el.height).data;
+    for (let i = 0; i < px.length; i += 4 * 7) {
+      if (Math.abs(px[i] - bg[0]) + Math.abs(px[i + 1] - bg[1]) + Math.abs(px[i + 2] - bg[2]) > 24) { painted++; break; }
+    }
+  }
+  return {tiles_embedded: layer.sitingTileCount, first_render_ms: layer.sitingFirstRenderMs || null,
+          features: features, canvases: canvases, painted_canvases: painted};
+}
+"""
+
+#: Sets the zoom of the page's map and calls back when the extract basemap (if shown) has painted.
+ZOOM_JS = r"""
+const done = arguments[arguments.length - 1];
+const zoom = arguments[0];
+const maps = Object.keys(window).filter(k => { try { return window[k] instanceof L.Map; } catch (e) { return false; } });
+const map = window[maps[0]];
+let basemap = null;
+map.eachLayer(l => { if (l.sitingTileCount !== undefined) basemap = l; });
+const timer = setTimeout(() => done(map.getZoom()), 5000);
+if (basemap && map.getZoom() !== zoom) {
+  basemap.once('load', () => { clearTimeout(timer); setTimeout(() => done(map.getZoom()), 300); });
+  map.setZoom(zoom, {animate: false});
+} else {
+  clearTimeout(timer);
+  map.setZoom(zoom, {animate: false});
+  setTimeout(() => done(map.getZoom()), 500);
+}
 """
 
 
@@ -94,16 +146,20 @@ def is_tile_failure(entry: dict[str, Any]) -> bool:
 
 
 def inspect_map(
-    path: str | Path, screenshot: str | Path | None = None, wait_s: float = 1.0, iframe: str | None = None
+    path: str | Path, screenshot: str | Path | None = None, wait_s: float = 1.0, iframe: str | None = None,
+    zoom_screenshots: dict[int, str | Path] | None = None,
 ) -> dict[str, Any]:
     """Open ``path`` (an exported map HTML) in headless Chromium and describe it.
 
     Returns a dict with the counts of markers, circles, GeoJSON features, heat
     layers, the layer-control labels, the attribution text, the page text,
+    ``basemap`` (the extract basemap's state, see ``INSPECT_JS``; None without
+    one), ``ring_styles`` (fill, stroke and dashes of the hospital rings as drawn),
     ``errors`` (console entries of level SEVERE that are not tile failures) and
-    ``tile_errors``. With ``screenshot`` a PNG is saved there. ``iframe`` is a
-    CSS selector of an iframe holding the map (e.g. a report's ``iframe.map``);
-    ``page_text`` is then the outer page's text.
+    ``tile_errors``. With ``screenshot`` a PNG is saved there; ``zoom_screenshots``
+    ({zoom: path}) saves one more per zoom level, after the basemap repainted.
+    ``iframe`` is a CSS selector of an iframe holding the map (e.g. a report's
+    ``iframe.map``); ``page_text`` is then the outer page's text.
     """
     import time
 
@@ -130,6 +186,7 @@ def inspect_map(
                 driver.switch_to.default_content()
                 Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
                 driver.save_screenshot(str(screenshot))
+            info["zooms"] = _zoom_screenshots(driver, zoom_screenshots or {}, iframe)
             log = driver.get_log("browser")
         finally:
             driver.quit()
@@ -138,3 +195,21 @@ def inspect_map(
     info["tile_errors"] = [e["message"] for e in severe if is_tile_failure(e)]
     info["log"] = [f"{e.get('level')}: {e.get('message')}" for e in log]
     return info
+
+
+def _zoom_screenshots(driver: Any, shots: dict[int, str | Path], iframe: str | None) -> dict[int, Any]:
+    """Zoom the map to each level and save a screenshot; returns the basemap's state at each."""
+    from selenium.webdriver.common.by import By
+
+    out = {}
+    for zoom, target in shots.items():
+        if iframe is not None:
+            driver.switch_to.default_content()
+            driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, iframe))
+        driver.set_script_timeout(15)
+        reached = driver.execute_async_script(ZOOM_JS, zoom)
+        out[zoom] = {"zoom": reached, "basemap": driver.execute_script(INSPECT_JS)["basemap"]}
+        driver.switch_to.default_content()
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(target))
+    return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import folium
@@ -12,6 +13,7 @@ from branca.element import Element, Figure, MacroElement, Template
 from folium.plugins import MeasureControl
 
 from siting.io import write_text
+from siting.maps.basemap_osm import VectorBasemap
 from siting.maps.basemaps import ADCODE_ATTRIBUTION, DATA_ATTRIBUTION, add_basemap, display_point
 from siting.maps.layers import MapLayer
 from siting.maps.offline import inline_assets
@@ -50,6 +52,14 @@ class _Attribution(MacroElement):
         self.texts = list(texts)
 
 
+def legend_swatch(colour: str) -> str:
+    """CSS of a legend swatch: a filled box, or a dashed outline for ``dashed:#rrggbb``."""
+    if colour.startswith("dashed:"):
+        edge = html.escape(colour.removeprefix("dashed:"))
+        return f"background:transparent;border:2px dashed {edge};border-radius:50%;opacity:1"
+    return f"background:{html.escape(colour)}"
+
+
 def legend_html(layers: Sequence[MapLayer]) -> str:
     """The legend box: one heading per layer, one swatch per class."""
     parts = ['<div class="siting-legend" id="siting-legend">']
@@ -58,7 +68,7 @@ def legend_html(layers: Sequence[MapLayer]) -> str:
             continue
         parts.append(f"<h4>{html.escape(layer.name)}</h4>")
         for colour, label in layer.legend:
-            parts.append(f'<div><i style="background:{html.escape(colour)}"></i>{html.escape(label)}</div>')
+            parts.append(f'<div><i style="{legend_swatch(colour)}"></i>{html.escape(label)}</div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -138,16 +148,49 @@ def make_map(
     return m
 
 
+@contextmanager
+def _extract_basemap_shown(m: folium.Map) -> Iterator[None]:
+    """While rendering, show the extract basemap on open instead of the tile basemap (which needs internet)."""
+    bases = [c for c in m._children.values() if isinstance(c, folium.map.Layer) and not c.overlay]
+    extract = [c for c in bases if isinstance(c, VectorBasemap)]
+    saved = [(c, c.show) for c in bases]
+
+    def show(layer: folium.map.Layer, on: bool) -> None:
+        layer.show = on
+        if not on:  # folium adds a layer to the map by a child (and its script) left behind by a render
+            added = layer._children.pop(layer.get_name() + "_add", None)
+            root = m.get_root()
+            if added is not None and isinstance(root, Figure):
+                root.script._children.pop(added.get_name(), None)
+
+    if extract:
+        for c in bases:
+            show(c, c is extract[0])
+    try:
+        yield
+    finally:
+        for c, was in saved:
+            show(c, was)
+
+
 def map_html(m: folium.Map, offline: bool = False) -> str:
-    """The full HTML page of ``m``; with ``offline`` every script, style, font and image is inlined."""
-    text = m.get_root().render()
-    return inline_assets(text) if offline else text
+    """The full HTML page of ``m``; with ``offline`` every script, style, font and image is inlined.
+
+    An offline page opens on the extract basemap (:func:`siting.maps.basemap_osm.basemap_layer`)
+    when the map has one; the tile basemaps stay in the layer control for readers online.
+    """
+    if not offline:
+        return m.get_root().render()
+    with _extract_basemap_shown(m):
+        text = m.get_root().render()
+    return inline_assets(text)
 
 
 def export_map(m: folium.Map, path: str | Path, offline: bool = False) -> Path:
     """Write ``m`` as one HTML file (atomically); return the path.
 
     With ``offline=True`` the file carries Leaflet and every plugin's JS/CSS
-    itself and loads nothing from a CDN; only basemap tiles are fetched.
+    itself and loads nothing from a CDN; only tile basemaps are fetched, and a
+    map with the extract basemap opens on it (see :func:`map_html`).
     """
     return write_text(path, map_html(m, offline))

@@ -19,6 +19,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from folium.plugins import HeatMap
 
 from siting.errors import InputError
@@ -51,9 +52,11 @@ class MapLayer:
     name
         Name in the layer control (for multi-group layers, a prefix).
     render
-        ``render(basemap) -> list[folium.FeatureGroup]``.
+        ``render(basemap) -> list[folium.map.Layer]`` (feature groups; a base layer
+        such as the extract basemap of :mod:`siting.maps.basemap_osm`).
     legend
-        ``(colour, label)`` pairs shown in the map legend under ``name``.
+        ``(colour, label)`` pairs shown in the map legend under ``name``; a colour
+        written ``dashed:#rrggbb`` is shown as a dashed outline.
     bounds
         ``(minx, miny, maxx, maxy)`` in WGS84, or None when the layer is empty.
     adcode
@@ -62,18 +65,18 @@ class MapLayer:
     """
 
     name: str
-    render: Callable[[str], list[folium.FeatureGroup]]
+    render: Callable[[str], Sequence[folium.map.Layer]]
     legend: list[tuple[str, str]] = field(default_factory=list)
     bounds: tuple[float, float, float, float] | None = None
     adcode: bool = False
 
-    def to_folium(self, basemap: str = "osm") -> list[folium.FeatureGroup]:
+    def to_folium(self, basemap: str = "osm") -> list[folium.map.Layer]:
         """The feature groups for ``basemap`` (coordinates shifted when it needs GCJ-02)."""
-        return self.render(basemap)
+        return list(self.render(basemap))
 
-    def add_to(self, m: folium.Map, basemap: str = "osm") -> list[folium.FeatureGroup]:
+    def add_to(self, m: folium.Map, basemap: str = "osm") -> list[folium.map.Layer]:
         """Add the layer's groups to ``m``; return them."""
-        groups = self.render(basemap)
+        groups = list(self.render(basemap))
         for g in groups:
             g.add_to(m)
         return groups
@@ -145,18 +148,40 @@ def band_colour(rank: int, n: int) -> str:
     return BAND_COLOURS[idx]
 
 
+def band_rings(frame: gpd.GeoDataFrame, minutes_col: str, bands: Sequence[float]) -> gpd.GeoDataFrame:
+    """One polygon per minute band, dissolved over every facility: within ``b`` minutes of some
+    facility but not within the band before, so each place has exactly one band colour."""
+    rings, inner = [], None
+    minutes = frame[minutes_col].to_numpy()
+    for b in bands:
+        within = shapely.union_all(frame.geometry.to_numpy()[minutes <= b])
+        rings.append(within if inner is None else shapely.difference(within, inner))
+        inner = within
+    return gpd.GeoDataFrame({minutes_col: list(bands)}, geometry=rings, crs=4326)
+
+
+def band_labels(bands: Sequence[float]) -> list[str]:
+    """Legend labels of minute bands: '≤ 5 min', '5–10 min', '10–15 min'."""
+    return [f"≤ {_text(b)} min" if i == 0 else f"{_text(bands[i - 1])}–{_text(b)} min"
+            for i, b in enumerate(bands)]
+
+
 def isochrone_layer(
     isochrones: gpd.GeoDataFrame, minutes_col: str = "minutes", name: str = "Isochrones (minutes)",
     label_col: str | None = None,
 ) -> MapLayer:
-    """Isochrone polygons coloured by minute band (shortest band drawn on top).
+    """Isochrones graded by minute band, one colour per band (shortest darkest), as in the legend.
+
+    Without ``label_col`` the polygons are dissolved into bands (``≤ 5``, ``5–10``,
+    ``10–15`` minutes) over all facilities, so overlapping circles never stack
+    into colours the legend does not show. With ``label_col`` (e.g. the facility
+    name, shown in the tooltip) each facility's polygons are drawn as they are,
+    longest band first so shorter ones stay visible on top.
 
     Parameters
     ----------
     isochrones
         Polygons with a ``minutes_col`` column (the band's upper bound in minutes).
-    label_col
-        Optional column shown in the tooltip (e.g. the facility name).
     """
     frame = _frame(isochrones, "isochrones")
     _require(frame, [minutes_col], "isochrones")
@@ -168,14 +193,18 @@ def isochrone_layer(
     frame = frame.assign(**{minutes_col: minutes})
     bands = sorted(pd.unique(minutes))
     colours = {b: band_colour(i, len(bands)) for i, b in enumerate(bands)}
-    legend = [(colours[b], f"≤ {_text(b)} min") for b in bands]
+    labels = band_labels(bands) if label_col is None else [f"≤ {_text(b)} min" for b in bands]
+    legend = [(colours[b], label) for b, label in zip(bands, labels)]
+    drawn = band_rings(frame, minutes_col, bands).assign(band=labels) if label_col is None else frame
+    keep = [minutes_col, "band"] if label_col is None else [minutes_col, label_col]
+    aliases = ["minutes", "band"] if label_col is None else ["minutes", label_col]
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
         group = folium.FeatureGroup(name=name)
-        shown = _round_coords(display_frame(frame, basemap))
-        keep = [minutes_col] + ([label_col] if label_col else [])
+        shown = _round_coords(display_frame(drawn, basemap))
         # longest band first so shorter ones stay visible on top
         shown = _json_ready(shown.sort_values(minutes_col, ascending=False), keep)
+        shown = shown[~shown.geometry.is_empty]
         if len(shown):
             folium.GeoJson(
                 shown,
@@ -183,9 +212,9 @@ def isochrone_layer(
                 style_function=lambda f: {
                     "fillColor": colours.get(f["properties"][minutes_col], BAND_COLOURS[-1]),
                     "color": colours.get(f["properties"][minutes_col], BAND_COLOURS[-1]),
-                    "weight": 1, "fillOpacity": 0.35,
+                    "weight": 1, "fillOpacity": 0.4,
                 },
-                tooltip=folium.GeoJsonTooltip(keep, aliases=["minutes"] + ([label_col] if label_col else [])),
+                tooltip=folium.GeoJsonTooltip(keep, aliases=aliases),
             ).add_to(group)
         return [group]
 
@@ -260,10 +289,14 @@ def hospital_layer(
     hospitals: gpd.GeoDataFrame, radius_m: float = 5000.0, name_col: str = "name",
     name: str = "Hospitals and 5 km rings",
 ) -> MapLayer:
-    """Hospitals as markers with a ring of ``radius_m`` metres around each."""
+    """Hospitals as markers with a ring of ``radius_m`` metres around each.
+
+    The rings are dashed outlines without fill: a city's hospital rings overlap
+    many times over, and filled discs would wash the whole map in red.
+    """
     frame = _frame(hospitals, "hospitals")
     label = f"{_text(radius_m / 1000.0)} km" if radius_m % 1000 == 0 else f"{radius_m:g} m"
-    legend = [("#d63e2a", f"hospital, {label} ring")]
+    legend = [("#d63e2a", "hospital"), ("dashed:#d63e2a", f"{label} around a hospital (outline)")]
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
         group = folium.FeatureGroup(name=name)
@@ -271,8 +304,8 @@ def hospital_layer(
             pt = row.geometry.representative_point()
             title = _text(row.get(name_col, "")) or "hospital"
             folium.Circle(
-                [pt.y, pt.x], radius=radius_m, color="#d63e2a", weight=1.5, fill=True, fill_opacity=0.05,
-                dash_array="6 4",
+                [pt.y, pt.x], radius=radius_m, color="#d63e2a", weight=2, opacity=0.8, fill=False,
+                dash_array="8 6", class_name="siting-hospital-ring",
             ).add_to(group)
             folium.Marker(
                 [pt.y, pt.x], icon=folium.Icon(color="red", icon="hospital", prefix="fa"),
@@ -380,7 +413,11 @@ def heatmap_layer(
     demand: gpd.GeoDataFrame, weight_col: str | None = "uncovered", name: str = "Uncovered demand (heat)",
     radius: int = 18,
 ) -> MapLayer:
-    """Heat map of demand points not covered (weight = ``weight_col``, e.g. uncovered people)."""
+    """Heat map of demand points not covered (weight = ``weight_col``, e.g. uncovered people).
+
+    Listed in the layer control but off when the map opens: drawn over everything,
+    it hides the streets and sites a reader looks for first.
+    """
     frame = _frame(demand, "demand")
     if weight_col is not None:
         _require(frame, [weight_col], "demand")
@@ -392,7 +429,7 @@ def heatmap_layer(
     legend = [("#ff0000", "most uncovered"), ("#00ff00", "some"), ("#0000ff", "few")]  # leaflet.heat gradient
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
-        group = folium.FeatureGroup(name=name)
+        group = folium.FeatureGroup(name=name, show=False)
         pts = display_frame(frame, basemap).geometry.representative_point()
         if len(pts):
             top = float(w.max())

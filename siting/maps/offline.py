@@ -21,7 +21,8 @@ from siting.errors import SitingError
 
 VENDOR_DIR = Path(__file__).parent / "vendor"
 
-#: Every CDN URL folium 0.20 emits for the map and the plugins siting uses -> vendored file.
+#: Every CDN URL folium 0.20 emits for the map and the plugins siting uses (and siting's own
+#: extract basemap) -> vendored file.
 ASSETS: dict[str, str] = {
     "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": "leaflet@1.9.3/dist/leaflet.js",
     "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css": "leaflet@1.9.3/dist/leaflet.css",
@@ -46,6 +47,9 @@ ASSETS: dict[str, str] = {
         "leaflet-measure@2.1.7/dist/leaflet-measure.min.js",
     "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.css":
         "leaflet-measure@2.1.7/dist/leaflet-measure.css",
+    # the extract basemap's renderer (siting.maps.basemap_osm.PROTOMAPS_JS)
+    "https://cdn.jsdelivr.net/npm/protomaps-leaflet@5.1.0/dist/protomaps-leaflet.js":
+        "protomaps-leaflet@5.1.0/dist/protomaps-leaflet.js",
 }
 
 #: Hosts that serve code; none may remain in an offline export.

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import folium
 import numpy as np
 
-from siting.maps.build import make_map, export_map
+from siting.maps.build import export_map, make_map
 from siting.maps.layers import facility_layer, hospital_layer, planned_layers
 
 if TYPE_CHECKING:

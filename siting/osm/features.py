@@ -53,7 +53,8 @@ from shapely.geometry.base import BaseGeometry
 
 from siting.coords import utm_epsg
 from siting.errors import InputError
-from siting.io import require_file, write_text
+from siting.io import write_text
+from siting.osm.reader import osm_objects
 
 #: Tags copied into columns (``:`` becomes ``_``).
 FACILITY_TAGS = (
@@ -138,26 +139,7 @@ _KEYS = ("amenity", "healthcare", "social_facility", "building", "landuse")
 
 
 def _iterate(path: str | Path, areas: bool) -> Iterator[Any]:
-    p = require_file(path, "OSM file")
-    if p.stat().st_size == 0:
-        raise InputError("the OSM file is empty", path=p, hint="Download the extract again")
-    try:
-        fp = osmium.FileProcessor(str(p)).with_locations()
-        if areas:
-            fp = fp.with_areas()
-        yield from fp.with_filter(osmium.filter.KeyFilter(*_KEYS))
-    except (RuntimeError, ValueError) as exc:
-        if "detect file format" in str(exc):
-            raise InputError(
-                "not an OSM file name pyosmium recognises",
-                path=p,
-                hint="Give an OpenStreetMap file ending in .osm.pbf, .osm or .osm.bz2",
-            ) from exc
-        raise InputError(
-            f"cannot read this OSM file ({exc}); it may be truncated or corrupt",
-            path=p,
-            hint="Download the extract again, or check it with `osmium fileinfo`",
-        ) from exc
+    return osm_objects(path, _KEYS, areas=areas)
 
 
 def _osm_id(obj: Any) -> str:

@@ -9,8 +9,10 @@ well under a minute.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import osmium
@@ -138,3 +140,36 @@ def read_highways(path: str | Path) -> OsmWays:
         timestamp=timestamp,
         bbox=bbox,
     )
+
+
+def osm_objects(path: str | Path, keys: tuple[str, ...], *, areas: bool = False) -> Iterator[Any]:
+    """Every node, way and relation of an OSM file with one of ``keys``, located (and areas, with ``areas``).
+
+    With ``areas`` libosmium also assembles closed ways and multipolygon relations
+    into area objects (``type_str() == 'a'``), yielded besides the ways themselves.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, empty, not an OSM file, truncated or corrupt.
+    """
+    p = require_file(path, "OSM file")
+    if p.stat().st_size == 0:
+        raise InputError("the OSM file is empty", path=p, hint="Download the extract again")
+    try:
+        fp = osmium.FileProcessor(str(p)).with_locations()
+        if areas:
+            fp = fp.with_areas()
+        yield from fp.with_filter(osmium.filter.KeyFilter(*keys))
+    except (RuntimeError, ValueError) as exc:
+        if "detect file format" in str(exc):
+            raise InputError(
+                "not an OSM file name pyosmium recognises",
+                path=p,
+                hint="Give an OpenStreetMap file ending in .osm.pbf, .osm or .osm.bz2",
+            ) from exc
+        raise InputError(
+            f"cannot read this OSM file ({exc}); it may be truncated or corrupt",
+            path=p,
+            hint="Download the extract again, or check it with `osmium fileinfo`",
+        ) from exc

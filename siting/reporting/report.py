@@ -299,6 +299,9 @@ def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
                tianditu_key: str | None = None, isochrones: Any = None, isochrone_name: str = "") -> Any:
     """The report's map: facilities and projects (with rule status), hospitals, violations, county capacity.
 
+    When the scenario's network source is an OSM file, it is also drawn as the
+    offline basemap (:func:`siting.maps.basemap_osm.extract_basemap`).
+
     ``isochrones`` (from :func:`service_isochrones`) are drawn as a layer named
     ``isochrone_name`` under the points. Returns a folium map, or None when nothing
     in the scenario has a location.
@@ -351,7 +354,10 @@ def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
     layers = areas + layers
     if not layers:
         return None
-    return make_map(layers, title=title, basemap=basemap, tianditu_key=tianditu_key)
+    from siting.maps.basemap_osm import extract_basemap
+
+    base = extract_basemap(getattr(inputs, "network_source", None))  # the OSM file the analysis used
+    return make_map(([base] if base else []) + layers, title=title, basemap=basemap, tianditu_key=tianditu_key)
 
 
 def unit_violations(compliance: Any, units: Any) -> Any:
