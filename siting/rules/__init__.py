@@ -48,6 +48,10 @@ def evaluate(pack: Pack, inputs: CheckInputs, *, scenario: str | None = None) ->
     summary["rule pack file"] = str(pack.path)
     if not inputs.has_network():
         summary["network"] = inputs.network_reason()
+    for key, notes in inputs.notes.items():
+        summary[f"{key} (read as)"] = "; ".join(notes)
+    if inputs.central is not None:
+        summary["central urban area"] = inputs.central_label
     return ComplianceReport(pack=pack.name, pack_title=pack.title, results=results, inputs=summary,
                             scenario=scenario, documents=documents)
 
