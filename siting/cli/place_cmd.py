@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-
 from typing import Any
 
 from siting.cli.common import add_lang_option, resolve_lang
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
                             town_radius_m=args.town_radius_m, time_limit=args.time_limit)
     doc = result.to_dict()
     if args.out:
-        doc["files"] = write_placement(result, args.out, offline=args.offline)
+        doc["files"] = write_placement(result, args.out, offline=args.offline, lang=resolve_lang(args))
     if args.json:
         print_json(doc)
         return 0

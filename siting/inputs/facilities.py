@@ -190,8 +190,8 @@ def classify_hospital_rows(out: pd.DataFrame, path: str | Path | None) -> None:
     given_speciality = out["speciality"].astype(str).str.strip() if "speciality" in out.columns else empty
     given_assumed = yes_no_column(out, "category_assumed", path, default=False)
     raw_level = out["level"].astype(str) if "level" in out.columns else empty
-    rows = [_classify_row(i, *cells, path) for i, cells in
-            enumerate(zip(out["type"], out["name"], raw_cat, given_reason, given_assumed, raw_level))]
+    rows = [_classify_row(i, kind, name, cat, reason, bool(assumed), level, path) for i, (kind, name, cat, reason, assumed, level)
+            in enumerate(zip(out["type"], out["name"], raw_cat, given_reason, given_assumed, raw_level))]
     for column, values in zip(("category", "category_assumed", "category_reason", "speciality", "level"), zip(*rows)):
         out[column] = list(values) if len(out) else []
     out["category_assumed"] = out["category_assumed"].astype(bool)

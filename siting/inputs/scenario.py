@@ -424,7 +424,8 @@ def _study_area(r: _Reader) -> StudyArea:
     sa = r.section("study_area", {"boundaries", "adcode", "name", "crs", "buffer_m", "central"},
                    scalar_key="boundaries")
     central = sa.get("central")
-    central_file, central_units = None, ()
+    central_file: Path | None = None
+    central_units: tuple[str, ...] = ()
     if isinstance(central, str) and Path(central).suffix.lower() in (".geojson", ".json", ".gpkg", ".shp"):
         central_file = r.file(sa, "central")
     elif isinstance(central, str | int):

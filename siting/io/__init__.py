@@ -7,7 +7,14 @@
 """
 
 from siting.io.points import points_frame, read_points, split_location
-from siting.io.tables import COLUMN_ALIASES, id_column, numeric_column, read_table, require_columns, require_file
+from siting.io.tables import (
+    COLUMN_ALIASES,
+    id_column,
+    numeric_column,
+    read_table,
+    require_columns,
+    require_file,
+)
 from siting.io.write import (
     atomic_path,
     atomic_write,

@@ -44,8 +44,15 @@ def read_points(path: str | Path, crs: str = "wgs84", what: str = "points file")
 
 
 def points_frame(frame: pd.DataFrame, path: str | Path, crs: str = "wgs84") -> pd.DataFrame:
-    """Validate the ``id,lon,lat`` of a table of strings and convert the points to WGS84 (see :func:`read_points`)."""
+    """Validate the ``id,lon,lat`` of a table of strings and convert the points to WGS84 (see :func:`read_points`).
+
+    A table with names but no ``id`` column gets ids ``R1, R2, ...`` (its row numbers) and a note.
+    """
     p = path
+    if "id" not in frame.columns and "name" in frame.columns and {"lon", "lat"} <= set(frame.columns):
+        # a planner's list often has no id: number the rows, and say so
+        frame = frame.assign(id=[f"R{i + 1}" for i in range(len(frame))])
+        frame.attrs.setdefault("notes", []).append("no id column: rows numbered R1, R2, ...")
     require_columns(frame, ["id", "lon", "lat"], p)
     if frame.empty:
         raise InputError("the file has a header but no rows", path=p)

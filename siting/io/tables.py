@@ -121,14 +121,15 @@ def decode_csv(p: Path) -> tuple[str, str]:
         if data.startswith(b"\xef\xbb\xbf"):
             return data[3:].decode("utf-8"), "utf-8-sig"
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        utf8_at = exc.start
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        at = max(utf8_at, exc.start)  # the decoder that got further is the one the file was meant for
+        line = data.count(b"\n", 0, at) + 1
         raise InputError(
-            f"line {line}: bytes that are neither UTF-8 nor GB18030/GBK ({data[exc.start:exc.start + 4]!r})",
+            f"line {line}: bytes that are neither UTF-8 nor GB18030/GBK ({data[at:at + 4]!r})",
             path=p, row=line - 1 if line > 1 else None,
             hint="Save the table again as 'CSV UTF-8' (Excel: 另存为 → CSV UTF-8) or as .xlsx",
         ) from exc
@@ -241,13 +242,13 @@ def numeric_column(
     raw = frame[column].astype(str).str.strip()
     values = np.array(pd.to_numeric(raw.where(raw != "", None), errors="coerce"), dtype=float)  # writable
     converted: list[tuple[int, str, float]] = []
-    for i in np.flatnonzero(np.isnan(values) & (raw != "").to_numpy()):
+    for k in np.flatnonzero(np.isnan(values) & (raw != "").to_numpy()):
         try:
-            value, _ = parse_quantity(raw.iloc[i])
+            value, _ = parse_quantity(raw.iloc[k])
         except ValueError:
             continue
-        values[i] = value
-        converted.append((int(i) + 1, raw.iloc[i], value))
+        values[k] = value
+        converted.append((int(k) + 1, raw.iloc[k], value))
     bad = np.isnan(values) & (raw != "").to_numpy()
     if required:
         bad |= np.isnan(values)

@@ -111,10 +111,11 @@ def parse_quantity(value: object) -> tuple[float, bool]:
     raw = str(value).strip()
     if raw in ("", "nan", "None", "<NA>"):
         return float("nan"), False
-    try:
-        return float(raw), False
-    except ValueError:
-        pass
+    if raw.isascii():
+        try:
+            return float(raw), False
+        except ValueError:
+            pass
     text = unicodedata.normalize("NFKC", raw).strip()
     m = _QUANTITY.match(text)
     if not m:

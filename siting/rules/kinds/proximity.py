@@ -217,8 +217,7 @@ def hospital_proximity(rule: Rule, ctx: CheckInputs) -> RuleResult:
         res.violations.append({
             "id": row["id"], "name": row["name"], "straight_km": round(float(row["straight_km"]), 3),
             "network_km": None if pd.isna(row["network_km"]) else round(float(row["network_km"]), 3),
-            "nearest_hospital": row["nearest_hospital"], "nearest_hospital_category": row["nearest_hospital_category"],
-            "owner_kind": row["owner_kind"],
+            "nearest_hospital": row["nearest_hospital"], "nearest_hospital_category": row["nearest_hospital_category"], "owner_kind": row["owner_kind"],
             "location_precision": row["location_precision"],
         })
     precise = subjects["location_precision"].isin(["county_seat", "town", "unknown"]).to_numpy() & located
