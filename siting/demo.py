@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from siting.i18n import label, t
+from siting.i18n import label, t, translate_text
 from siting.inputs.bundled import data_dir, data_path
 from siting.network import RoadNetwork, load_network
 from siting.routing.engine import nearest, reach
@@ -184,7 +184,8 @@ def print_summary(summary: dict[str, Any], lang: str = "en") -> None:
     w = summary["nearest_general_hospital_minutes"]
     print(t("demo.walk", lang, median=w["median"], p90=w["p90"], max=w["max"]))
     d = summary["demand"]
-    print(t("demo.demand", lang, population=f"{d['population']:,.0f}", points=f"{d['points']:,}", source=d["source"]))
+    print(t("demo.demand", lang, population=f"{d['population']:,.0f}", points=f"{d['points']:,}",
+            source=translate_text(d["source"], lang)))
     print(t("demo.coverage", lang))
     for c in summary["coverage"]:
         share = t("cli.na", lang) if c["share"] is None else f"{c['share']:.1%}"
@@ -192,8 +193,9 @@ def print_summary(summary: dict[str, Any], lang: str = "en") -> None:
                 minutes=f"{c['minutes']:g}", covered=f"{c['covered']:,.0f}", population=f"{c['population']:,.0f}",
                 share=share))
     for j in summary["joint_coverage"]:
-        print(t("demo.joint", lang, types=j["types"], minutes=f"{j['minutes']:g}", covered=f"{j['covered']:,.0f}",
+        types = " + ".join(label("type", k.strip(), lang) for k in str(j["types"]).split("+"))
+        print(t("demo.joint", lang, types=types, minutes=f"{j['minutes']:g}", covered=f"{j['covered']:,.0f}",
                 population=f"{j['population']:,.0f}", share=f"{j['share']:.1%}"))
     print(t("demo.rules", lang, list=", ".join(f"{label('status', k, lang)} {v}" for k, v in summary["rules"].items())))
     for name, path in summary["outputs"].items():
-        print(t("demo.output", lang, name=name, path=path))
+        print(t("demo.output", lang, name=label("output", name, lang), path=path))

@@ -148,3 +148,21 @@ def test_numeric_column_notes_only_converted_cells():
     frame = pd.DataFrame({"beds": ["10", "20张", ""]})
     assert list(numeric_column(frame, "beds", "x.csv", required=False)[:2]) == [10.0, 20.0]
     assert frame.attrs["notes"] == ["beds: 1 cell(s) with units or Chinese numerals converted (row 2 '20张' -> 20)"]
+
+
+def test_check_writes_one_workbook_for_reviewers(tmp_path):
+    from siting.cli import main
+
+    fac = tmp_path / "f.csv"
+    fac.write_bytes("名称,类型,性质,床位数,经度,纬度\n某公办养老院,养老院,公办,200张,108.62,21.969\n"
+                    "钦州市第一人民医院,医院,公办,,108.62,21.96\n".encode("gbk"))
+    out = tmp_path / "compliance.xlsx"
+    assert main(["check", "--rules", "qinzhou", "--only", "A4,A5", "--facilities", str(fac), "--out", str(out)]) == 0
+    book = openpyxl.load_workbook(out, read_only=True)
+    assert book.sheetnames[:2] == ["规则", "不符合项"] and "A4 医院" in book.sheetnames
+    rules = list(book["规则"].iter_rows(values_only=True))
+    assert rules[0][:4] == ("rule", "kind", "title", "status") and rules[1][0] == "A4"
+    assert rules[1][2] == "政府提供的养老机构用地、用房距综合性医院不超过 5 km"
+    hospitals = list(book["A4 医院"].iter_rows(values_only=True))
+    assert hospitals[1][1:3] == ("钦州市第一人民医院", "general") and hospitals[1][4] == "name:人民医院"
+    book.close()

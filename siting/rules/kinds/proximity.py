@@ -133,11 +133,10 @@ def hospital_proximity(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if missing:
         return missing
     subjects = ctx.subjects(rule.applies_to)
-    hospitals = ctx.all_hospitals()
+    res.tables["hospitals"] = hospital_table(hospitals := ctx.all_hospitals(), p)
     if len(hospitals) == 0:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           "no hospitals: pass --hospitals H.csv or add type=hospital rows to the facility file")
-    res.tables["hospitals"] = hospital_table(hospitals, p)
     if not p["assume_general"]:
         hospitals = hospitals[~hospitals["category_assumed"].astype(bool)]
     assumed = int(hospitals["category_assumed"].astype(bool).sum())
@@ -172,8 +171,7 @@ def hospital_proximity(rule: Rule, ctx: CheckInputs) -> RuleResult:
         "id": subjects["id"], "name": subjects["name"], "type": subjects["type"], "owner_kind": subjects["owner_kind"],
         "origin": subjects["origin"], "location_precision": subjects["location_precision"],
         "straight_km": straight / 1000.0,
-        "nearest_hospital": [names[w] if w >= 0 else "" for w in which_s],
-        **nearest_category(counted, which_s),
+        "nearest_hospital": [names[w] if w >= 0 else "" for w in which_s], **nearest_category(counted, which_s),
     })
     net = ctx.network(ctx.hospital_mode) if ctx.has_network() else None
     if net is not None and located.any():
