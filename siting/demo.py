@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from siting.i18n import label, t, translate_text
 from siting.inputs.bundled import data_dir, data_path
 from siting.network import RoadNetwork, load_network
 from siting.routing.engine import nearest, reach
@@ -94,8 +95,12 @@ def demo_demand(net: RoadNetwork) -> Any:
     )
 
 
-def run_demo(out_dir: str | Path = "maps", offline: bool = False) -> dict[str, Any]:
-    """Run the demo, write its map and report into ``out_dir``, and return its summary."""
+def run_demo(out_dir: str | Path = "maps", offline: bool = False, lang: str = "en") -> dict[str, Any]:
+    """Run the demo, write its map and report into ``out_dir``, and return its summary.
+
+    ``lang`` ('en' or 'zh') is the language of the map and the report; the summary's keys
+    and values do not change with it.
+    """
     from siting.analysis.coverage import coverage, coverage_entries, joint_coverage
     from siting.analysis.demand import group_column
     from siting.analysis.isochrones import isochrones
@@ -152,39 +157,46 @@ def run_demo(out_dir: str | Path = "maps", offline: bool = False) -> dict[str, A
         facilities=facilities[facilities["type"] != "hospital"],
         hospitals=hospitals,
         uncovered=elderly.uncovered.assign(uncovered=elderly.uncovered[group_column(elderly.group)]),
+        lang=lang,
     )
-    m = make_map(layers, title="Monaco: 15-minute walking circles (demo)")
+    m = make_map(layers, title=t("map.demo_title", lang))
     outputs = {
         "map": str(export_map(m, out / "monaco_demo.html", offline=offline)),
-        "report": str(write_report(scenario, out / "monaco_report.html", offline=offline, compliance=compliance)),
+        "report": str(write_report(scenario, out / "monaco_report.html", offline=offline, compliance=compliance,
+                                   lang=lang)),
     }
     outputs["summary"] = str(write_json(out / "monaco_demo.json", summary | {"outputs": outputs}))
     summary["outputs"] = outputs
     return summary
 
 
-def print_summary(summary: dict[str, Any]) -> None:
-    """The demo's human-readable report."""
+def print_summary(summary: dict[str, Any], lang: str = "en") -> None:
+    """The demo's human-readable report, in ``lang``."""
     n = summary["network"]
-    print(f"Monaco walk network: {n['nodes']:,} nodes, {n['edges']:,} edges, {n['length_km']:,} km "
-          f"(dropped {n['dropped_nodes']} nodes outside the largest strongly connected component)")
-    print("Facilities: " + ", ".join(f"{k} {v}" for k, v in summary["facilities"].items()))
-    print("Hospitals (network nodes reachable on foot at 3.6 km/h):")
+    print(t("demo.network", lang, nodes=f"{n['nodes']:,}", edges=f"{n['edges']:,}", km=f"{n['length_km']:,}",
+            dropped=n["dropped_nodes"]))
+    print(t("demo.facilities", lang, list=", ".join(f"{label('type', k, lang)} {v}" for k, v in summary["facilities"].items())))
+    print(t("demo.hospitals", lang))
     for h in summary["hospitals"]:
-        reach_text = ", ".join(f"{m:g} min: {h[f'nodes_within_{m:g}_min']:,}" for m in DEMO_MINUTES)
-        print(f"  {h['name'] or h['id']} ({h['category'] or 'category unknown'}): {reach_text}")
-    t = summary["nearest_general_hospital_minutes"]
-    print(f"Walk to the nearest general hospital: median {t['median']} min, 90th percentile {t['p90']} min, "
-          f"max {t['max']} min")
+        reach_text = ", ".join(t("demo.reach", lang, minutes=f"{m:g}", n=f"{h[f'nodes_within_{m:g}_min']:,}")
+                               for m in DEMO_MINUTES)
+        category = label("category", h["category"], lang) if h["category"] else t("demo.category_unknown", lang)
+        print(t("demo.hospital", lang, name=h["name"] or h["id"], category=category, reach=reach_text))
+    w = summary["nearest_general_hospital_minutes"]
+    print(t("demo.walk", lang, median=w["median"], p90=w["p90"], max=w["max"]))
     d = summary["demand"]
-    print(f"Demand: {d['population']:,.0f} residents on {d['points']:,} building points ({d['source']})")
-    print("Coverage (share of the group within T minutes' walk of the nearest facility):")
+    print(t("demo.demand", lang, population=f"{d['population']:,.0f}", points=f"{d['points']:,}",
+            source=translate_text(d["source"], lang)))
+    print(t("demo.coverage", lang))
     for c in summary["coverage"]:
-        share = "n/a" if c["share"] is None else f"{c['share']:.1%}"
-        print(f"  {c['facility_type']:<9} {c['group']:<4} {c['minutes']:>4g} min: "
-              f"{c['covered']:>10,.0f} of {c['population']:>10,.0f}  {share}")
+        share = t("cli.na", lang) if c["share"] is None else f"{c['share']:.1%}"
+        print(t("demo.coverage_line", lang, type=label("type", c["facility_type"], lang), group=c["group"],
+                minutes=f"{c['minutes']:g}", covered=f"{c['covered']:,.0f}", population=f"{c['population']:,.0f}",
+                share=share))
     for j in summary["joint_coverage"]:
-        print(f"  joint ({j['types']}) {j['minutes']:g} min: {j['covered']:,.0f} of {j['population']:,.0f}  {j['share']:.1%}")
-    print("Rules (Qinzhou pack on Monaco): " + ", ".join(f"{k} {v}" for k, v in summary["rules"].items()))
+        types = " + ".join(label("type", k.strip(), lang) for k in str(j["types"]).split("+"))
+        print(t("demo.joint", lang, types=types, minutes=f"{j['minutes']:g}", covered=f"{j['covered']:,.0f}",
+                population=f"{j['population']:,.0f}", share=f"{j['share']:.1%}"))
+    print(t("demo.rules", lang, list=", ".join(f"{label('status', k, lang)} {v}" for k, v in summary["rules"].items())))
     for name, path in summary["outputs"].items():
-        print(f"{name}: {path}")
+        print(t("demo.output", lang, name=label("output", name, lang), path=path))

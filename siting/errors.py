@@ -39,6 +39,7 @@ class InputError(SitingError):
         field: str | None = None,
         hint: str | None = None,
     ) -> None:
+        self.message = message
         self.path = None if path is None else str(path)
         self.row = row
         self.field = field

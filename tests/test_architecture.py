@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "siting"
 
 #: Stages in the order the data flows; a module may import its own stage or an earlier one.
 STAGES: list[tuple[str, ...]] = [
-    ("siting.errors", "siting.units", "siting.coords"),
+    ("siting.errors", "siting.units", "siting.coords", "siting.i18n"),
     ("siting.io",),
     ("siting.inputs",),
     ("siting.osm",),

@@ -148,8 +148,8 @@ def test_offline_report_map_in_chromium(tmp_path):
     failed = unit_violations(check(scenario), load_boundaries("qinzhou"))
     assert info["maps"] == 1 and info["markers"] > 0
     assert info["features"] == 4 + len(failed)  # the four counties, plus the outlines of failing units
-    assert "钦州市报告" in info["page_text"] and "Rules and their clauses" in info["page_text"]
-    assert "Capacity met (supply ÷ need) by county" in info["overlay_labels"]
+    assert "钦州市报告" in info["page_text"] and "规则及其条款" in info["page_text"]  # a Chinese title: Chinese
+    assert "各县区容量满足率（供给 ÷ 需求）" in info["overlay_labels"]
 
 
 def test_extract_basemap_offline_in_chromium(tmp_path):

@@ -21,7 +21,7 @@ def _file(tmp_path, lines, header=HEADER):
 def test_reads_and_normalises(tmp_path):
     p = _file(tmp_path, [
         "e1,养老院,elderly,149,,钦南区民政局,no,108.6,21.9,,",
-        "h1,第一人民医院,hospital,,,,,108.61,21.91,,三级甲等",
+        "h1,某医院,hospital,,,,,108.61,21.91,,三级甲等",
         "h2,中医医院,Hospital,,,,,108.62,21.92,中医,2",
         "c1,托育中心,childcare,,150,某公司,,108.63,21.93,,",
     ], HEADER + ",category,level")
@@ -31,7 +31,8 @@ def test_reads_and_normalises(tmp_path):
     assert f.loc[0, "has_clinic"] == False  # noqa: E712 (nullable boolean)
     assert f["has_clinic"].isna().sum() == 3
     assert list(f["category"]) == ["", "general", "tcm", ""]
-    assert list(f["category_assumed"]) == [False, True, False, False]
+    assert list(f["category_assumed"]) == [False, True, False, False]  # 某医院: the name cannot tell
+    assert list(f["category_reason"]) == ["", "assumed", "column:category=中医", ""]
     assert f.loc[1, "level"] == 3 and f.loc[2, "level"] == 2
     assert f.loc[0, "owner_kind"] == "government"  # 局 at the end of the owner name
     assert f.loc[3, "owner_kind"] == "unknown"

@@ -94,7 +94,7 @@ def test_read_points_converts_gcj02(tmp_path: Path) -> None:
 def test_writers_write_and_leave_no_temp_files(tmp_path: Path) -> None:
     out = tmp_path / "sub" / "table.csv"
     write_csv(out, pd.DataFrame({"a": [1, 2], "名": ["钦州", "景德镇"]}))
-    assert out.read_text(encoding="utf-8") == "a,名\n1,钦州\n2,景德镇\n"
+    assert out.read_text(encoding="utf-8") == "\ufeffa,名\n1,钦州\n2,景德镇\n"  # BOM: Excel shows the Chinese
     write_json(tmp_path / "x.json", {"n": np.int64(3), "v": np.float64(0.5), "ok": np.bool_(True), "城": "钦州"})
     assert (tmp_path / "x.json").read_text(encoding="utf-8") == (
         '{\n  "n": 3,\n  "v": 0.5,\n  "ok": true,\n  "城": "钦州"\n}\n'

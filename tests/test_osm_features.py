@@ -19,7 +19,6 @@ from siting.osm.features import (
     facilities_table,
     facility_types,
     hospital_category,
-    main,
     read_buildings,
     read_facilities,
     read_landuse,
@@ -92,13 +91,16 @@ def test_facility_types(tags, expected):
     ("tags", "category", "speciality"),
     [
         ({"name": "Centre hospitalier Princesse Grace"}, "general", ""),
-        ({}, "general", ""),
+        ({}, "general", ""),  # nothing to go by: assumed general (see the last element)
         ({"name": "Centre Cardio Thoracique de Monaco"}, "specialist", "cardiology"),
         ({"name": "Centre de Gérontologie Clinique Rainier III"}, "specialist", "geriatrics"),
         ({"name": "X", "healthcare:speciality": "psychiatry"}, "specialist", "psychiatry"),
         ({"name": "钦州市中医医院"}, "tcm", ""),
         ({"name": "钦州市妇幼保健院"}, "maternity", ""),
-        ({"name": "那丽镇卫生院"}, "community", ""),
+        ({"name": "那丽镇卫生院"}, "primary", ""),
+        ({"name": "北京京城皮肤病医院"}, "specialist", "dermatology"),
+        ({"name": "X", "healthcare:speciality": "general"}, "general", ""),
+        ({"name": "北京京城皮肤病医院", "healthcare:speciality": "general"}, "specialist", "dermatology"),
         ({"name": "Farmacy des Anglais"}, "specialist", "pharmacy"),
     ],
 )
@@ -106,6 +108,7 @@ def test_hospital_category(tags, category, speciality):
     got = hospital_category(tags)
     assert got[:2] == (category, speciality)
     assert bool(got[2]) == (speciality == "pharmacy")  # only the mis-tagged pharmacy gets a note
+    assert got[4] == (tags in ({}, ))  # assumed only when neither tags nor name say anything
 
 
 # ------------------------------------------------------------------ Monaco facilities
@@ -206,22 +209,35 @@ def test_monaco_landuse_matches_osmnx(osmnx_features):
 def test_bundled_monaco_facilities_csv_regenerates_identically(tmp_path, monaco_facilities):
     out = tmp_path / "monaco_facilities.csv"
     write_facilities_csv(monaco_facilities, out)
-    assert out.read_bytes() == data_path("monaco_facilities.csv").read_bytes()
+    written = out.read_bytes()
+    assert written.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel shows the Chinese names
     table = facilities_table(monaco_facilities)
     assert list(table.columns) == ["id", "name", "type", "beds", "places", "owner", "has_clinic", "lon", "lat",
-                                   "category", "level"]
+                                   "category", "level", "category_assumed", "category_reason", "speciality"]
+    # the bundled table is the first eleven columns, byte for byte
+    bundled = pd.read_csv(data_path("monaco_facilities.csv"), dtype=str, keep_default_na=False)
+    again = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(again[list(bundled.columns)], bundled)
+    assert again.loc[again["id"] == "w1017567711", ["category", "category_assumed", "category_reason"]].values.tolist() \
+        == [["general", "yes", "assumed"]]  # unnamed and untagged: counted as general, and flagged
     # the facility reader accepts it: categories and booleans are in its vocabulary
-    parsed = read_facility_csv(data_path("monaco_facilities.csv"))
+    parsed = read_facility_csv(out)
     assert parsed["type"].value_counts().to_dict() == {"hospital": 7, "clinic": 3, "childcare": 2, "elderly": 1}
+    assert int(parsed["category_assumed"].sum()) == 2
 
 
-def test_command_line(tmp_path, capsys):
-    out = tmp_path / "f.csv"
-    assert main([str(MONACO), "--facilities-out", str(out)]) == 0
+def test_facilities_command(tmp_path, capsys):
+    from siting.cli import main
+
+    out = tmp_path / "f.xlsx"
+    assert main(["facilities", str(MONACO), "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["by_type"] == {"childcare": 2, "clinic": 3, "elderly": 1, "hospital": 7}
-    assert out.read_bytes() == data_path("monaco_facilities.csv").read_bytes()
-    assert main([str(tmp_path / "missing.pbf")]) == 2
+    assert summary["hospitals_by_category"] == {"general": 3, "specialist": 4}
+    assert summary["hospitals_assumed_general"] == 2
+    back = read_facility_csv(out)
+    assert len(back) == 13 and set(back["category_reason"]) >= {"assumed", "name:cardio"}
+    assert main(["facilities", str(tmp_path / "missing.pbf")]) == 2
     assert "not found" in capsys.readouterr().err
 
 

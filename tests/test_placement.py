@@ -197,9 +197,12 @@ def test_monaco_candidates_from_osm(tmp_path, capsys):
 def test_candidates_from_osm_needs_the_file(tmp_path, capsys):
     # Qinzhou offline: its network source is not bundled, so OSM candidates cannot be read.
     sc = REPO / "scenarios" / "qinzhou.yaml"
-    assert main(["place", "--scenario", str(sc), "--candidates-from", "osm"]) == 2
+    assert main(["place", "--scenario", str(sc), "--candidates-from", "osm", "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "OSM file for candidate sites not found" in err and "--osm" in err
+    assert main(["place", "--scenario", str(sc), "--candidates-from", "osm"]) == 2  # a Chinese scenario: Chinese
+    err = capsys.readouterr().err
+    assert "错误" in err and "找不到候选点的 OSM 文件" in err and "--osm" in err
     assert main(["place", "--scenario", str(sc), "--candidates-from", "table"]) == 2
     assert "--candidates C.csv" in capsys.readouterr().err
 

@@ -109,8 +109,10 @@ def test_offline_report_is_self_contained_and_complete(scenario: Path, complianc
     page = build_report(scenario, offline=True, compliance=compliance)
     assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
     assert "钦州市“一老一小”整体解决方案 (2023)" in page
-    counts = compliance.counts()
-    assert f"{counts['pass']} pass" in page and f"{counts['fail']} fail" in page
+    counts = compliance.counts()  # a Chinese pack and title: the report is in Chinese
+    assert f"{counts['pass']} 项通过" in page and f"{counts['fail']} 项不通过" in page
+    english = build_report(scenario, offline=False, compliance=compliance, lang="en")
+    assert f"{counts['pass']} pass" in english and f"{counts['fail']} fail" in english
     for r in compliance.results:
         assert f"<b>{r.id}</b>" in page
         if r.source.get("quote"):
@@ -118,7 +120,7 @@ def test_offline_report_is_self_contained_and_complete(scenario: Path, complianc
     pngs = _pngs(page)
     assert len(pngs) >= 2 and all(p[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     assert remote_references(page) == []
-    srcdoc = re.search(r'<iframe class="map" id="map" title="map" srcdoc="([^"]*)"', page)
+    srcdoc = re.search(r'<iframe class="map" id="map" title="地图" srcdoc="([^"]*)"', page)
     assert srcdoc is not None
     inner = html.unescape(srcdoc.group(1))
     assert "L.map(" in inner
@@ -217,5 +219,7 @@ def test_monaco_report_map_has_the_a1_isochrones():
 def test_qinzhou_report_offline_has_no_isochrones_and_says_why():
     page = build_report(DATA.parent / "scenarios" / "qinzhou.yaml", offline=True)
     inner = html.unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))
-    assert "isochrones (A1" not in inner and "≤ 15 min" not in inner
-    assert "Map: 15-minute isochrones not drawn — no road network" in page
+    assert "等时圈（A1" not in inner and "≤ 15 分钟" not in inner
+    assert "地图：未绘制 15 分钟等时圈 — 没有路网" in page
+    english = build_report(DATA.parent / "scenarios" / "qinzhou.yaml", lang="en")
+    assert "Map: 15-minute isochrones not drawn — no road network" in english

@@ -43,7 +43,7 @@ SRC = {"document": "000", "quote": "q", "line": "000 L1"}
 
 def test_a4_six_km_fails_three_km_passes(tmp_path):
     rows = [
-        {"id": "H", "name": "General Hospital", "type": "hospital", "lon": LON0, "lat": LAT0},
+        {"id": "H", "name": "Saint Mary", "type": "hospital", "lon": LON0, "lat": LAT0},
         {"id": "S3", "name": "site 3 km", "type": "elderly", "beds": 100, "owner_kind": "government", "lon": LON0, "lat": _lat_at(3000)},
         {"id": "S6", "name": "site 6 km", "type": "elderly", "beds": 100, "owner_kind": "government", "lon": LON0, "lat": _lat_at(6000)},
         # Private: outside the rule's owner filter, though 9 km away.
@@ -55,7 +55,7 @@ def test_a4_six_km_fails_three_km_passes(tmp_path):
     assert r.status == "fail"
     assert [v["id"] for v in r.violations] == ["S6"]
     assert r.violations[0]["straight_km"] == pytest.approx(6.0, abs=1e-3)
-    assert r.violations[0]["nearest_hospital"] == "General Hospital"
+    assert r.violations[0]["nearest_hospital"] == "Saint Mary"
     d = r.details.set_index("id")
     assert d.loc["S3", "straight_km"] == pytest.approx(3.0, abs=1e-6)
     assert bool(d.loc["S3", "within"]) is True

@@ -45,7 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SitingError as exc:
-        print(f"siting: error: {exc}", file=sys.stderr)
+        from siting.cli.common import format_error, resolve_lang
+
+        lang = resolve_lang(args)
+        print(f"siting: {'错误' if lang == 'zh' else 'error'}: {format_error(exc, lang)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (e.g. `siting ... | head`): not an error of ours.

@@ -68,3 +68,49 @@ def print_json(obj: Any) -> None:
 def warn(message: str) -> None:
     """A warning on stderr (stdout stays clean for --json)."""
     print(f"siting: warning: {message}", file=sys.stderr)
+
+
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
+    """``--lang zh|en``: the language of the summary, the reports and the error hints."""
+    parser.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="language of the summary, reports and maps: zh (中文) or en; default: the scenario's "
+                             "(its lang, else the language of its title), else Chinese for the Chinese rule packs")
+
+
+def resolve_lang(args: argparse.Namespace) -> str:
+    """The language of a command: ``--lang``, else the scenario's, else its rule pack's, else English.
+
+    Never fails: a scenario that cannot be read leaves English (its error is reported anyway).
+    """
+    from siting.i18n import default_lang
+
+    if getattr(args, "lang", None):
+        return str(args.lang)
+    scenario = getattr(args, "scenario", None)
+    if scenario:
+        try:
+            from siting.inputs.scenario import load_scenario
+
+            sc = load_scenario(scenario)
+            return default_lang(getattr(args, "rules", None) or sc.rules, sc.title, sc.lang)
+        except Exception:  # the command itself reports a bad scenario
+            return "en"
+    return default_lang(getattr(args, "rules", None))
+
+
+def format_error(exc: Exception, lang: str) -> str:
+    """An error as the command line prints it, in ``lang`` (file, row and field; message; hint)."""
+    from siting.errors import InputError
+    from siting.i18n import translate_text
+
+    if lang != "zh":
+        return str(exc)
+    if not isinstance(exc, InputError):
+        return translate_text(str(exc), lang)
+    where = [exc.path] if exc.path else []
+    if exc.row is not None:
+        where.append(f"第 {exc.row} 行")
+    if exc.field is not None:
+        where.append(f"字段「{exc.field}」")
+    text = ("，".join(where) + "：" if where else "") + translate_text(exc.message, lang)
+    return text + (f"。{translate_text(exc.hint, lang)}" if exc.hint else "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from siting.cli.common import add_crs_option, add_network_options
+from siting.cli.common import add_crs_option, add_lang_option, add_network_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_crs_option(p)
     p.add_argument("--out", metavar="DIR", help="folder for the detail files (summary, per unit, points, gaps, 2SFCA)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_lang_option(p)
     p.set_defaults(func=run)
 
 
@@ -81,11 +82,13 @@ def run(args: argparse.Namespace) -> int:
     from siting.analysis.coverage import coverage, write_outputs
     from siting.analysis.demand import build_demand
     from siting.cli.common import network_from_args, print_json, warn
-    from siting.inputs.facilities import read_facilities
+    from siting.i18n import label, t, translate_text
+    from siting.osm.inventory import read_inventory
     from siting.units import parse_minutes
 
+    lang = args.lang or "en"
     minutes = parse_minutes(args.minutes)
-    facilities = read_facilities(args.facilities, crs=args.crs)
+    facilities = read_inventory(args.facilities, crs=args.crs)
     net = network_from_args(args)
     demand = build_demand(demand_spec(args), net)
     result = coverage(net, demand, facilities, args.type, args.group, minutes, capacity_column=args.capacity,
@@ -98,13 +101,14 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
         return 0
     for w in result.warnings:
-        warn(w)
+        warn(translate_text(w, lang))
     for e in result.entries():
-        share = "n/a" if e["share"] is None else f"{100 * e['share']:.1f} %"
-        print(f"{e['facility_type']} / {e['group']} within {e['minutes']:g} min: "
-              f"{e['covered']:,.0f} of {e['population']:,.0f} ({share})")
+        share = t("cli.na", lang) if e["share"] is None else f"{100 * e['share']:.1f} %"
+        print(t("cli.coverage.line", lang, type=label("type", e["facility_type"], lang), group=e["group"],
+                minutes=f"{e['minutes']:g}", covered=f"{e['covered']:,.0f}", population=f"{e['population']:,.0f}",
+                share=share))
     d = result.distribution
-    print(f"travel time: median {d['median']} min, p90 {d['p90']} min; Gini of access {result.equity['gini']}")
+    print(t("cli.coverage.time", lang, median=d["median"], p90=d["p90"], gini=result.equity["gini"]))
     if args.out:
-        print(f"details in {args.out}")
+        print(t("cli.details_in", lang, path=args.out))
     return 0

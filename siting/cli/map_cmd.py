@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from siting.cli.common import add_lang_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
@@ -24,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    "internet (the one an offline map opens on)")
     p.add_argument("--offline", action="store_true", help="self-contained file: no CDN, works without internet")
     p.add_argument("--out", required=True, help="output HTML file")
+    add_lang_option(p)
     p.set_defaults(func=run)
 
 
@@ -38,10 +41,12 @@ def run(args: argparse.Namespace) -> int:
     for src in (args.facilities, args.hospitals, args.osm):
         if src and Path(src).resolve() == Path(args.out).resolve():
             raise SitingError(f"--out {args.out} would overwrite an input; choose another output path")
+    lang = args.lang or "en"
     layers = [basemap_layer(args.osm)] if args.osm else []
-    layers.append(facility_layer(read_points(args.facilities, args.crs, "facilities file")))
+    layers.append(facility_layer(read_points(args.facilities, args.crs, "facilities file"), lang=lang))
     if args.hospitals:
-        layers.append(hospital_layer(read_points(args.hospitals, args.crs, "hospitals file"), args.ring_km * 1000.0))
+        layers.append(hospital_layer(read_points(args.hospitals, args.crs, "hospitals file"), args.ring_km * 1000.0,
+                                     lang=lang))
     m = make_map(layers, title=args.title, basemap=args.basemap, tianditu_key=args.tianditu_key)
     print(export_map(m, args.out, offline=args.offline))
     return 0

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from siting.cli.common import add_lang_option, resolve_lang
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,11 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="write placed.csv, placed.json, placed_sites.geojson and placed_map.html")
     p.add_argument("--offline", action="store_true", help="make the HTML map work without internet")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_lang_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from siting.cli.common import print_json, warn
+    from siting.cli.common import print_json
     from siting.maps.placement import write_placement
     from siting.planning.place import place_projects
 
@@ -49,22 +53,33 @@ def run(args: argparse.Namespace) -> int:
                             town_radius_m=args.town_radius_m, time_limit=args.time_limit)
     doc = result.to_dict()
     if args.out:
-        doc["files"] = write_placement(result, args.out, offline=args.offline)
+        doc["files"] = write_placement(result, args.out, offline=args.offline, lang=resolve_lang(args))
     if args.json:
         print_json(doc)
         return 0
-    for line in result.notes:
-        warn(line)
-    for r in result.table.to_dict(orient="records"):
-        where = "" if r["lon"] != r["lon"] else f"{r['lon']:.6f},{r['lat']:.6f} ({r['chosen_precision']}); "
-        cov = "" if r["covered_after"] != r["covered_after"] else \
-            f"; {r['group']} within {r['minutes']:g} min {r['covered_before']:,.0f} -> {r['covered_after']:,.0f}"
-        hosp = "" if r["hospital_straight_km"] != r["hospital_straight_km"] else \
-            f"; hospital {r['hospital_straight_km']:.2f} km"
-        print(f"{r['id']} {r['name']}: {where}{r['how_chosen']}{cov}{hosp}; "
-              f"{r['hospital_rule'] or 'hospital rule'} {r['hospital_rule_status']}, region {r['region_status']}")
-    for line in result.not_evaluated:
-        print(f"not evaluated: {line}")
-    if args.out:
-        print(f"outputs in {args.out}")
+    print_placement(result, resolve_lang(args), args.out)
     return 0
+
+
+def print_placement(result: Any, lang: str, out: str | None) -> None:
+    """One line per project, then what was not evaluated."""
+    from siting.cli.common import warn
+    from siting.i18n import label, t, translate_text
+
+    for line in result.notes:
+        warn(translate_text(line, lang))
+    for r in result.table.to_dict(orient="records"):
+        where = "" if r["lon"] != r["lon"] else t("cli.place.where", lang, lon=f"{r['lon']:.6f}", lat=f"{r['lat']:.6f}",
+                                                   precision=r["chosen_precision"])
+        cov = "" if r["covered_after"] != r["covered_after"] else t(
+            "cli.place.coverage", lang, group=r["group"], minutes=f"{r['minutes']:g}",
+            before=f"{r['covered_before']:,.0f}", after=f"{r['covered_after']:,.0f}")
+        hosp = "" if r["hospital_straight_km"] != r["hospital_straight_km"] else \
+            t("cli.place.hospital", lang, km=f"{r['hospital_straight_km']:.2f}")
+        print(t("cli.place.line", lang, id=r["id"], name=r["name"], where=where, how=translate_text(r["how_chosen"], lang),
+                coverage=cov, hospital=hosp, rule=r["hospital_rule"] or t("cli.hospital_rule", lang),
+                status=label("status", r["hospital_rule_status"], lang), region=translate_text(r["region_status"], lang)))
+    for line in result.not_evaluated:
+        print(t("cli.not_evaluated", lang, what=translate_text(line, lang)))
+    if out:
+        print(t("cli.outputs_in", lang, path=out))

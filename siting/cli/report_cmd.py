@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from siting.cli.common import add_lang_option, resolve_lang
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
@@ -19,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--basemap", default="osm", choices=("osm", "amap", "tianditu"),
                    help="map tiles (amap shifts overlays to GCJ-02; tianditu needs --tianditu-key)")
     p.add_argument("--tianditu-key", help="Tianditu user key (or set SITING_TIANDITU_KEY)")
+    add_lang_option(p)
     p.set_defaults(func=run)
 
 
@@ -31,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(f"{sc.name}_report.html")
     if out.resolve() == Path(args.scenario).resolve():
         raise SitingError(f"--out {out} is the scenario file itself; choose another output path")
-    path = write_report(sc, out, offline=args.offline, basemap=args.basemap, tianditu_key=args.tianditu_key)
+    path = write_report(sc, out, offline=args.offline, basemap=args.basemap, tianditu_key=args.tianditu_key,
+                        lang=resolve_lang(args))
     print(path)
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from siting.cli.common import add_lang_option, resolve_lang
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -23,14 +25,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, help="threshold T in minutes (default: the scenario's)")
     p.add_argument("--type", default="elderly", help="type of rows without one (default elderly)")
     p.add_argument("--distance", choices=["straight_line", "network"], help="judge the 5 km hospital rule on this distance")
-    p.add_argument("--out", metavar="FILE", help="write the scores (.csv, or .json for the JSON document)")
+    p.add_argument("--out", metavar="FILE", help="write the scores (.csv in UTF-8 with BOM, .xlsx, or .json for the JSON document)")
     p.add_argument("--json", action="store_true", help="print the JSON document (candidates, skipped, not_evaluated)")
+    add_lang_option(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from siting.cli.common import print_json, warn
-    from siting.io import write_csv, write_json
+    from siting.i18n import label, t, translate_text
+    from siting.io import write_json, write_table
     from siting.planning.scoring import score_candidates, score_json
 
     frame = score_candidates(args.scenario, args.candidates, osm=args.osm, hospitals=args.hospitals,
@@ -41,17 +45,20 @@ def run(args: argparse.Namespace) -> int:
         if str(args.out).lower().endswith(".json"):
             write_json(args.out, doc)
         else:
-            write_csv(args.out, frame)
+            write_table(args.out, frame, sheet="scores")
     if args.json:
         print_json(doc)
         return 0
+    lang = resolve_lang(args)
     for s in doc["skipped"]:
-        warn(f"{s['file']}, row {s['row']}, field '{s['field']}': {s['reason']} (skipped)")
+        warn(t("cli.skipped", lang, file=s["file"], row=s["row"], field=s["field"], reason=translate_text(s["reason"], lang)))
     for r in doc["candidates"]:
-        gain = "gain n/a" if r["gain"] is None else f"gain {r['gain']:,.0f} {r['group']}"
-        hosp = "" if r["hospital_straight_km"] is None else f", hospital {r['hospital_straight_km']:.2f} km"
-        rule = f"{r['hospital_rule'] or 'hospital rule'} {r['hospital_rule_status']}"
-        print(f"{r['rank']:>3}. {r['id']} ({r['type']}): {gain}{hosp}, {rule}")
+        gain = t("cli.score.gain_na", lang) if r["gain"] is None else t("cli.score.gain", lang, gain=f"{r['gain']:,.0f}",
+                                                                          group=r["group"])
+        hosp = "" if r["hospital_straight_km"] is None else t("cli.score.hospital", lang, km=f"{r['hospital_straight_km']:.2f}")
+        rule = f"{r['hospital_rule'] or t('cli.hospital_rule', lang)} {label('status', r['hospital_rule_status'], lang)}"
+        print(t("cli.score.line", lang, rank=f"{r['rank']:>3}", id=r["id"], type=label("type", r["type"], lang), gain=gain,
+                hospital=hosp, rule=rule))
     for line in doc["not_evaluated"]:
-        print(f"not evaluated: {line}")
+        print(t("cli.not_evaluated", lang, what=translate_text(line, lang)))
     return 0

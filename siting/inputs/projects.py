@@ -16,7 +16,7 @@ import pandas as pd
 
 from siting.coords import to_wgs84
 from siting.errors import InputError
-from siting.inputs.facilities import FACILITY_TYPES, normalise_owner_kind
+from siting.inputs.facilities import facility_type_column, normalise_owner_kind
 from siting.io import numeric_column, read_table, require_columns
 
 #: Numeric columns of a project table (empty means unknown).
@@ -62,15 +62,8 @@ def normalise_projects(frame: pd.DataFrame, path: str | Path | None, crs: str = 
     'unknown', one with them and no stated precision is 'site'.
     """
     require_columns(frame, ["id", "name", "type"], path or "projects")
-    allowed = FACILITY_TYPES + tuple(extra_types)
-    types = frame["type"].astype(str).str.strip().str.lower()
-    bad = ~types.isin(allowed)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"unknown facility type '{frame['type'].iloc[i]}'", path=path, row=i + 1, field="type",
-                         hint=f"Use one of {', '.join(allowed)}")
     out = frame.copy()
-    out["type"] = types
+    out["type"] = facility_type_column(frame, path, extra_types)
     for column in QUANTITIES:
         out[column] = numeric_column(out, column, path or "projects", required=False, minimum=0) \
             if column in out.columns else np.nan

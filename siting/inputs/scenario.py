@@ -9,8 +9,9 @@ one. Example (``scenarios/qinzhou.yaml``)::
     title: 钦州市“一老一小”整体解决方案 (2023)
     rules: qinzhou                      # built-in pack name or a path to a pack YAML
     crs: wgs84                          # coordinates of the CSV inputs: wgs84 | gcj02 | bd09
-    facilities: ../data/qinzhou_facilities.csv
-    hospitals: ../data/qinzhou_hospitals.csv
+    lang: zh                            # reports and summaries: zh | en (default: the title's language)
+    facilities: ../data/qinzhou_facilities.csv          # a table (CSV in UTF-8 or GBK, .xlsx), or
+    hospitals: {amap: ../data/qinzhou_hospitals.xlsx}   # {table|osm|amap|baidu: FILE}
     facility_types: [integrated, medical, kindergarten]   # accepted besides the built-in types
     projects: ../data/plans/qinzhou_projects.csv
     baselines: {file: ../data/plans/baselines.yaml, key: qinzhou}
@@ -19,7 +20,8 @@ one. Example (``scenarios/qinzhou.yaml``)::
       table: ../data/china/units_qinzhou.csv
     population: {file: ../data/china/census_2020.csv, key: qinzhou, year: 2020}
     network: {source: ../data/osm/qinzhou.osm.pbf, mode: walk, walk_kmh: 3.6}
-    study_area: {boundaries: ../data/china/boundaries_qinzhou.geojson, adcode: "450700", crs: wgs84}
+    study_area: {boundaries: ../data/china/boundaries_qinzhou.geojson, adcode: "450700", crs: wgs84,
+                 central: [钦南区, 钦北区]}   # 中心城区 for A1: unit names/adcodes, or a boundary file
     fetch: {url: https://download.geofabrik.de/asia/china/guangxi-latest.osm.pbf,
             output: ../data/osm/qinzhou.osm.pbf}
     demand: {level: city, shares: {"60+": 0.1577}}   # or {file: pop.tif} or {population: 37308}
@@ -46,10 +48,11 @@ from typing import Any
 import yaml
 
 from siting.errors import InputError
+from siting.inputs.sources import SOURCE_KINDS, InventorySource
 from siting.units import MODES
 
 TOP_KEYS = {
-    "name", "title", "description", "rules", "crs", "facilities", "hospitals", "facility_types",
+    "name", "title", "description", "rules", "crs", "lang", "facilities", "hospitals", "facility_types",
     "projects", "baselines", "units", "population", "network", "study_area", "fetch", "demand",
     "minutes", "candidates", "out", "overrides", "place",
 }
@@ -133,13 +136,24 @@ class FetchSpec:
 
 @dataclass
 class StudyArea:
-    """The boundary polygon of the study: a GeoJSON file and, optionally, which feature."""
+    """The boundary polygon of the study: a GeoJSON file and, optionally, which feature.
+
+    ``central_file`` / ``central_units`` give the central urban area (中心城区) that service-circle
+    rules such as Qinzhou's A1 are limited to: a boundary file, or names or adcodes of units of
+    the scenario's unit boundaries (or units table).
+    """
 
     boundaries: Path | None = None
     adcode: str | None = None
     name: str | None = None
     crs: str = "wgs84"
     buffer_m: float = 0.0
+    central_file: Path | None = None
+    central_units: tuple[str, ...] = ()
+
+    def has_central(self) -> bool:
+        """Whether a central urban area is given."""
+        return self.central_file is not None or bool(self.central_units)
 
 
 @dataclass
@@ -152,8 +166,12 @@ class Scenario:
     description: str = ""
     rules: str | None = None
     crs: str = "wgs84"
+    lang: str | None = None
     facilities: Path | None = None
     hospitals: Path | None = None
+    #: What ``facilities``/``hospitals`` are: table, osm, amap or baidu (see siting.inputs.sources).
+    facilities_kind: str = "table"
+    hospitals_kind: str = "table"
     facility_types: list[str] = field(default_factory=list)
     projects: Path | None = None
     baselines: Path | None = None
@@ -173,6 +191,11 @@ class Scenario:
     overrides: dict[str, Any] = field(default_factory=dict)
     place: PlaceSpec = field(default_factory=PlaceSpec)
     raw: dict[str, Any] = field(default_factory=dict)
+
+    def inventory(self, key: str) -> InventorySource | None:
+        """The ``facilities`` or ``hospitals`` source with its kind, or None."""
+        path = getattr(self, key)
+        return None if path is None else InventorySource(getattr(self, f"{key}_kind"), path)
 
     def network_available(self) -> bool:
         """True when the scenario's network source is a file that exists."""
@@ -314,7 +337,9 @@ def load_scenario(path: str | Path) -> Scenario:
     sc.description = str(raw.get("description", "") or "")
     sc.rules = _rules(r)
     sc.crs = _crs(r)
-    sc.facilities, sc.hospitals = r.file(raw, "facilities"), r.file(raw, "hospitals")
+    sc.lang = _lang(r)
+    sc.facilities, sc.facilities_kind = _inventory(r, "facilities")
+    sc.hospitals, sc.hospitals_kind = _inventory(r, "hospitals")
     sc.facility_types = _facility_types(r)
     sc.projects, sc.candidates, sc.out = r.file(raw, "projects"), r.file(raw, "candidates"), r.file(raw, "out")
     bl = r.section("baselines", {"file", "key"}, scalar_key="file")
@@ -357,6 +382,27 @@ def _crs(r: _Reader) -> str:
     return crs
 
 
+def _lang(r: _Reader) -> str | None:
+    lang = r.raw.get("lang")
+    if lang is None:
+        return None
+    if lang not in ("zh", "en"):
+        raise r.fail(r.raw, "lang", f"unknown language '{lang}'", hint="Use zh (中文) or en")
+    return str(lang)
+
+
+def _inventory(r: _Reader, key: str) -> tuple[Path | None, str]:
+    """``facilities: FILE`` or ``{table|osm|amap|baidu: FILE}``: the path and its kind."""
+    value = r.raw.get(key)
+    if not isinstance(value, dict):
+        return r.file(r.raw, key), "table"
+    kinds = [k for k in value if k not in ("__lines__", "__line__")]
+    if len(kinds) != 1 or kinds[0] not in SOURCE_KINDS:
+        raise r.fail(r.raw, key, f"'{key}' must be a path or one of {{table|osm|amap|baidu: FILE}}",
+                     hint="; ".join(f"{k}: {v}" for k, v in SOURCE_KINDS.items()))
+    return r.file(value, kinds[0]), kinds[0]
+
+
 def _facility_types(r: _Reader) -> list[str]:
     types = r.raw.get("facility_types", []) or []
     if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
@@ -375,9 +421,23 @@ def _network_spec(r: _Reader) -> NetworkSpec:
 
 
 def _study_area(r: _Reader) -> StudyArea:
-    sa = r.section("study_area", {"boundaries", "adcode", "name", "crs", "buffer_m"}, scalar_key="boundaries")
+    sa = r.section("study_area", {"boundaries", "adcode", "name", "crs", "buffer_m", "central"},
+                   scalar_key="boundaries")
+    central = sa.get("central")
+    central_file: Path | None = None
+    central_units: tuple[str, ...] = ()
+    if isinstance(central, str) and Path(central).suffix.lower() in (".geojson", ".json", ".gpkg", ".shp"):
+        central_file = r.file(sa, "central")
+    elif isinstance(central, str | int):
+        central_units = (str(central),)
+    elif isinstance(central, list) and central and all(isinstance(c, str | int) for c in central):
+        central_units = tuple(str(c) for c in central)
+    elif central is not None:
+        raise r.fail(sa, "central", "'central' must be a boundary file or a list of unit names or adcodes",
+                     hint="e.g. central: [钦南区, 钦北区] or central: central_area.geojson")
     return StudyArea(boundaries=r.file(sa, "boundaries"), adcode=r.text(sa, "adcode"), name=r.text(sa, "name"),
-                     crs=str(sa.get("crs", "wgs84")), buffer_m=float(sa.get("buffer_m", 0.0) or 0.0))
+                     crs=str(sa.get("crs", "wgs84")), buffer_m=float(sa.get("buffer_m", 0.0) or 0.0),
+                     central_file=central_file, central_units=central_units)
 
 
 def _fetch_spec(r: _Reader, network: NetworkSpec) -> FetchSpec:

@@ -12,8 +12,27 @@ from siting.errors import InputError
 from siting.io.tables import id_column, numeric_column, read_table, require_columns
 
 
+def split_location(frame: pd.DataFrame, path: str | Path) -> pd.DataFrame:
+    """``lon``/``lat`` from a ``location`` column ``"lng,lat"`` (Amap and Baidu exports) when they are absent."""
+    if "location" not in frame.columns or {"lon", "lat"} & set(frame.columns):
+        return frame
+    parts = frame["location"].astype(str).str.replace("，", ",").str.split(",")
+    bad = parts.map(lambda x: len(x) != 2 and x != [""])
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"'{frame['location'].iloc[i]}' is not 'lng,lat'", path=path, row=i + 1, field="location",
+                         hint="Write the location as longitude,latitude (e.g. 108.654,21.967)")
+    out = frame.copy()
+    out["lon"] = parts.map(lambda x: x[0].strip() if len(x) == 2 else "")
+    out["lat"] = parts.map(lambda x: x[1].strip() if len(x) == 2 else "")
+    return out
+
+
 def read_points(path: str | Path, crs: str = "wgs84", what: str = "points file") -> pd.DataFrame:
-    """Read a CSV of points with columns ``id,lon,lat`` (extra columns are kept).
+    """Read a table of points with columns ``id,lon,lat`` (extra columns are kept).
+
+    Any table :func:`siting.io.tables.read_table` reads (CSV in UTF-8 or GBK, .xlsx, Chinese
+    headers such as 经度/纬度); a ``location`` column ``"lng,lat"`` stands for ``lon`` and ``lat``.
 
     Coordinates are converted from ``crs`` ('wgs84', 'gcj02' or 'bd09') to
     WGS84; the original values are kept as ``lon_input``/``lat_input`` when
@@ -21,7 +40,19 @@ def read_points(path: str | Path, crs: str = "wgs84", what: str = "points file")
     values or duplicate ids raise :class:`InputError` naming the row.
     """
     p = Path(path)
-    frame = read_table(p, what)
+    return points_frame(split_location(read_table(p, what), p), p, crs)
+
+
+def points_frame(frame: pd.DataFrame, path: str | Path, crs: str = "wgs84") -> pd.DataFrame:
+    """Validate the ``id,lon,lat`` of a table of strings and convert the points to WGS84 (see :func:`read_points`).
+
+    A table with names but no ``id`` column gets ids ``R1, R2, ...`` (its row numbers) and a note.
+    """
+    p = path
+    if "id" not in frame.columns and "name" in frame.columns and {"lon", "lat"} <= set(frame.columns):
+        # a planner's list often has no id: number the rows, and say so
+        frame = frame.assign(id=[f"R{i + 1}" for i in range(len(frame))])
+        frame.attrs.setdefault("notes", []).append("no id column: rows numbered R1, R2, ...")
     require_columns(frame, ["id", "lon", "lat"], p)
     if frame.empty:
         raise InputError("the file has a header but no rows", path=p)

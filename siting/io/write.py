@@ -112,12 +112,60 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def write_csv(path: str | Path, frame: pd.DataFrame, **kwargs: Any) -> Path:
-    """Write a DataFrame as CSV atomically (no index unless asked)."""
+def write_csv(path: str | Path, frame: pd.DataFrame, *, bom: bool = True, **kwargs: Any) -> Path:
+    """Write a DataFrame as CSV atomically (no index unless asked).
+
+    UTF-8 with a byte-order mark by default: Excel on a Chinese Windows machine then shows the
+    Chinese text instead of mojibake. Every reader of siting (and pandas) skips the mark.
+    """
     kwargs.setdefault("index", False)
-    with atomic_write(path, newline="") as fh:
+    with atomic_write(path, newline="", encoding="utf-8-sig" if bom else "utf-8") as fh:
         frame.to_csv(fh, **kwargs)
     return Path(path)
+
+
+def write_xlsx(path: str | Path, sheets: dict[str, pd.DataFrame]) -> Path:
+    """Write one workbook, one sheet per frame, atomically (openpyxl).
+
+    Sheet names are cut to Excel's 31 characters; the header row is frozen and bold so a
+    reviewer can scroll and filter.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, frame in sheets.items():
+        ws = book.create_sheet(title=str(name)[:31] or "table")
+        ws.append([str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            ws.append([_excel_value(v) for v in row])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+    if not book.sheetnames:
+        book.create_sheet("table")
+    with atomic_path(path) as tmp:
+        book.save(tmp)
+    return Path(path)
+
+
+def _excel_value(value: Any) -> Any:
+    """A cell value openpyxl can store: NaN and NA empty, numpy scalars plain, the rest as is or text."""
+    if value is None or value is pd.NA or (isinstance(value, float | np.floating) and not np.isfinite(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def write_table(path: str | Path, frame: pd.DataFrame, *, sheet: str = "table") -> Path:
+    """A table meant for people: ``.xlsx`` by suffix (one sheet), else CSV in UTF-8 with BOM."""
+    if Path(path).suffix.lower() == ".xlsx":
+        return write_xlsx(path, {sheet: frame})
+    return write_csv(path, frame)
 
 
 def write_geodataframe(path: str | Path, frame: Any, driver: str | None = None) -> Path:

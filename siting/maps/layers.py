@@ -4,7 +4,9 @@ A :class:`MapLayer` holds the data and draws itself onto a folium map for a
 given basemap (shifting coordinates to GCJ-02 for Amap), so callers compose
 layers freely and pick the basemap once, in :func:`siting.maps.make_map`.
 Input frames may be in any CRS (WGS84 when they have none); labels come from
-the data, Chinese included, HTML-escaped.
+the data, Chinese included, HTML-escaped. Every layer takes ``lang`` ('en' or 'zh'): its
+name in the layer control, its legend and its popup labels come from the message catalogue
+(:mod:`siting.i18n`, keys ``map.*``), as do the words for facility types and statuses.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import shapely
 from folium.plugins import HeatMap
 
 from siting.errors import InputError
+from siting.i18n import label, t
 from siting.maps.basemaps import display_frame
 
 #: Minute-band colours, short (dark blue) to long (pale), from ColorBrewer GnBu.
@@ -117,11 +120,15 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _popup_table(row: pd.Series, fields: Sequence[tuple[str, str]], title: str | None = None) -> str:
+def _popup_table(row: pd.Series, fields: Sequence[tuple[str, str]], title: str | None = None,
+                 lang: str = "en") -> str:
     rows = []
-    for col, label in fields:
+    for col, name in fields:
         if col in row.index and _text(row[col]) != "":
-            rows.append(f"<tr><th>{html.escape(label)}</th><td>{html.escape(_text(row[col]))}</td></tr>")
+            value = _text(row[col])
+            if col in ("type", "category", "owner_kind"):
+                value = label(col, value, lang)
+            rows.append(f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>")
     head = f"<b>{html.escape(title)}</b>" if title else ""
     return f'<div class="siting-popup">{head}<table>{"".join(rows)}</table></div>'
 
@@ -160,15 +167,15 @@ def band_rings(frame: gpd.GeoDataFrame, minutes_col: str, bands: Sequence[float]
     return gpd.GeoDataFrame({minutes_col: list(bands)}, geometry=rings, crs=4326)
 
 
-def band_labels(bands: Sequence[float]) -> list[str]:
-    """Legend labels of minute bands: '≤ 5 min', '5–10 min', '10–15 min'."""
-    return [f"≤ {_text(b)} min" if i == 0 else f"{_text(bands[i - 1])}–{_text(b)} min"
-            for i, b in enumerate(bands)]
+def band_labels(bands: Sequence[float], lang: str = "en") -> list[str]:
+    """Legend labels of minute bands: '≤ 5 min', '5–10 min', '10–15 min' (or '≤ 5 分钟', ...)."""
+    return [t("map.minutes_band", lang, minutes=_text(b)) if i == 0 else
+            t("map.minutes_range", lang, low=_text(bands[i - 1]), high=_text(b)) for i, b in enumerate(bands)]
 
 
 def isochrone_layer(
-    isochrones: gpd.GeoDataFrame, minutes_col: str = "minutes", name: str = "Isochrones (minutes)",
-    label_col: str | None = None,
+    isochrones: gpd.GeoDataFrame, minutes_col: str = "minutes", name: str | None = None,
+    label_col: str | None = None, lang: str = "en",
 ) -> MapLayer:
     """Isochrones graded by minute band, one colour per band (shortest darkest), as in the legend.
 
@@ -183,6 +190,7 @@ def isochrone_layer(
     isochrones
         Polygons with a ``minutes_col`` column (the band's upper bound in minutes).
     """
+    name = name or t("map.isochrones", lang)
     frame = _frame(isochrones, "isochrones")
     _require(frame, [minutes_col], "isochrones")
     minutes = pd.to_numeric(frame[minutes_col], errors="coerce")
@@ -193,11 +201,12 @@ def isochrone_layer(
     frame = frame.assign(**{minutes_col: minutes})
     bands = sorted(pd.unique(minutes))
     colours = {b: band_colour(i, len(bands)) for i, b in enumerate(bands)}
-    labels = band_labels(bands) if label_col is None else [f"≤ {_text(b)} min" for b in bands]
-    legend = [(colours[b], label) for b, label in zip(bands, labels)]
+    labels = band_labels(bands, lang) if label_col is None else [t("map.minutes_band", lang, minutes=_text(b))
+                                                                 for b in bands]
+    legend = [(colours[b], text) for b, text in zip(bands, labels)]
     drawn = band_rings(frame, minutes_col, bands).assign(band=labels) if label_col is None else frame
     keep = [minutes_col, "band"] if label_col is None else [minutes_col, label_col]
-    aliases = ["minutes", "band"] if label_col is None else ["minutes", label_col]
+    aliases = [t("map.minutes", lang), t("map.band", lang) if label_col is None else t("map.popup.name", lang)]
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
         group = folium.FeatureGroup(name=name)
@@ -230,21 +239,21 @@ def facility_style(kind: Any) -> tuple[str, str]:
     return DEFAULT_STYLE[0], DEFAULT_STYLE[1]
 
 
-def _facility_fields(frame: gpd.GeoDataFrame, extra: Sequence[str]) -> list[tuple[str, str]]:
-    fields = [("type", "type"), ("beds", "beds"), ("places", "places"), ("owner", "owner"),
-              ("status", "rule status"), ("county", "county")]
-    return fields + [(c, c) for c in extra if c in frame.columns]
+def _facility_fields(frame: gpd.GeoDataFrame, extra: Sequence[str], lang: str = "en") -> list[tuple[str, str]]:
+    fields = [(c, t(f"map.popup.{c}", lang)) for c in ("type", "beds", "places", "owner", "status", "county")]
+    return fields + [(c, label("column", c, lang)) for c in extra if c in frame.columns]
 
 
 def facility_layer(
     facilities: gpd.GeoDataFrame, type_col: str = "type", name_col: str = "name",
-    name: str = "Facilities", popup_columns: Sequence[str] = (),
+    name: str | None = None, popup_columns: Sequence[str] = (), lang: str = "en",
 ) -> MapLayer:
     """Facilities as icon markers, one layer-control entry per type.
 
     Popups show name, type, beds or places, owner and rule status (columns
     ``beds``, ``places``, ``owner``, ``status`` when present) plus ``popup_columns``.
     """
+    name = name or t("map.facilities", lang)
     frame = _frame(facilities, "facilities")
     if type_col not in frame.columns:
         frame = frame.assign(**{type_col: "facility"})
@@ -252,15 +261,15 @@ def facility_layer(
     legend = []
     for k in kinds:
         colour, _ = facility_style(k)
-        legend.append((_ICON_CSS.get(colour, colour), k))
-    fields = _facility_fields(frame, popup_columns)
+        legend.append((_ICON_CSS.get(colour, colour), label("type", k, lang)))
+    fields = _facility_fields(frame, popup_columns, lang)
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
         shown = display_frame(frame, basemap)
         groups = []
         types = shown[type_col].map(_text).replace("", "other")
         for kind in kinds:
-            group = folium.FeatureGroup(name=f"{name}: {kind}")
+            group = folium.FeatureGroup(name=f"{name}: {label('type', kind, lang)}")
             colour, icon = facility_style(kind)
             for _, row in shown[types == kind].iterrows():
                 pt = row.geometry.representative_point()
@@ -268,7 +277,7 @@ def facility_layer(
                 folium.Marker(
                     [pt.y, pt.x],
                     icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
-                    popup=folium.Popup(_popup_table(row, fields, title), max_width=320),
+                    popup=folium.Popup(_popup_table(row, fields, title, lang), max_width=320),
                     tooltip=html.escape(title) if title else None,
                 ).add_to(group)
             groups.append(group)
@@ -287,29 +296,33 @@ _ICON_CSS = {
 
 def hospital_layer(
     hospitals: gpd.GeoDataFrame, radius_m: float = 5000.0, name_col: str = "name",
-    name: str = "Hospitals and 5 km rings",
+    name: str | None = None, lang: str = "en",
 ) -> MapLayer:
     """Hospitals as markers with a ring of ``radius_m`` metres around each.
 
     The rings are dashed outlines without fill: a city's hospital rings overlap
-    many times over, and filled discs would wash the whole map in red.
+    many times over, and filled discs would wash the whole map in red. The popup
+    shows the hospital's category, level and the reason for its category
+    (``category``, ``level``, ``category_reason`` columns, when present).
     """
     frame = _frame(hospitals, "hospitals")
-    label = f"{_text(radius_m / 1000.0)} km" if radius_m % 1000 == 0 else f"{radius_m:g} m"
-    legend = [("#d63e2a", "hospital"), ("dashed:#d63e2a", f"{label} around a hospital (outline)")]
+    ring = f"{_text(radius_m / 1000.0)} km" if radius_m % 1000 == 0 else f"{radius_m:g} m"
+    name = name or t("map.hospitals", lang, ring=ring)
+    legend = [("#d63e2a", t("map.hospital", lang)), ("dashed:#d63e2a", t("map.hospital_ring_outline", lang, ring=ring))]
+    fields = [(c, t(f"map.popup.{c}", lang)) for c in ("category", "level", "category_reason", "beds", "owner")]
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
         group = folium.FeatureGroup(name=name)
         for _, row in display_frame(frame, basemap).iterrows():
             pt = row.geometry.representative_point()
-            title = _text(row.get(name_col, "")) or "hospital"
+            title = _text(row.get(name_col, "")) or t("map.hospital", lang)
             folium.Circle(
                 [pt.y, pt.x], radius=radius_m, color="#d63e2a", weight=2, opacity=0.8, fill=False,
                 dash_array="8 6", class_name="siting-hospital-ring",
             ).add_to(group)
             folium.Marker(
                 [pt.y, pt.x], icon=folium.Icon(color="red", icon="hospital", prefix="fa"),
-                popup=folium.Popup(_popup_table(row, [("beds", "beds"), ("owner", "owner")], title), max_width=320),
+                popup=folium.Popup(_popup_table(row, fields, title, lang), max_width=320),
                 tooltip=html.escape(title),
             ).add_to(group)
         return [group]
@@ -319,12 +332,13 @@ def hospital_layer(
 
 def violation_layer(
     violations: gpd.GeoDataFrame, rule_col: str = "rule_id", reason_col: str = "reason",
-    name_col: str = "name", name: str = "Rule violations",
+    name_col: str = "name", name: str | None = None, lang: str = "en",
 ) -> MapLayer:
     """What breaks a rule, in red: points as circle markers, lines and areas as red outlines."""
+    name = name or t("map.violations", lang)
     frame = _frame(violations, "violations")
-    legend = [(VIOLATION, "breaks a rule")]
-    fields = [(rule_col, "rule"), (reason_col, "reason")]
+    legend = [(VIOLATION, t("map.breaks_rule", lang))]
+    fields = [(rule_col, t("map.popup.rule", lang)), (reason_col, t("map.popup.reason", lang))]
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
         group = folium.FeatureGroup(name=name)
@@ -335,7 +349,7 @@ def violation_layer(
             folium.CircleMarker(
                 [row.geometry.y, row.geometry.x], radius=9, color=VIOLATION, weight=3, fill=True,
                 fill_color=VIOLATION, fill_opacity=0.6,
-                popup=folium.Popup(_popup_table(row, fields, title), max_width=320),
+                popup=folium.Popup(_popup_table(row, fields, title, lang), max_width=320),
                 tooltip=html.escape(title) if title else None,
             ).add_to(group)
         other = _json_ready(_round_coords(shown[~points]), [c for c, _ in fields] + [name_col])
@@ -343,7 +357,8 @@ def violation_layer(
             folium.GeoJson(
                 other, style_function=lambda f: {"color": VIOLATION, "weight": 3, "fillOpacity": 0.15,
                                                   "fillColor": VIOLATION},
-                tooltip=folium.GeoJsonTooltip([c for c, _ in fields if c in other.columns]),
+                tooltip=folium.GeoJsonTooltip([c for c, _ in fields if c in other.columns],
+                                              aliases=[a for c, a in fields if c in other.columns]),
             ).add_to(group)
         return [group]
 
@@ -362,8 +377,8 @@ def coverage_class(value: float) -> int:
 
 def coverage_layer(
     units: gpd.GeoDataFrame, value_col: str = "coverage", name_col: str = "name",
-    name: str = "Coverage by district/town", extra_columns: Sequence[str] = (), simplify_m: float = 10.0,
-    adcode: bool | None = None,
+    name: str | None = None, extra_columns: Sequence[str] = (), simplify_m: float = 10.0,
+    adcode: bool | None = None, lang: str = "en",
 ) -> MapLayer:
     """Choropleth of the share of demand covered (0..1) per district or town polygon.
 
@@ -372,6 +387,7 @@ def coverage_layer(
     ``adcode`` credits the adcode project on the map; by default it is on when
     the frame has an ``adcode`` column (the bundled Chinese boundaries do).
     """
+    name = name or t("map.coverage", lang)
     frame = _frame(units, "coverage units")
     if simplify_m > 0 and len(frame):
         # degrees per metre of latitude; good enough for a drawing tolerance
@@ -387,7 +403,7 @@ def coverage_layer(
             hint="Divide percentages by 100",
         )
     labels = [f"{COVERAGE_BINS[i]:.0%}–{COVERAGE_BINS[i + 1]:.0%}" for i in range(len(COVERAGE_COLOURS))]
-    legend = list(zip(COVERAGE_COLOURS, labels)) + [(NO_DATA, "no data")]
+    legend = list(zip(COVERAGE_COLOURS, labels)) + [(NO_DATA, t("map.no_data", lang))]
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
         group = folium.FeatureGroup(name=name)
@@ -402,7 +418,10 @@ def coverage_layer(
                         "weight": 1, "fillOpacity": 0.55}
 
             tip = [c for c in (name_col, "coverage_pct", *extra_columns) if c in shown.columns]
-            folium.GeoJson(shown, style_function=style, tooltip=folium.GeoJsonTooltip(tip)).add_to(group)
+            aliases = [t("map.popup.name", lang) if c == name_col else t("map.popup.coverage", lang)
+                       if c == "coverage_pct" else label("column", c, lang) for c in tip]
+            folium.GeoJson(shown, style_function=style,
+                           tooltip=folium.GeoJsonTooltip(tip, aliases=aliases if lang != "en" else None)).add_to(group)
         return [group]
 
     from_adcode = "adcode" in frame.columns if adcode is None else adcode
@@ -410,14 +429,15 @@ def coverage_layer(
 
 
 def heatmap_layer(
-    demand: gpd.GeoDataFrame, weight_col: str | None = "uncovered", name: str = "Uncovered demand (heat)",
-    radius: int = 18,
+    demand: gpd.GeoDataFrame, weight_col: str | None = "uncovered", name: str | None = None,
+    radius: int = 18, lang: str = "en",
 ) -> MapLayer:
     """Heat map of demand points not covered (weight = ``weight_col``, e.g. uncovered people).
 
     Listed in the layer control but off when the map opens: drawn over everything,
     it hides the streets and sites a reader looks for first.
     """
+    name = name or t("map.heat", lang)
     frame = _frame(demand, "demand")
     if weight_col is not None:
         _require(frame, [weight_col], "demand")
@@ -426,7 +446,8 @@ def heatmap_layer(
         w = w[w > 0]
     else:
         w = np.ones(len(frame))
-    legend = [("#ff0000", "most uncovered"), ("#00ff00", "some"), ("#0000ff", "few")]  # leaflet.heat gradient
+    legend = [("#ff0000", t("map.heat_most", lang)), ("#00ff00", t("map.heat_some", lang)),
+              ("#0000ff", t("map.heat_few", lang))]  # leaflet.heat gradient
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
         group = folium.FeatureGroup(name=name, show=False)
@@ -442,26 +463,27 @@ def heatmap_layer(
 
 def planned_layers(
     before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, name_col: str = "name",
-    name: str = "Planned sites", popup_columns: Sequence[str] = (),
+    name: str | None = None, popup_columns: Sequence[str] = (), lang: str = "en",
 ) -> MapLayer:
     """Planned sites before and after siting: two toggleable groups (grey before, green after)."""
+    name = name or t("map.planned", lang)
     b, a = _frame(before, "planned sites (before)"), _frame(after, "planned sites (after)")
-    legend = [("#575757", "before (as planned)"), ("#72b026", "after (as sited)")]
-    fields = [("type", "type"), ("beds", "beds"), ("places", "places"), ("owner", "owner"),
-              ("status", "rule status")] + [(c, c) for c in popup_columns]
+    legend = [("#575757", t("map.before_legend", lang)), ("#72b026", t("map.after_legend", lang))]
+    fields = [(c, t(f"map.popup.{c}", lang)) for c in ("type", "beds", "places", "owner", "status")] + [
+        (c, label("column", c, lang)) for c in popup_columns]
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
         groups = []
-        for frame, label, colour, icon in ((b, "before", "gray", "location-dot"),
-                                           (a, "after", "green", "square-plus")):
-            group = folium.FeatureGroup(name=f"{name}: {label}")
+        for frame, when, colour, icon in ((b, t("map.before", lang), "gray", "location-dot"),
+                                          (a, t("map.after", lang), "green", "square-plus")):
+            group = folium.FeatureGroup(name=f"{name}: {when}")
             for _, row in display_frame(frame, basemap).iterrows():
                 pt = row.geometry.representative_point()
                 title = _text(row.get(name_col, "")) or _text(row.get("id", ""))
                 folium.Marker(
                     [pt.y, pt.x], icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
-                    popup=folium.Popup(_popup_table(row, fields, f"{title} ({label})"), max_width=320),
-                    tooltip=html.escape(f"{title} ({label})"),
+                    popup=folium.Popup(_popup_table(row, fields, f"{title} ({when})", lang), max_width=320),
+                    tooltip=html.escape(f"{title} ({when})"),
                 ).add_to(group)
             groups.append(group)
         return groups
@@ -483,6 +505,7 @@ def standard_layers(
     planned_before: gpd.GeoDataFrame | pd.DataFrame | None = None,
     planned_after: gpd.GeoDataFrame | pd.DataFrame | None = None,
     hospital_radius_m: float = 5000.0,
+    lang: str = "en",
 ) -> list[MapLayer]:
     """The usual layers, in drawing order, for whichever inputs are given (None ones are left out).
 
@@ -496,19 +519,19 @@ def standard_layers(
     """
     layers: list[MapLayer] = []
     if coverage is not None:
-        layers.append(coverage_layer(coverage))
+        layers.append(coverage_layer(coverage, lang=lang))
     if isochrones is not None:
-        layers.append(isochrone_layer(isochrones))
+        layers.append(isochrone_layer(isochrones, lang=lang))
     if uncovered is not None:
-        layers.append(heatmap_layer(uncovered))
+        layers.append(heatmap_layer(uncovered, lang=lang))
     if hospitals is not None:
-        layers.append(hospital_layer(hospitals, hospital_radius_m))
+        layers.append(hospital_layer(hospitals, hospital_radius_m, lang=lang))
     if facilities is not None:
-        layers.append(facility_layer(facilities))
+        layers.append(facility_layer(facilities, lang=lang))
     if planned_before is not None or planned_after is not None:
         empty = gpd.GeoDataFrame(geometry=[], crs=4326)
         layers.append(planned_layers(planned_before if planned_before is not None else empty,
-                                     planned_after if planned_after is not None else empty))
+                                     planned_after if planned_after is not None else empty, lang=lang))
     if violations is not None:
-        layers.append(violation_layer(violations))
+        layers.append(violation_layer(violations, lang=lang))
     return layers

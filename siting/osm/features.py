@@ -22,12 +22,16 @@ childcare  ``amenity=childcare|kindergarten`` (a crèche is often tagged
            kindergarten; the ``amenity`` column keeps the difference)
 ========== ==============================================================
 
-Hospital ``category`` uses the words of :mod:`siting.inputs.facilities`: ``tcm``,
-``maternity``, ``community`` or ``specialist`` when ``healthcare:speciality``
-or the name says so (patterns below), else ``general``. ``speciality`` keeps
-the finer word (``geriatrics``, ``cardiology``, ...). A hospital whose name
-says pharmacy is kept (the tags say hospital) but typed ``specialist`` with a
-``note``, so it never counts as a general hospital.
+Hospital ``category`` comes from :func:`siting.inputs.hospitals.classify_osm`
+(``healthcare:speciality``, ``healthcare``, then the name: 人民医院 general,
+中医医院 tcm, 妇幼保健院 maternity, 皮肤病医院 specialist, 社区卫生服务中心 primary,
+...), with ``category_reason`` saying which tag or which part of the name
+decided. A hospital it cannot classify is ``general`` with ``category_assumed``
+True. ``speciality`` keeps the finer word (``geriatrics``, ``cardiology``,
+...). A hospital whose name says pharmacy is kept (the tags say hospital) but
+typed ``specialist`` with a ``note``, so it never counts as a general hospital.
+
+The command ``siting facilities OSM_FILE --out F.csv`` writes the facility table.
 
 The derived elderly row of a geriatric hospital has the id ``<id>/elderly``
 (ids stay unique) and ``has_clinic`` true: a hospital is its own clinic.
@@ -35,10 +39,7 @@ The derived elderly row of a geriatric hospital has the id ``<id>/elderly``
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,8 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from siting.coords import utm_epsg
-from siting.errors import InputError
-from siting.io import write_text
+from siting.inputs.hospitals import classify_osm
+from siting.io import write_table
 from siting.osm.reader import osm_objects
 
 #: Tags copied into columns (``:`` becomes ``_``).
@@ -69,15 +70,14 @@ FACILITY_TAGS = (
     "building",
 )
 FACILITY_COLUMNS = ["id", "name", "type", "category", "speciality", "level", "beds", "places", "owner",
-                    "has_clinic", "note"]
-#: The facility CSV format read by :func:`siting.inputs.facilities.read_facilities`.
-CSV_COLUMNS = ["id", "name", "type", "beds", "places", "owner", "has_clinic", "lon", "lat", "category", "level"]
+                    "has_clinic", "note", "category_reason", "category_assumed"]
+#: The facility table format read by :func:`siting.inputs.facilities.read_facilities`; the last three
+#: columns say why a hospital has its category (``tag:...``, ``name:...`` or ``assumed``).
+CSV_COLUMNS = ["id", "name", "type", "beds", "places", "owner", "has_clinic", "lon", "lat", "category", "level",
+               "category_assumed", "category_reason", "speciality"]
 
 GERIATRIC = re.compile(r"g[ée]ront|g[ée]riat|geriatr|ehpad|senior|老年|养老|敬老", re.IGNORECASE)
 PHARMACY = re.compile(r"pharmac|farmac|药房|药店", re.IGNORECASE)
-TCM = re.compile(r"中医|中西医|traditional[ _]chinese", re.IGNORECASE)
-MATERNITY = re.compile(r"妇幼|妇产|matern|obstetric|gyn[ae]*colog", re.IGNORECASE)
-COMMUNITY = re.compile(r"社区卫生|卫生院|卫生服务中心|community health", re.IGNORECASE)
 #: Name words of specialist hospitals -> ``speciality``.
 SPECIALITIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("geriatrics", GERIATRIC),
@@ -226,34 +226,35 @@ def facility_types(tags: dict[str, str]) -> list[str]:
     return out
 
 
-def hospital_category(tags: dict[str, str]) -> tuple[str, str, str]:
-    """(category, speciality, note) of a hospital from its tags and name."""
-    name = tags.get("name", "")
-    spec_tag = tags.get("healthcare:speciality", "")
-    text = f"{name} {spec_tag}"
-    speciality = spec_tag.split(";")[0].strip()
-    if not speciality:
-        speciality = next((word for word, pattern in SPECIALITIES if pattern.search(name)), "")
-    if PHARMACY.search(name):
-        return "specialist", "pharmacy", "name suggests a pharmacy tagged as a hospital; check the OSM tags"
-    if TCM.search(text):
-        return "tcm", speciality, ""
-    if MATERNITY.search(text):
-        return "maternity", speciality, ""
-    if COMMUNITY.search(text):
-        return "community", speciality, ""
-    if speciality and speciality != "general":
-        return "specialist", speciality, ""
-    return "general", "", ""
+def hospital_category(tags: dict[str, str]) -> tuple[str, str, str, str, bool]:
+    """(category, speciality, note, reason, assumed) of a hospital from its tags and name.
+
+    :func:`siting.inputs.hospitals.classify_osm` decides; a hospital it cannot classify is
+    'general' with ``assumed`` True (the rules count it and say so). A hospital whose name says
+    pharmacy is kept (the tags say hospital) but typed ``specialist`` with a ``note``, so it never
+    counts as a general hospital.
+    """
+    found = classify_osm(tags)
+    note = ""
+    if found.speciality == "pharmacy":
+        note = "name suggests a pharmacy tagged as a hospital; check the OSM tags"
+    if not found.known:
+        return "general", "", note, "assumed", True
+    speciality = found.speciality
+    if not speciality:  # the finer word for a report, e.g. a TCM hospital's own speciality tag
+        speciality = next((w for w, pattern in SPECIALITIES if pattern.search(tags.get("name", ""))), "") \
+            if found.category == "specialist" else ""
+    return found.category, speciality, note, found.reason, False
 
 
 def _facility_rows(oid: str, tags: dict[str, str], point: Point) -> list[dict[str, Any]]:
     types = facility_types(tags)
     rows = []
     for kind in types:
-        category = speciality = note = ""
+        category = speciality = note = reason = ""
+        assumed = False
         if kind == "hospital":
-            category, speciality, note = hospital_category(tags)
+            category, speciality, note, reason, assumed = hospital_category(tags)
         beds = _number(tags.get("beds"))
         if kind == "elderly" and np.isnan(beds):
             beds = _number(tags.get("capacity"))
@@ -270,6 +271,8 @@ def _facility_rows(oid: str, tags: dict[str, str], point: Point) -> list[dict[st
             "owner": tags.get("operator", ""),
             "has_clinic": True if derived else None,
             "note": note,
+            "category_reason": reason,
+            "category_assumed": assumed,
         }
         for key in FACILITY_TAGS:
             row[key.replace(":", "_")] = tags.get(key, "")
@@ -327,23 +330,29 @@ def read_facilities(path: str | Path) -> gpd.GeoDataFrame:
 
 
 def facilities_table(facilities: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The facility CSV columns ``id,name,type,beds,places,owner,has_clinic,lon,lat,category,level``.
+    """The facility table columns :data:`CSV_COLUMNS` (read back by :func:`siting.inputs.facilities.read_facilities`).
 
-    Unknown values are empty cells; coordinates have 7 decimals (about 1 cm).
+    Unknown values are empty cells; coordinates have 7 decimals (about 1 cm). A hospital whose
+    category could not be told is written 'general' with ``category_assumed`` yes.
     """
+
+    def number(v: Any) -> str:
+        return "" if pd.isna(v) else f"{v:g}"
+
+    def flag(v: Any) -> str:
+        return "" if pd.isna(v) else ("yes" if v else "no")
+
     out = pd.DataFrame(
         {
-            "id": facilities["id"],
-            "name": facilities["name"],
-            "type": facilities["type"],
-            "beds": facilities["beds"].map(lambda v: "" if pd.isna(v) else f"{v:g}"),
-            "places": facilities["places"].map(lambda v: "" if pd.isna(v) else f"{v:g}"),
-            "owner": facilities["owner"],
-            "has_clinic": facilities["has_clinic"].map(lambda v: "" if pd.isna(v) else ("yes" if v else "no")),
+            "id": facilities["id"], "name": facilities["name"], "type": facilities["type"],
+            "beds": facilities["beds"].map(number), "places": facilities["places"].map(number),
+            "owner": facilities["owner"], "has_clinic": facilities["has_clinic"].map(flag),
             "lon": facilities.geometry.x.map(lambda v: f"{v:.7f}"),
             "lat": facilities.geometry.y.map(lambda v: f"{v:.7f}"),
-            "category": facilities["category"],
-            "level": facilities["level"].map(lambda v: "" if pd.isna(v) else f"{v:g}"),
+            "category": facilities["category"], "level": facilities["level"].map(number),
+            "category_assumed": [("yes" if a else "no") if t == "hospital" else ""
+                                 for a, t in zip(facilities["category_assumed"], facilities["type"])],
+            "category_reason": facilities["category_reason"], "speciality": facilities["speciality"],
         },
         columns=CSV_COLUMNS,
     )
@@ -351,8 +360,8 @@ def facilities_table(facilities: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def write_facilities_csv(facilities: gpd.GeoDataFrame, path: str | Path) -> Path:
-    """Write :func:`facilities_table` atomically (UTF-8, ``\\n`` line ends)."""
-    return write_text(path, facilities_table(facilities).to_csv(index=False, lineterminator="\n"))
+    """Write :func:`facilities_table` atomically: ``.xlsx`` by suffix, else CSV in UTF-8 with BOM."""
+    return write_table(path, facilities_table(facilities), sheet="facilities")
 
 
 # ------------------------------------------------------------------ buildings and land use
@@ -469,28 +478,3 @@ def read_landuse(path: str | Path) -> gpd.GeoDataFrame:
     )
     frame["area_m2"] = _area_m2(frame.geometry)
     return frame.sort_values("id", kind="stable").reset_index(drop=True)
-
-
-# ------------------------------------------------------------------ command line
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m siting.osm.features FILE [--facilities-out CSV]``: print counts, write the facility CSV."""
-    parser = argparse.ArgumentParser(prog="python -m siting.osm.features", description=__doc__.splitlines()[0])
-    parser.add_argument("osm_file", help="OSM file (.osm.pbf, .osm, .osm.bz2)")
-    parser.add_argument("--facilities-out", help="write the facility CSV here")
-    args = parser.parse_args(argv)
-    try:
-        fac = read_facilities(args.osm_file)
-        if args.facilities_out:
-            write_facilities_csv(fac, args.facilities_out)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    summary = {"facilities": int(len(fac)), "by_type": fac["type"].value_counts().sort_index().to_dict()}
-    print(json.dumps(summary, ensure_ascii=False))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from siting.errors import InputError
+from siting.i18n import default_lang, label, t, translate_text
 from siting.io import write_text
 
 #: Columns of the rule table the report shows (``rules_table`` output).
@@ -57,7 +58,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def rules_table(compliance: Any) -> pd.DataFrame:
+def rules_table(compliance: Any, lang: str = "en") -> pd.DataFrame:
     """The rule table: one row per rule with ``RULE_COLUMNS``.
 
     ``compliance`` is a :class:`siting.rules.ComplianceReport` or a DataFrame
@@ -80,8 +81,8 @@ def rules_table(compliance: Any) -> pd.DataFrame:
         clause = ", ".join(x for x in (r.source.get("document", ""), r.source.get("clause", ""),
                                        str(r.source.get("line", "") or "")) if x)
         rows.append({
-            "rule_id": r.id, "title": r.title, "status": r.status, "value": value, "threshold": threshold,
-            "reason": r.reason, "clause": clause, "quote": r.source.get("quote", ""),
+            "rule_id": r.id, "title": r.title_in(lang), "status": r.status, "value": value, "threshold": threshold,
+            "reason": translate_text(r.reason, lang), "clause": clause, "quote": r.source.get("quote", ""),
             "violations": len(r.violations),
         })
     return pd.DataFrame(rows, columns=RULE_COLUMNS)
@@ -148,27 +149,28 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def status_chart(table: pd.DataFrame) -> str:
+def status_chart(table: pd.DataFrame, lang: str = "en") -> str:
     """Bar chart of rule statuses (base64 PNG)."""
     import matplotlib
 
     counts = [int((table["status"] == s).sum()) for s in ("pass", "fail", "not_evaluable")]
     with matplotlib.rc_context(_chart_style()):
-        return _status_png(counts)
+        return _status_png(counts, lang)
 
 
-def _status_png(counts: list[int]) -> str:
+def _status_png(counts: list[int], lang: str = "en") -> str:
     fig, ax = _figure((6, 2.2))
-    ax.barh(["pass", "fail", "not evaluable"], counts, color=["#1a7f37", "#cf222e", "#d4a72c"])
+    ax.barh([t(f"chart.{s}", lang) for s in ("pass", "fail", "not_evaluable")], counts,
+            color=["#1a7f37", "#cf222e", "#d4a72c"])
     for i, c in enumerate(counts):
         ax.text(c, i, f" {c}", va="center")
-    ax.set_xlabel("rules")
+    ax.set_xlabel(t("chart.rules", lang))
     ax.invert_yaxis()
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 
-def coverage_chart(compliance: Any) -> tuple[str | None, list[str]]:
+def coverage_chart(compliance: Any, lang: str = "en") -> tuple[str | None, list[str]]:
     """Covered share per service-circle rule against its target (base64 PNG) and notes on the rest."""
     rows, notes = [], []
     for r in getattr(compliance, "results", []):
@@ -177,7 +179,8 @@ def coverage_chart(compliance: Any) -> tuple[str | None, list[str]]:
         share = next((r.figures[k] for k in ("share", "covered_share") if isinstance(r.figures.get(k), int | float)),
                      None)
         if r.status == "not_evaluable" or share is None:
-            notes.append(f"{r.id} ({r.title}): not evaluated — {r.reason}")
+            notes.append(t("report.not_evaluated", lang, rule=r.id, title=r.title_in(lang),
+                           reason=translate_text(r.reason, lang)))
             continue
         rows.append((r.id, float(share), r.figures.get("min_share"), r.status))
     if not rows:
@@ -185,10 +188,10 @@ def coverage_chart(compliance: Any) -> tuple[str | None, list[str]]:
     import matplotlib
 
     with matplotlib.rc_context(_chart_style()):
-        return _coverage_png(rows), notes
+        return _coverage_png(rows, lang), notes
 
 
-def _coverage_png(rows: list[tuple[str, float, Any, str]]) -> str:
+def _coverage_png(rows: list[tuple[str, float, Any, str]], lang: str = "en") -> str:
     fig, ax = _figure((7, 0.5 + 0.45 * len(rows)))
     names = [r[0] for r in rows]
     shares = [100 * r[1] for r in rows]
@@ -198,13 +201,13 @@ def _coverage_png(rows: list[tuple[str, float, Any, str]]) -> str:
             ax.plot([100 * r[2]] * 2, [i - 0.4, i + 0.4], color="black", lw=2)
         ax.text(shares[i], i, f" {shares[i]:.1f}%", va="center")
     ax.set_xlim(0, 110)
-    ax.set_xlabel("demand covered (%) — black tick: target")
+    ax.set_xlabel(t("chart.covered", lang))
     ax.invert_yaxis()
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 
-def capacity_chart(gaps: pd.DataFrame) -> str | None:
+def capacity_chart(gaps: pd.DataFrame, lang: str = "en") -> str | None:
     """Grouped bars of supply and need per county (base64 PNG); None when nothing is known."""
     known = gaps[gaps["needed"].notna() | gaps["added"].notna()]
     if known.empty:
@@ -212,10 +215,10 @@ def capacity_chart(gaps: pd.DataFrame) -> str | None:
     import matplotlib
 
     with matplotlib.rc_context(_chart_style()):
-        return _capacity_png(known, multi=gaps["rule_id"].nunique() > 1)
+        return _capacity_png(known, multi=gaps["rule_id"].nunique() > 1, lang=lang)
 
 
-def _capacity_png(known: pd.DataFrame, multi: bool) -> str:
+def _capacity_png(known: pd.DataFrame, multi: bool, lang: str = "en") -> str:
     labels = [f"{c}\n({r})" if multi else str(c) for c, r in zip(known["county"], known["rule_id"])]
     x = np.arange(len(known))
     fig, ax = _figure((max(5.0, 1.2 * len(known)), 3.2))
@@ -224,16 +227,16 @@ def _capacity_png(known: pd.DataFrame, multi: bool) -> str:
     needed = known["needed"].to_numpy(float)
     has_supply = np.isfinite(supply)
     if has_supply.any():
-        ax.bar(x[has_supply] - 0.2, supply[has_supply], 0.4, label="supply", color="#2b8cbe")
+        ax.bar(x[has_supply] - 0.2, supply[has_supply], 0.4, label=t("chart.supply", lang), color="#2b8cbe")
     if (~has_supply).any():  # only the planned additions are known: say so, do not pass them off as supply
-        ax.bar(x[~has_supply] - 0.2, added[~has_supply], 0.4, label="planned additions (stock unknown)",
+        ax.bar(x[~has_supply] - 0.2, added[~has_supply], 0.4, label=t("chart.planned_only", lang),
                color="white", edgecolor="#2b8cbe", hatch="//")
     has_need = np.isfinite(needed)
     if has_need.any():
-        ax.bar(x[has_need] + 0.2, needed[has_need], 0.4, label="needed for the target", color="#fdae61")
+        ax.bar(x[has_need] + 0.2, needed[has_need], 0.4, label=t("chart.needed", lang), color="#fdae61")
     top = np.nanmax(np.concatenate([supply, added, needed, [1.0]]))
     for xi in x[~has_need]:
-        ax.text(xi + 0.2, top * 0.02, "need\nunknown", ha="center", va="bottom", fontsize=7, color="#9a6700")
+        ax.text(xi + 0.2, top * 0.02, t("chart.need_unknown", lang), ha="center", va="bottom", fontsize=7, color="#9a6700")
     ax.set_xticks(x, labels)
     ax.legend(frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
@@ -262,7 +265,7 @@ def isochrone_rule(pack: Any) -> Any:
         (r for r in rules if r.kind == "service_coverage"), None)
 
 
-def service_isochrones(sc: Any, inputs: Any) -> tuple[Any, str, str]:
+def service_isochrones(sc: Any, inputs: Any, lang: str = "en") -> tuple[Any, str, str]:
     """Isochrones of the A1 rule's minutes around the facilities of its target type.
 
     Returns ``(isochrones, layer_name, note)``: a GeoDataFrame (None when they cannot
@@ -273,22 +276,23 @@ def service_isochrones(sc: Any, inputs: Any) -> tuple[Any, str, str]:
     from siting.rules.pack import apply_overrides
 
     if not sc.rules:
-        return None, "", "Map: no isochrones — the scenario names no rule pack."
+        return None, "", t("report.iso_no_pack", lang)
     pack = load_pack(sc.rules)
     if sc.overrides and sc.path is not None:
         pack = apply_overrides(pack, sc.overrides, sc.path)
     rule = isochrone_rule(pack)
     if rule is None:
-        return None, "", f"Map: no isochrones — the rule pack {pack.name} has no service-circle rule."
+        return None, "", t("report.iso_no_rule", lang, pack=pack.name)
     minutes = float(rule.params.get("minutes") or sc.minutes)
     types = rule.applies_to.get("type", [])
-    name = f"{minutes:g}-minute isochrones ({rule.id}: {', '.join(map(str, types)) or 'all facilities'})"
+    kinds = t("report.list_sep", lang).join(label("type", k, lang) for k in map(str, types)) or t("report.all_facilities", lang)
+    name = t("report.iso_layer", lang, minutes=f"{minutes:g}", rule=rule.id, types=kinds)
     if not inputs.has_network():
-        return None, name, f"Map: {minutes:g}-minute isochrones not drawn — {inputs.network_reason()}."
+        return None, name, t("report.iso_no_network", lang, minutes=f"{minutes:g}",
+                             reason=translate_text(inputs.network_reason(), lang))
     subjects = _located(inputs.subjects(rule.applies_to))
     if subjects is None:
-        return None, name, f"Map: {minutes:g}-minute isochrones not drawn — no located facility of type " \
-                           f"{', '.join(map(str, types))}."
+        return None, name, t("report.iso_no_facility", lang, minutes=f"{minutes:g}", types=kinds)
     net = inputs.network(rule.params.get("mode") or inputs.network_mode)
     cols = [c for c in ("id", "name", "type", "lon", "lat") if c in subjects.columns]
     iso = isochrones(net, pd.DataFrame(subjects[cols]), [minutes])
@@ -296,7 +300,8 @@ def service_isochrones(sc: Any, inputs: Any) -> tuple[Any, str, str]:
 
 
 def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
-               tianditu_key: str | None = None, isochrones: Any = None, isochrone_name: str = "") -> Any:
+               tianditu_key: str | None = None, isochrones: Any = None, isochrone_name: str = "",
+               lang: str = "en") -> Any:
     """The report's map: facilities and projects (with rule status), hospitals, violations, county capacity.
 
     When the scenario's network source is an OSM file, it is also drawn as the
@@ -321,19 +326,19 @@ def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
     located = _located(subjects) if subjects is not None and len(subjects) else None
     if located is not None:
         ids = located["id"].astype(str) if "id" in located.columns else pd.Series([""] * len(located))
-        located["status"] = [("fails " + ", ".join(failing[i])) if i in failing else "no failure found"
-                             for i in ids]
-        layers.append(facility_layer(located))
+        located["status"] = [t("report.fails", lang, rules=", ".join(failing[i])) if i in failing
+                             else t("report.no_failure", lang) for i in ids]
+        layers.append(facility_layer(located, lang=lang))
         bad = located[ids.isin(failing).to_numpy()]
         if len(bad):
             layers.append(violation_layer(bad.assign(rule_id=[", ".join(failing[i]) for i in bad["id"].astype(str)],
-                                                     reason="fails a rule (see the table)")))
+                                                     reason=t("report.fails_see_table", lang)), lang=lang))
     from siting.inputs.facilities import hospitals_from
 
     fac, hosp = getattr(inputs, "facilities", None), getattr(inputs, "hospitals", None)
     hospitals = _located(hospitals_from(fac, hosp)) if fac is not None or hosp is not None else None
     if hospitals is not None:
-        layers.append(hospital_layer(hospitals))
+        layers.append(hospital_layer(hospitals, lang=lang))
     bounds = getattr(inputs, "unit_boundaries", None)
     gaps = capacity_gap_by_county(compliance)
     areas = []
@@ -343,14 +348,14 @@ def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
             per = gaps.drop_duplicates("county").set_index("county")
             met = (per["supply"] / per["needed"]).clip(upper=1.0)
             counties = counties.assign(coverage=counties["name"].map(met).astype(float))
-            areas.append(coverage_layer(counties, name="Capacity met (supply ÷ need) by county"))
-            failed = unit_violations(compliance, bounds)
+            areas.append(coverage_layer(counties, name=t("map.capacity_met", lang), lang=lang))
+            failed = unit_violations(compliance, bounds, lang)
             if len(failed):
-                areas.append(violation_layer(failed, name="Rule violations by city/county"))
+                areas.append(violation_layer(failed, name=t("map.violations_units", lang), lang=lang))
     if isochrones is not None and len(isochrones):
         from siting.maps import isochrone_layer
 
-        areas.append(isochrone_layer(isochrones, name=isochrone_name or "Isochrones (minutes)", label_col="name"))
+        areas.append(isochrone_layer(isochrones, name=isochrone_name or None, label_col="name", lang=lang))
     layers = areas + layers
     if not layers:
         return None
@@ -360,7 +365,7 @@ def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
     return make_map(([base] if base else []) + layers, title=title, basemap=basemap, tianditu_key=tianditu_key)
 
 
-def unit_violations(compliance: Any, units: Any) -> Any:
+def unit_violations(compliance: Any, units: Any, lang: str = "en") -> Any:
     """Polygons of the units (by ``name``) named in rule violations, with ``rule_id`` and ``reason``.
 
     Violations that name a county or unit (``unit`` or ``county`` key), such as a
@@ -376,7 +381,8 @@ def unit_violations(compliance: Any, units: Any) -> Any:
             if name not in names:
                 continue
             facts = ", ".join(f"{k}={_fmt(x)}" for k, x in v.items() if k not in ("unit", "county", "level"))
-            rows.append({"name": name, "rule_id": r.id, "reason": f"{r.title}: {facts}" if facts else r.title})
+            title = r.title_in(lang)
+            rows.append({"name": name, "rule_id": r.id, "reason": f"{title}: {facts}" if facts else title})
     if not rows:
         return gpd.GeoDataFrame({"name": [], "rule_id": [], "reason": []}, geometry=[], crs=4326)
     table = pd.DataFrame(rows).groupby("name", sort=False).agg({"rule_id": ", ".join, "reason": " | ".join})
@@ -385,56 +391,106 @@ def unit_violations(compliance: Any, units: Any) -> Any:
 
 
 def build_report(scenario: str | Path | Any, *, offline: bool = False, basemap: str = "osm",
-                 tianditu_key: str | None = None, compliance: Any = None) -> str:
-    """The report for ``scenario`` (a path or a loaded :class:`siting.inputs.scenario.Scenario`) as HTML text."""
-    from importlib.metadata import version
+                 tianditu_key: str | None = None, compliance: Any = None, lang: str | None = None) -> str:
+    """The report for ``scenario`` (a path or a loaded :class:`siting.inputs.scenario.Scenario`) as HTML text.
 
+    ``lang`` ('zh' or 'en'): the language of every heading, label, chart, map layer and rule
+    text; by default the scenario's (:func:`siting.i18n.default_lang`).
+    """
     import jinja2
 
     from siting.inputs.scenario import Scenario, load_scenario
-    from siting.maps import map_html
     from siting.rules import check, inputs_from_scenario
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    lang = default_lang(sc.rules, sc.title, lang or sc.lang)
     inputs = inputs_from_scenario(sc)
     if compliance is None:
         compliance = check(sc)
-    table = rules_table(compliance)
-    gaps = capacity_gap_by_county(compliance)
-    cov_png, cov_notes = coverage_chart(compliance)
-    charts = [{"png": status_chart(table), "caption": "Rules by status."}]
-    if cov_png:
-        charts.append({"png": cov_png, "caption": "Share of demand within the service-circle threshold, per rule."})
-    title = sc.title or sc.name
-    iso, iso_name, iso_note = service_isochrones(sc, inputs)
-    if iso_note:
-        cov_notes.append(iso_note)
-    fmap = report_map(compliance, inputs, title, basemap, tianditu_key, isochrones=iso, isochrone_name=iso_name)
     env = jinja2.Environment(loader=jinja2.PackageLoader("siting.reporting", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True))
-    fmt_rules = [{**row, "value": _fmt(row["value"]), "threshold": _fmt(row["threshold"])}
+    context = report_context(sc, inputs, compliance, lang, offline=offline, basemap=basemap, tianditu_key=tianditu_key)
+    return env.get_template("report.html.j2").render(**context)
+
+
+def report_context(sc: Any, inputs: Any, compliance: Any, lang: str, *, offline: bool, basemap: str,
+                   tianditu_key: str | None) -> dict[str, Any]:
+    """Everything the report template shows, its texts in ``lang``."""
+    from importlib.metadata import version
+
+    from siting.maps import map_html
+
+    table = rules_table(compliance, lang)
+    gaps = capacity_gap_by_county(compliance)
+    cov_png, cov_notes = coverage_chart(compliance, lang)
+    charts = [{"png": status_chart(table, lang), "caption": t("report.caption_status", lang)}]
+    if cov_png:
+        charts.append({"png": cov_png, "caption": t("report.caption_coverage", lang)})
+    title = sc.title or sc.name
+    iso, iso_name, iso_note = service_isochrones(sc, inputs, lang)
+    if iso_note:
+        cov_notes.append(iso_note)
+    fmap = report_map(compliance, inputs, title, basemap, tianditu_key, isochrones=iso, isochrone_name=iso_name,
+                      lang=lang)
+    notes = {r.id: r.notes_in(lang) for r in getattr(compliance, "results", [])}
+    fmt_rules = [{**row, "value": _fmt(row["value"]), "threshold": _fmt(row["threshold"]),
+                  "status_label": label("status", row["status"], lang), "notes": notes.get(row["rule_id"], [])}
                  for row in table.to_dict("records")]
     text_cols = ("rule_id", "county", "status", "reason")
-    fmt_caps = [{k: (_text(v) if k in text_cols else _fmt(v, 2)) for k, v in row.items()}
-                for row in gaps.to_dict("records")]
-    return env.get_template("report.html.j2").render(
+    fmt_caps = [{**{k: (_text(v) if k in text_cols else _fmt(v, 2)) for k, v in row.items()},
+                 "status_label": label("status", row["status"], lang) if row["status"] else "",
+                 "reason": translate_text(row["reason"], lang)} for row in gaps.to_dict("records")]
+    return dict(
+        lang=lang, tr=lambda key, **fmt: t(key, lang, **fmt),
         title=title, scenario_name=sc.name, pack=getattr(compliance, "pack", sc.rules or ""),
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), offline=offline,
         counts={s: int((table["status"] == s).sum()) for s in ("pass", "fail", "not_evaluable")},
         rules=fmt_rules, coverage_charts=charts, coverage_notes=cov_notes,
-        capacity_chart=capacity_chart(gaps), capacity_rows=fmt_caps,
+        capacity_chart=capacity_chart(gaps, lang), capacity_rows=fmt_caps,
+        hospital_tables=hospital_tables(compliance, lang),
         map_srcdoc=map_html(fmap, offline=offline) if fmap is not None else None,
-        inputs=sorted((str(k), str(v)) for k, v in getattr(compliance, "inputs", {}).items()),
+        inputs=sorted((label("input", k, lang), translate_text(str(v), lang))
+                      for k, v in getattr(compliance, "inputs", {}).items()),
         adcode=sc.units_boundaries is not None,
         version=version("siting"),
     )
 
 
+def hospital_tables(compliance: Any, lang: str = "en") -> list[dict[str, Any]]:
+    """Per hospital-proximity rule, its hospitals: name, category, level, reason, counted or why not."""
+    out = []
+    for r in getattr(compliance, "results", []):
+        table = getattr(r, "tables", {}).get("hospitals")
+        if table is None or not len(table):
+            continue
+        rows = [{"name": row.get("name") or row.get("id"), "category": label("category", row.get("category"), lang),
+                 "level": _fmt(row.get("level")), "reason": hospital_reason(row.get("category_reason", ""), lang),
+                 "counted": t("report.yes" if row.get("counted") else "report.no", lang),
+                 "why": translate_text(row.get("why_not", ""), lang)}
+                for row in table.to_dict("records")]
+        out.append({"rule_id": r.id, "title": r.title_in(lang), "rows": rows})
+    return out
+
+
+def hospital_reason(reason: Any, lang: str = "en") -> str:
+    """A category reason (``name:皮肤病``, ``tag:healthcare:speciality=dermatology``, ``amap:090200``,
+    ``column:category=综合``, ``assumed``) as a phrase in ``lang``."""
+    text = _text(reason)
+    if not text:
+        return ""
+    if text == "assumed":
+        return t("reason.assumed", lang)
+    kind, _, rest = text.partition(":")
+    key = f"reason.{kind}"
+    return t(key, lang, what=rest) if kind in ("name", "tag", "amap", "baidu", "column") else text
+
+
 def write_report(scenario: str | Path | Any, out: str | Path, *, offline: bool = False, basemap: str = "osm",
-                 tianditu_key: str | None = None, compliance: Any = None) -> Path:
+                 tianditu_key: str | None = None, compliance: Any = None, lang: str | None = None) -> Path:
     """Write the report for ``scenario`` to ``out`` (atomically); return the path.
 
     ``compliance``: a :class:`siting.rules` report already computed for this scenario (checked anew when None).
+    ``lang``: 'zh' or 'en' (default: the scenario's language, see :func:`build_report`).
     """
     return write_text(out, build_report(scenario, offline=offline, basemap=basemap, tianditu_key=tianditu_key,
-                                        compliance=compliance))
+                                        compliance=compliance, lang=lang))

@@ -39,6 +39,7 @@ def evaluate(pack: Pack, inputs: CheckInputs, *, scenario: str | None = None) ->
         result.source = dict(rule.source)
         result.verified = rule.verified
         result.title = result.title or rule.title
+        result.title_zh, result.note, result.note_zh = rule.title_zh, rule.note, rule.note_zh
         if rule.note:
             result.notes.append(rule.note)
         results.append(result)
@@ -48,8 +49,12 @@ def evaluate(pack: Pack, inputs: CheckInputs, *, scenario: str | None = None) ->
     summary["rule pack file"] = str(pack.path)
     if not inputs.has_network():
         summary["network"] = inputs.network_reason()
+    for key, notes in inputs.notes.items():
+        summary[f"{key} (read as)"] = "; ".join(notes)
+    if inputs.central is not None:
+        summary["central urban area"] = inputs.central_label
     return ComplianceReport(pack=pack.name, pack_title=pack.title, results=results, inputs=summary,
-                            scenario=scenario, documents=documents)
+                            scenario=scenario, documents=documents, pack_title_zh=pack.title_zh)
 
 
 def check(

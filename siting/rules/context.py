@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 
 from siting.errors import InputError
-from siting.inputs.facilities import read_facilities
 from siting.inputs.projects import read_projects
 from siting.inputs.scenario import DemandSpec
+from siting.inputs.sources import InventorySource
 from siting.io import numeric_column, read_table, require_columns
+from siting.osm.inventory import read_inventory
 
 SUBJECT_COLUMNS = [
     "id", "name", "type", "beds", "places", "nursing_beds", "owner", "owner_kind", "has_clinic", "category",
@@ -54,6 +55,11 @@ class CheckInputs:
     networks: dict[str, Any] = field(default_factory=dict)
     documents: dict[str, Any] = field(default_factory=dict)
     demand_layer: tuple[Any, str] | None = None  # (points or None, reason), built once by demand_points()
+    #: What a reader of the inputs should know (a GBK file, renamed columns, converted numbers), by input.
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    #: The central urban area (中心城区) as a GeoDataFrame of polygons (EPSG:4326), and how it was given.
+    central: Any = None
+    central_label: str = ""
 
     # ---- network -----------------------------------------------------------------------------
 
@@ -272,8 +278,8 @@ def _read_units(path: Path) -> pd.DataFrame:
 
 def gather_inputs(
     *,
-    facilities: str | Path | None = None,
-    hospitals: str | Path | None = None,
+    facilities: str | Path | InventorySource | None = None,
+    hospitals: str | Path | InventorySource | None = None,
     projects: str | Path | None = None,
     baselines: str | Path | None = None,
     baselines_key: str | None = None,
@@ -291,17 +297,25 @@ def gather_inputs(
     extra_types: tuple[str, ...] = (),
     demand: DemandSpec | None = None,
     scenario_path: Path | None = None,
+    central: Any = None,
 ) -> CheckInputs:
-    """Read every given input file (validated) into a :class:`CheckInputs`."""
+    """Read every given input file (validated) into a :class:`CheckInputs`.
+
+    ``facilities`` and ``hospitals`` may be planner's tables, Amap/Baidu exports or OSM files
+    (:func:`siting.osm.inventory.read_inventory`; a path, ``amap:FILE``, or an
+    :class:`~siting.inputs.sources.InventorySource`). ``central`` is the central urban area: a
+    boundary file or unit names/adcodes (:func:`central_area`).
+    """
     ci = CheckInputs(network_mode=network_mode, hospital_mode=hospital_mode, walk_kmh=walk_kmh,
                      bike_kmh=bike_kmh, minutes=minutes, demand=demand or DemandSpec(), scenario_path=scenario_path)
-    if facilities is not None:
-        ci.facilities = read_facilities(facilities, crs=crs, extra_types=extra_types)
-        ci.paths["facilities"] = str(facilities)
-    if hospitals is not None:
-        ci.hospitals = read_facilities(hospitals, crs=crs, extra_types=extra_types, default_type="hospital",
-                                       what="hospitals file")
-        ci.paths["hospitals"] = str(hospitals)
+    for key, source in (("facilities", facilities), ("hospitals", hospitals)):
+        if source is not None:
+            frame = read_inventory(source, crs=crs, extra_types=extra_types, what=f"{key} file",
+                                   default_type="hospital" if key == "hospitals" else None)
+            setattr(ci, key, frame)
+            ci.paths[key] = str(frame.attrs.get("source", source))
+            if frame.attrs.get("notes"):
+                ci.notes[key] = list(frame.attrs["notes"])
     if projects is not None:
         ci.projects = read_projects(projects, crs=crs, extra_types=extra_types)
         ci.paths["projects"] = str(projects)
@@ -330,19 +344,59 @@ def gather_inputs(
     if osm is not None:
         ci.network_source = Path(osm)
         ci.paths["network"] = f"{osm} ({network_mode}; hospitals by {hospital_mode})"
+    if central:
+        ci.central, ci.central_label = central_area(central, ci.unit_boundaries, ci.units)
     return ci
+
+
+def central_area(central: Any, boundaries: Any, units: pd.DataFrame | None) -> tuple[Any, str]:
+    """The central urban area as polygons, and a label naming it.
+
+    ``central`` is a boundary file (Path) or names/adcodes of units; units are looked up in the
+    unit boundaries by ``name`` or ``adcode``. A unit the units table knows but the boundaries do
+    not (towns: no polygons are bundled) is an error asking for a boundary file.
+    """
+    import geopandas as gpd
+
+    if isinstance(central, str | Path):
+        p = Path(central)
+        if not p.exists():
+            raise InputError("central urban area file not found", path=p)
+        area = gpd.read_file(p)
+        area = area.set_crs(4326) if area.crs is None else area.to_crs(4326)
+        return area[["geometry"]], p.name
+    wanted = [str(c).strip() for c in central]
+    if boundaries is None:
+        raise InputError("study_area.central names units, but the scenario has no unit boundaries",
+                         hint="Set units.boundaries, or give central as a boundary file")
+    keys = [boundaries[c].astype(str) for c in ("name", "adcode") if c in boundaries.columns]
+    hit = np.zeros(len(boundaries), dtype=bool)
+    for w in wanted:
+        found = np.zeros(len(boundaries), dtype=bool)
+        for k in keys:
+            found |= (k == w).to_numpy()
+        if not found.any():
+            known = units is not None and w in set(units.get("name", pd.Series(dtype=str)).astype(str))
+            raise InputError(f"study_area.central: no boundary polygon for '{w}'",
+                             hint="Its points are in the units table, but only polygons can delimit an area; "
+                                  "give central as a boundary file" if known else
+                                  "Use names or adcodes of the unit boundaries, or a boundary file")
+        hit |= found
+    area = boundaries[hit]
+    return area[["geometry"]].reset_index(drop=True), ", ".join(wanted)
 
 
 def inputs_from_scenario(scenario: Any, **overrides: Any) -> CheckInputs:
     """Inputs named by a :class:`siting.inputs.scenario.Scenario`; keyword overrides win (e.g. ``osm=``)."""
     sc = scenario
     kwargs: dict[str, Any] = {
-        "facilities": sc.facilities, "hospitals": sc.hospitals, "projects": sc.projects,
+        "facilities": sc.inventory("facilities"), "hospitals": sc.inventory("hospitals"), "projects": sc.projects,
         "baselines": sc.baselines, "baselines_key": sc.baselines_key, "units": sc.units_table,
         "unit_boundaries": sc.units_boundaries, "population": sc.population, "population_key": sc.population_key,
         "osm": sc.network.source, "network_mode": sc.network.mode, "hospital_mode": sc.network.hospital_mode,
         "walk_kmh": sc.network.walk_kmh, "bike_kmh": sc.network.bike_kmh, "minutes": sc.minutes,
         "crs": sc.crs, "extra_types": tuple(sc.facility_types), "demand": sc.demand, "scenario_path": sc.path,
+        "central": sc.study_area.central_file or list(sc.study_area.central_units) or None,
     }
     kwargs.update({k: v for k, v in overrides.items() if v is not None})
     return gather_inputs(**kwargs)

@@ -47,8 +47,8 @@ BUILTIN_PACKS: dict[str, str] = {
 #: Rule ids of the seed extraction, by letter: highest number.
 CATALOGUE: dict[str, int] = {"A": 30, "B": 30, "C": 19, "D": 7, "E": 11, "F": 11, "G": 19, "H": 5, "I": 5}
 CUSTOM_PREFIXES = ("X", "GB")
-PACK_KEYS = {"pack", "title", "description", "documents", "rules", "notes"}
-RULE_KEYS = {"id", "kind", "title", "params", "applies_to", "source", "verified", "note"}
+PACK_KEYS = {"pack", "title", "title_zh", "description", "documents", "rules", "notes"}
+RULE_KEYS = {"id", "kind", "title", "title_zh", "params", "applies_to", "source", "verified", "note", "note_zh"}
 SOURCE_KEYS = {"document", "clause", "line", "quote", "quote_en", "checked", "url"}
 _ID = re.compile(r"^(?P<letter>[A-Z]+)(?P<number>\d*)(?:[-.](?P<suffix>[A-Za-z0-9_.-]+))?$")
 
@@ -64,6 +64,7 @@ class Pack:
     documents: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     notes: str = ""
+    title_zh: str = ""
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -79,7 +80,7 @@ class Pack:
             raise InputError(f"unknown rule id(s) {', '.join(missing)} for pack {self.name}", path=self.path,
                              hint=f"The pack has {', '.join(known)}")
         return Pack(self.name, self.title, self.path, [r for r in self.rules if r.id in ids],
-                    self.documents, self.description, self.notes)
+                    self.documents, self.description, self.notes, self.title_zh)
 
 
 def resolve_pack(name_or_path: str | Path) -> Path:
@@ -214,10 +215,11 @@ def load_pack(name_or_path: str | Path) -> Pack:
             id=rule_id, kind=kind_name, title=str(item.get("title", "") or ""), params=params,
             applies_to=applies, source={k: str(v) for k, v in strip_lines(source).items()},
             line=line, verified=verified, note=str(item.get("note", "") or ""), pack=str(raw["pack"]),
+            title_zh=str(item.get("title_zh", "") or ""), note_zh=str(item.get("note_zh", "") or ""),
         ))
     return Pack(name=str(raw["pack"]), title=str(raw.get("title", "") or ""), path=path, rules=rules,
                 documents=documents, description=str(raw.get("description", "") or ""),
-                notes=str(raw.get("notes", "") or ""))
+                notes=str(raw.get("notes", "") or ""), title_zh=str(raw.get("title_zh", "") or ""))
 
 
 def _check_params(rule_id: str, kind_name: str, params_raw: Any, params_line: int, rule_line: int,
@@ -305,4 +307,5 @@ def apply_overrides(pack: Pack, overrides: Any, path: Path) -> Pack:
         if "applies_to" in change:
             rule.applies_to = _check_applies(rule.id, change["applies_to"] or {}, _line_of(change, "applies_to"), fail)
         rule.note = (rule.note + " " if rule.note else "") + f"Changed by the scenario ({path.name} line {line})."
+        rule.note_zh = (rule.note_zh or "") + f"本研究的场景文件修改了此规则（{path.name} 第 {line} 行）。"
     return out

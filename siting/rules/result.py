@@ -15,7 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from siting.io import write_json, write_text
+from siting.i18n import label, t, translate_text
+from siting.io import write_csv, write_json, write_text, write_xlsx
 
 STATUSES = ("pass", "fail", "not_evaluable")
 
@@ -42,6 +43,13 @@ class RuleResult:
     source: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     verified: bool | None = None
+    #: The rule's title and pack note in Chinese (from the pack), for outputs in Chinese.
+    title_zh: str = ""
+    note: str = ""
+    note_zh: str = ""
+    #: Further tables a rule reports (A4: ``hospitals``, every hospital with its category, the
+    #: reason for it and whether it counted); in the JSON as lists, written as CSV beside the details.
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -49,20 +57,46 @@ class RuleResult:
         if self.status == "not_evaluable" and not self.reason:
             raise ValueError("a not_evaluable result needs a reason")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The result as JSON-ready data; with ``lang='zh'`` its texts are in Chinese (keys and codes stay)."""
+        out = {
             "id": self.id,
             "kind": self.kind,
-            "title": self.title,
+            "title": self.title_in(lang),
             "status": self.status,
-            "reason": self.reason,
+            "reason": translate_text(self.reason, lang),
             "figures": _clean(self.figures),
-            "violations": _clean(self.violations),
-            "notes": list(self.notes),
+            "violations": _clean(self.violations_in(lang)),
+            "notes": self.notes_in(lang),
             "source": dict(self.source),
             "params": _clean(self.params),
             "verified": self.verified,
         }
+        for name, table in self.tables.items():
+            if table is not None and len(table):
+                out[name] = _clean(table.to_dict("records"))
+        return out
+
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang`` (the pack's ``title_zh`` for Chinese, when it has one)."""
+        return self.title_zh if lang == "zh" and self.title_zh else translate_text(self.title, lang)
+
+    def notes_in(self, lang: str) -> list[str]:
+        """The notes in ``lang``: the pack's note from ``note_zh``, the others from the catalogue."""
+        if lang != "zh":
+            return list(self.notes)
+        return [self.note_zh if (n == self.note and self.note_zh) else translate_text(n, lang) for n in self.notes]
+
+    def violations_in(self, lang: str) -> list[dict[str, Any]]:
+        """The violations with their texts (problem, unit words) in ``lang``."""
+        if lang != "zh":
+            return self.violations
+        return [{k: translate_text(v, lang) if isinstance(v, str) and k in _TEXT_KEYS else v for k, v in row.items()}
+                for row in self.violations]
+
+
+#: Keys of violation rows whose values are texts to translate (the rest are names and codes).
+_TEXT_KEYS = ("problem", "unit", "missing_tiers", "group", "level")
 
 
 def _clean(obj: Any) -> Any:
@@ -93,7 +127,11 @@ def _fmt(value: Any) -> str:
 
 @dataclass
 class ComplianceReport:
-    """Results of checking one rule pack against one set of inputs."""
+    """Results of checking one rule pack against one set of inputs.
+
+    Every view takes ``lang`` ('en' or 'zh'): texts (titles, reasons, notes, headings) follow
+    the language; keys, codes and figures do not.
+    """
 
     pack: str
     pack_title: str
@@ -101,6 +139,7 @@ class ComplianceReport:
     inputs: dict[str, Any] = field(default_factory=dict)
     scenario: str | None = None
     documents: dict[str, Any] = field(default_factory=dict)
+    pack_title_zh: str = ""
 
     def counts(self) -> dict[str, int]:
         return {s: sum(r.status == s for r in self.results) for s in STATUSES}
@@ -111,143 +150,202 @@ class ComplianceReport:
                 return r
         raise KeyError(rule_id)
 
-    def to_frame(self) -> pd.DataFrame:
+    def title_in(self, lang: str = "en") -> str:
+        """The pack's title in ``lang`` (its name when it has none)."""
+        if lang == "zh" and self.pack_title_zh:
+            return self.pack_title_zh
+        return self.pack_title or self.pack
+
+    def to_frame(self, lang: str = "en") -> pd.DataFrame:
         """One row per rule: id, title, status, reason, headline figures, violations, source."""
         rows = []
         for r in self.results:
             rows.append({
                 "rule": r.id,
                 "kind": r.kind,
-                "title": r.title,
+                "title": r.title_in(lang),
                 "status": r.status,
-                "reason": r.reason,
+                "reason": translate_text(r.reason, lang),
                 "n_violations": len(r.violations),
                 "figures": "; ".join(f"{k}={_fmt(v)}" for k, v in r.figures.items() if not isinstance(v, dict | list)),
                 "document": r.source.get("document", ""),
                 "clause": r.source.get("clause", ""),
                 "line": r.source.get("line", ""),
                 "quote": r.source.get("quote", ""),
-                "notes": " | ".join(r.notes),
+                "notes": " | ".join(r.notes_in(lang)),
             })
         return pd.DataFrame(rows, columns=["rule", "kind", "title", "status", "reason", "n_violations", "figures",
                                            "document", "clause", "line", "quote", "notes"])
 
-    def violations_frame(self) -> pd.DataFrame:
+    def violations_frame(self, lang: str = "en") -> pd.DataFrame:
         """One row per violating facility or unit, with the rule id first."""
-        rows = [{"rule": r.id, **_clean(v)} for r in self.results for v in r.violations]
+        rows = [{"rule": r.id, **_clean(v)} for r in self.results for v in r.violations_in(lang)]
         return pd.DataFrame(rows)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
         return {
             "pack": self.pack,
-            "pack_title": self.pack_title,
+            "pack_title": self.title_in(lang) if lang == "zh" else self.pack_title,
             "scenario": self.scenario,
             "counts": self.counts(),
-            "inputs": _clean(self.inputs),
+            "inputs": _clean({k: translate_text(v, lang) if isinstance(v, str) else v for k, v in self.inputs.items()}),
             "documents": _clean(self.documents),
-            "results": [r.to_dict() for r in self.results],
+            "results": [r.to_dict(lang) for r in self.results],
         }
 
     # ---- readable reports -------------------------------------------------------------------
 
-    def to_markdown(self) -> str:
+    def to_markdown(self, lang: str = "en") -> str:
         c = self.counts()
-        lines = [f"# Compliance report: {self.pack_title or self.pack}", ""]
+        lines = [t("compliance.heading", lang, title=self.title_in(lang)), ""]
         if self.scenario:
-            lines.append(f"Scenario: `{self.scenario}`  ")
-        lines.append(f"Rule pack: `{self.pack}`  ")
-        lines.append(f"Result: {c['pass']} pass, {c['fail']} fail, {c['not_evaluable']} not evaluable")
-        lines += ["", "| rule | status | title | reason / key figures |", "|---|---|---|---|"]
+            lines.append(t("compliance.scenario_md", lang, scenario=self.scenario) + "  ")
+        lines.append(t("compliance.pack_md", lang, pack=self.pack) + "  ")
+        lines.append(t("compliance.result", lang, summary=t("status.summary", lang, passed=c["pass"], failed=c["fail"],
+                                                                 not_evaluable=c["not_evaluable"])))
+        lines += ["", t("compliance.table_md", lang), "|---|---|---|---|"]
         for r in self.results:
-            key = r.reason or "; ".join(f"{k}={_fmt(v)}" for k, v in list(r.figures.items())[:4]
-                                        if not isinstance(v, dict | list))
-            lines.append(f"| {r.id} | **{r.status}** | {r.title} | {key.replace('|', '/')} |")
-        lines.append("")
-        lines.append("## Inputs")
+            key = translate_text(r.reason, lang) or "; ".join(
+                f"{label('figure', k, lang)}={_fmt(v)}" for k, v in list(r.figures.items())[:4] if not isinstance(v, dict | list))
+            lines.append(f"| {r.id} | **{label('status', r.status, lang)}** | {r.title_in(lang)} | {key.replace('|', '/')} |")
+        lines += ["", t("compliance.inputs", lang, hash="## ")]
         for k, v in self.inputs.items():
-            lines.append(f"- {k}: {_fmt(v)}")
+            lines.append(f"- {label('input', k, lang)}: {translate_text(_fmt(v), lang)}")
         for r in self.results:
-            lines += ["", f"## {r.id}: {r.title}", "", f"**Status: {r.status}**" + (f" — {r.reason}" if r.reason else ""), ""]
-            doc = self.documents.get(r.source.get("document", ""), {})
-            cite = ", ".join(x for x in (doc.get("title") if isinstance(doc, dict) else None, doc.get("number") if isinstance(doc, dict) else None,
-                                         r.source.get("clause"), r.source.get("line")) if x)
-            lines.append(f"> 「{r.source.get('quote', '')}」")
-            lines.append(f"> — {cite or r.source.get('document', '')}")
-            if r.verified is False:
-                lines.append(">\n> *Figures not verified against the source text; see the pack's note.*")
-            lines.append("")
-            if r.figures:
-                lines += ["| figure | value |", "|---|---|"]
-                lines += [f"| {k} | {_fmt(v)} |" for k, v in r.figures.items() if not isinstance(v, dict | list)]
-                lines.append("")
-            for n in r.notes:
-                lines.append(f"- Note: {n}")
-            if r.violations:
-                frame = pd.DataFrame(_clean(r.violations))
-                lines += ["", f"Violations ({len(frame)}):", "", _md_table(frame)]
+            lines += _markdown_rule(r, self.documents, lang)
         return "\n".join(lines) + "\n"
 
-    def to_html(self) -> str:
-        c = self.counts()
-        e = html.escape
-        colour = {"pass": "#1a7f37", "fail": "#cf222e", "not_evaluable": "#9a6700"}
-        parts = [
-            "<!DOCTYPE html><html lang='zh'><head><meta charset='utf-8'>",
-            f"<title>Compliance: {e(self.pack)}</title>",
-            "<style>body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-            "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
-            "blockquote{border-left:4px solid #888;margin:.5em 0;padding:.2em 1em;background:#f6f8fa}.st{font-weight:bold}</style>",
-            "</head><body>",
-            f"<h1>Compliance report: {e(self.pack_title or self.pack)}</h1>",
-            f"<p>Rule pack <code>{e(self.pack)}</code>" + (f", scenario <code>{e(self.scenario)}</code>" if self.scenario else "") + "</p>",
-            f"<p>{c['pass']} pass, {c['fail']} fail, {c['not_evaluable']} not evaluable</p>",
-            "<table><tr><th>rule</th><th>status</th><th>title</th><th>reason</th></tr>",
-        ]
-        for r in self.results:
-            parts.append(f"<tr><td><a href='#{e(r.id)}'>{e(r.id)}</a></td><td class='st' style='color:{colour[r.status]}'>{r.status}</td>"
-                         f"<td>{e(r.title)}</td><td>{e(r.reason)}</td></tr>")
-        parts.append("</table><h2>Inputs</h2><ul>")
-        parts += [f"<li>{e(str(k))}: {e(_fmt(v))}</li>" for k, v in self.inputs.items()]
-        parts.append("</ul>")
-        for r in self.results:
-            doc = self.documents.get(r.source.get("document", ""), {})
-            doc_title = doc.get("title", "") if isinstance(doc, dict) else ""
-            cite = ", ".join(x for x in (doc_title, r.source.get("clause"), r.source.get("line")) if x)
-            parts.append(f"<h2 id='{e(r.id)}'>{e(r.id)}: {e(r.title)}</h2>")
-            parts.append(f"<p class='st' style='color:{colour[r.status]}'>{r.status}" + (f" — {e(r.reason)}" if r.reason else "") + "</p>")
-            parts.append(f"<blockquote>「{e(r.source.get('quote', ''))}」<br>— {e(cite or r.source.get('document', ''))}</blockquote>")
-            if r.verified is False:
-                parts.append("<p><em>Figures not verified against the source text; see the pack's note.</em></p>")
-            if r.figures:
-                parts.append("<table>" + "".join(f"<tr><th>{e(str(k))}</th><td>{e(_fmt(v))}</td></tr>"
-                                                 for k, v in r.figures.items() if not isinstance(v, dict | list)) + "</table>")
-            if r.notes:
-                parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in r.notes) + "</ul>")
-            if r.violations:
-                parts.append(f"<p>Violations ({len(r.violations)}):</p>")
-                parts.append(pd.DataFrame(_clean(r.violations)).to_html(index=False, na_rep="—", border=0))
-        parts.append("</body></html>")
-        return "\n".join(parts) + "\n"
+    def to_html(self, lang: str = "en") -> str:
+        return compliance_html(self, lang)
 
-    def write(self, out_dir: str | Path, stem: str = "compliance") -> dict[str, Path]:
-        """Write ``<stem>.json``, ``.csv``, ``_violations.csv``, ``.md`` and ``.html`` into ``out_dir``."""
+    def write(self, out_dir: str | Path, stem: str = "compliance", lang: str = "en") -> dict[str, Path]:
+        """Write ``<stem>.json``, ``.csv``, ``_violations.csv``, ``.md`` and ``.html`` into ``out_dir``.
+
+        An ``out_dir`` ending in ``.xlsx`` is one workbook instead: the rules, the violations and
+        each rule's details as sheets (for reviewers who work in Excel).
+        """
         out = Path(out_dir)
+        if out.suffix.lower() == ".xlsx":
+            return {"xlsx": write_xlsx(out, self.sheets(lang))}
         paths = {
-            "json": write_json(out / f"{stem}.json", self.to_json()),
-            "csv": _write_csv(out / f"{stem}.csv", self.to_frame()),
-            "violations": _write_csv(out / f"{stem}_violations.csv", self.violations_frame()),
-            "markdown": write_text(out / f"{stem}.md", self.to_markdown()),
-            "html": write_text(out / f"{stem}.html", self.to_html()),
+            "json": write_json(out / f"{stem}.json", self.to_json(lang)),
+            "csv": _write_csv(out / f"{stem}.csv", self.to_frame(lang)),
+            "violations": _write_csv(out / f"{stem}_violations.csv", self.violations_frame(lang)),
+            "markdown": write_text(out / f"{stem}.md", self.to_markdown(lang)),
+            "html": write_text(out / f"{stem}.html", self.to_html(lang)),
         }
         for r in self.results:
             if r.details is not None and len(r.details):
                 paths[f"details_{r.id}"] = _write_csv(out / f"{stem}_{r.id}_details.csv", r.details)
+            for name, table in r.tables.items():
+                if table is not None and len(table):
+                    paths[f"{name}_{r.id}"] = _write_csv(out / f"{stem}_{r.id}_{name}.csv", table)
         return paths
+
+    def sheets(self, lang: str = "en") -> dict[str, pd.DataFrame]:
+        """The report's tables as workbook sheets: rules, violations, then each rule's details and tables."""
+        sheets = {t("sheet.rules", lang): self.to_frame(lang), t("sheet.violations", lang): self.violations_frame(lang)}
+        for r in self.results:
+            if r.details is not None and len(r.details):
+                sheets[f"{r.id} {t('sheet.details', lang)}"] = r.details
+            for name, table in r.tables.items():
+                if table is not None and len(table):
+                    sheets[f"{r.id} {label('table', name, lang)}"] = table
+        return sheets
+
+
+def _markdown_rule(r: RuleResult, documents: dict[str, Any], lang: str) -> list[str]:
+    reason = translate_text(r.reason, lang)
+    lines = ["", f"## {r.id}: {r.title_in(lang)}", "",
+             f"**{t('compliance.status', lang)}: {label('status', r.status, lang)}**" + (f" — {reason}" if reason else ""), ""]
+    doc = documents.get(r.source.get("document", ""), {})
+    cite = ", ".join(x for x in (doc.get("title") if isinstance(doc, dict) else None, doc.get("number") if isinstance(doc, dict) else None,
+                                 r.source.get("clause"), r.source.get("line")) if x)
+    lines.append(f"> 「{r.source.get('quote', '')}」")
+    lines.append(f"> — {cite or r.source.get('document', '')}")
+    if r.verified is False:
+        lines.append(f">\n> *{t('compliance.unverified', lang)}*")
+    lines.append("")
+    if r.figures:
+        lines += [t("compliance.figures_md", lang), "|---|---|"]
+        lines += [f"| {label('figure', k, lang)} | {_fmt(v)} |" for k, v in r.figures.items() if not isinstance(v, dict | list)]
+        lines.append("")
+    for n in r.notes_in(lang):
+        lines.append(f"- {t('compliance.note', lang)}: {n}")
+    if r.violations:
+        frame = pd.DataFrame(_clean(r.violations_in(lang)))
+        lines += ["", t("compliance.violations", lang, n=len(frame)), "", _md_table(frame)]
+    return lines
+
+
+def compliance_html(report: ComplianceReport, lang: str = "en") -> str:
+    """The compliance report as one HTML page, each rule with its quoted clause."""
+    c = report.counts()
+    e = html.escape
+    colour = {"pass": "#1a7f37", "fail": "#cf222e", "not_evaluable": "#9a6700"}
+    parts = [
+        f"<!DOCTYPE html><html lang='{'zh' if lang == 'zh' else 'zh'}'><head><meta charset='utf-8'>",
+        f"<title>{e(t('compliance.page_title', lang, pack=report.pack))}</title>",
+        "<style>body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
+        "blockquote{border-left:4px solid #888;margin:.5em 0;padding:.2em 1em;background:#f6f8fa}.st{font-weight:bold}</style>",
+        "</head><body>",
+        f"<h1>{e(t('compliance.heading', lang, title=report.title_in(lang)).removeprefix('# '))}</h1>",
+        "<p>" + t("compliance.pack_html", lang, pack=f"<code>{e(report.pack)}</code>")
+        + (t("compliance.scenario_html", lang, scenario=f"<code>{e(report.scenario)}</code>") if report.scenario else "") + "</p>",
+        f"<p>{e(t('status.summary', lang, passed=c['pass'], failed=c['fail'], not_evaluable=c['not_evaluable']))}</p>",
+        "<table><tr>" + "".join(f"<th>{e(t(k, lang))}</th>" for k in ("col.rule", "col.status", "col.title", "col.reason"))
+        + "</tr>",
+    ]
+    for r in report.results:
+        parts.append(f"<tr><td><a href='#{e(r.id)}'>{e(r.id)}</a></td><td class='st' style='color:{colour[r.status]}'>"
+                     f"{e(label('status', r.status, lang))}</td><td>{e(r.title_in(lang))}</td>"
+                     f"<td>{e(translate_text(r.reason, lang))}</td></tr>")
+    parts.append(f"</table><h2>{e(t('compliance.inputs', lang, hash=''))}</h2><ul>")
+    parts += [f"<li>{e(label('input', k, lang))}: {e(translate_text(_fmt(v), lang))}</li>" for k, v in report.inputs.items()]
+    parts.append("</ul>")
+    for r in report.results:
+        parts += _html_rule(r, report.documents, lang, colour[r.status])
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _html_rule(r: RuleResult, documents: dict[str, Any], lang: str, colour: str) -> list[str]:
+    e = html.escape
+    doc = documents.get(r.source.get("document", ""), {})
+    doc_title = doc.get("title", "") if isinstance(doc, dict) else ""
+    cite = ", ".join(x for x in (doc_title, r.source.get("clause"), r.source.get("line")) if x)
+    reason = translate_text(r.reason, lang)
+    parts = [f"<h2 id='{e(r.id)}'>{e(r.id)}: {e(r.title_in(lang))}</h2>",
+             f"<p class='st' style='color:{colour}'>{e(label('status', r.status, lang))}"
+             + (f" — {e(reason)}" if reason else "") + "</p>",
+             f"<blockquote>「{e(r.source.get('quote', ''))}」<br>— {e(cite or r.source.get('document', ''))}</blockquote>"]
+    if r.verified is False:
+        parts.append(f"<p><em>{e(t('compliance.unverified', lang))}</em></p>")
+    if r.figures:
+        parts.append("<table>" + "".join(f"<tr><th>{e(label('figure', k, lang))}</th><td>{e(_fmt(v))}</td></tr>"
+                                         for k, v in r.figures.items() if not isinstance(v, dict | list)) + "</table>")
+    notes = r.notes_in(lang)
+    if notes:
+        parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul>")
+    if r.violations:
+        parts.append(f"<p>{e(t('compliance.violations', lang, n=len(r.violations)))}</p>")
+        parts.append(_html_table(pd.DataFrame(_clean(r.violations_in(lang))), lang))
+    for name, table in r.tables.items():
+        if table is not None and len(table):
+            parts.append(f"<p>{e(label('table', name, lang))} ({len(table)}):</p>")
+            parts.append(_html_table(table, lang))
+    return parts
+
+
+def _html_table(frame: pd.DataFrame, lang: str) -> str:
+    shown = frame.rename(columns={c: label("column", c, lang) for c in frame.columns}) if lang == "zh" else frame
+    return shown.to_html(index=False, na_rep="—", border=0)
 
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> Path:
     # UTF-8 with BOM so that Excel shows the Chinese names; written atomically.
-    return write_text(path, "\ufeff" + frame.to_csv(index=False))
+    return write_csv(path, frame)
 
 
 def _md_table(frame: pd.DataFrame) -> str:

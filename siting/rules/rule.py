@@ -24,3 +24,6 @@ class Rule:
     verified: bool | None = None
     note: str = ""
     pack: str = ""
+    #: The title and note in Chinese, for reports in Chinese (empty: the pack gives none).
+    title_zh: str = ""
+    note_zh: str = ""

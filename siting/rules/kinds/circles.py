@@ -8,6 +8,8 @@ is ``not_evaluable`` and says which input is missing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from siting.errors import SitingError
@@ -30,6 +32,9 @@ GROUPS = {"population": "all", "pop_60plus": "60+", "pop_0_3": "0-3"}
         "min_share": Param("number", doc="share of the demand that must be covered, 0-1"),
         "demand": Param("str", "population", doc="demand indicator, e.g. pop_60plus"),
         "population_band": Param("list[number]?", None, doc="population band of the circle (reported, not judged)"),
+        "area": Param("str", "whole", ("whole", "central"),
+                      doc="whose demand counts: the whole study area, or only the central urban area (中心城区) "
+                          "given by the scenario's study_area.central"),
     },
     needs=("network", "demand"),
 )
@@ -61,6 +66,11 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     demand, why = ctx.demand_points(net)
     if demand is None:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable", why, figures=figures, params=dict(p))
+    demand, area_note = central_demand(demand, ctx, p["area"], figures)
+    if len(demand) == 0:
+        return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
+                          f"no demand point lies in the central urban area ({ctx.central_label})",
+                          figures=figures, params=dict(p))
     # One facility 'type' for the coverage engine: everything the rule applies to.
     facilities = located.assign(type="rule_target")
     try:
@@ -74,6 +84,7 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
                     "population": float(row["population"]), "covered": float(row["covered"]), "share": share,
                     "median_minutes": result.distribution.get("median"), "p90_minutes": result.distribution.get("p90")})
     res = RuleResult(rule.id, rule.kind, rule.title, "pass", figures=figures, params=dict(p))
+    res.notes += [area_note] if area_note else []
     res.notes += [f"coverage: {w}" for w in result.warnings]
     if p["max_distance_m"] is not None and mode == "walk":
         from siting.units import walk_speed_ms
@@ -87,7 +98,8 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     res.details = result.per_unit
     if share < p["min_share"] - 1e-9:
         res.status = "fail"
-        res.violations.append({"unit": "study area", "group": result.group, "share": round(share, 4),
+        res.violations.append({"unit": "central urban area" if figures.get("area") == "central" else "study area",
+                               "group": result.group, "share": round(share, 4),
                                "min_share": p["min_share"], "uncovered": round(float(row["uncovered"]), 1)})
         worst = result.equity.get("worst_units") or []
         for w in worst:
@@ -95,3 +107,26 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
                 res.violations.append({"unit": w["unit"], "group": result.group, "share": w["share"],
                                        "min_share": p["min_share"], "uncovered": None})
     return res
+
+
+def central_demand(demand: Any, ctx: CheckInputs, area: str, figures: dict[str, Any]) -> tuple[Any, str]:
+    """The demand points a rule counts, and a note saying which area that is.
+
+    With ``area: central`` and a central urban area in the scenario, only the points inside it;
+    without one, all points, and the note says the rule was computed over the whole study area.
+    """
+    if area != "central":
+        return demand, ""
+    if ctx.central is None:
+        figures["area"] = "whole"
+        return demand, ("computed over the whole study area: the rule asks for the central urban area (中心城区), "
+                        "and the scenario gives none (study_area.central: a boundary file or unit names)")
+    import geopandas as gpd
+
+    inside = gpd.sjoin(gpd.GeoDataFrame(geometry=demand.geometry.to_crs(4326), crs=4326), ctx.central,
+                       predicate="within", how="inner").index.unique()
+    kept = demand.loc[demand.index.isin(inside)].reset_index(drop=True)
+    figures.update({"area": "central", "central_area": ctx.central_label,
+                    "demand_points_outside": int(len(demand) - len(kept))})
+    return kept, (f"only demand in the central urban area ({ctx.central_label}) counts: "
+                  f"{len(kept):,} of {len(demand):,} demand points")

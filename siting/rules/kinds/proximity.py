@@ -66,6 +66,42 @@ def facility_labels(frame: pd.DataFrame) -> np.ndarray:
     return np.where(names == "", frame["id"].astype(str), names).astype(object)
 
 
+def hospital_table(hospitals: pd.DataFrame, p: dict[str, Any]) -> pd.DataFrame:
+    """Every hospital with its category, level, the reason for its category, and whether the rule counts it.
+
+    ``why_not`` says why an excluded hospital does not count (its category, an unknown category
+    the pack does not assume general, its level, or missing coordinates).
+    """
+    rows = []
+    for h in hospitals.to_dict("records"):
+        category, level, assumed = str(h.get("category", "")), float(h.get("level", np.nan)), bool(h.get("category_assumed"))
+        why = ""
+        if assumed and not p["assume_general"]:
+            why = "category unknown, and the pack counts only classified hospitals (assume_general: false)"
+        elif category not in p["hospital_category"]:
+            why = f"category {category} does not count (hospital_category: {', '.join(p['hospital_category'])})"
+        elif p["hospital_min_level"] is not None and np.isnan(level):
+            why = f"level unknown (level ≥ {p['hospital_min_level']} required)"
+        elif p["hospital_min_level"] is not None and level < p["hospital_min_level"]:
+            why = f"level {level:g} below {p['hospital_min_level']}"
+        elif pd.isna(h.get("lon")) or pd.isna(h.get("lat")):
+            why = "no coordinates"
+        rows.append({"id": h.get("id"), "name": h.get("name"), "category": category,
+                     "category_assumed": assumed, "category_reason": h.get("category_reason", "") or "",
+                     "level": level, "counted": why == "", "why_not": why, "origin": h.get("origin", "")})
+    return pd.DataFrame(rows, columns=["id", "name", "category", "category_assumed", "category_reason", "level",
+                                       "counted", "why_not", "origin"])
+
+
+def nearest_category(counted: pd.DataFrame, which: np.ndarray) -> dict[str, list[Any]]:
+    """Columns naming the category and its reason of each subject's nearest counted hospital."""
+    cats = counted["category"].astype(str).to_numpy()
+    reasons = (counted["category_reason"] if "category_reason" in counted.columns
+               else pd.Series([""] * len(counted))).fillna("").astype(str).to_numpy()
+    return {"nearest_hospital_category": [cats[w] if w >= 0 else "" for w in which],
+            "nearest_hospital_reason": [reasons[w] if w >= 0 else "" for w in which]}
+
+
 def _located(frame: pd.DataFrame) -> np.ndarray:
     return ~(frame["lon"].astype(float).isna() | frame["lat"].astype(float).isna()).to_numpy()
 
@@ -97,7 +133,7 @@ def hospital_proximity(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if missing:
         return missing
     subjects = ctx.subjects(rule.applies_to)
-    hospitals = ctx.all_hospitals()
+    res.tables["hospitals"] = hospital_table(hospitals := ctx.all_hospitals(), p)
     if len(hospitals) == 0:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           "no hospitals: pass --hospitals H.csv or add type=hospital rows to the facility file")
@@ -118,11 +154,11 @@ def hospital_proximity(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if len(subjects) == 0:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           f"no facility matches applies_to {rule.applies_to} in {ctx.subject_sources(rule.applies_to)}",
-                          figures=res.figures, notes=res.notes, params=dict(p))
+                          figures=res.figures, notes=res.notes, params=dict(p), tables=res.tables)
     if len(counted) == 0:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           f"no hospital of category {', '.join(p['hospital_category'])} among {len(hospitals)} hospital(s)",
-                          figures=res.figures, notes=res.notes, params=dict(p))
+                          figures=res.figures, notes=res.notes, params=dict(p), tables=res.tables)
     located = _located(subjects)
     lon, lat = subjects["lon"].to_numpy(float), subjects["lat"].to_numpy(float)
     straight = np.full(len(subjects), np.nan)
@@ -135,7 +171,7 @@ def hospital_proximity(rule: Rule, ctx: CheckInputs) -> RuleResult:
         "id": subjects["id"], "name": subjects["name"], "type": subjects["type"], "owner_kind": subjects["owner_kind"],
         "origin": subjects["origin"], "location_precision": subjects["location_precision"],
         "straight_km": straight / 1000.0,
-        "nearest_hospital": [names[w] if w >= 0 else "" for w in which_s],
+        "nearest_hospital": [names[w] if w >= 0 else "" for w in which_s], **nearest_category(counted, which_s),
     })
     net = ctx.network(ctx.hospital_mode) if ctx.has_network() else None
     if net is not None and located.any():
@@ -179,7 +215,7 @@ def hospital_proximity(rule: Rule, ctx: CheckInputs) -> RuleResult:
         res.violations.append({
             "id": row["id"], "name": row["name"], "straight_km": round(float(row["straight_km"]), 3),
             "network_km": None if pd.isna(row["network_km"]) else round(float(row["network_km"]), 3),
-            "nearest_hospital": row["nearest_hospital"], "owner_kind": row["owner_kind"],
+            "nearest_hospital": row["nearest_hospital"], "nearest_hospital_category": row["nearest_hospital_category"], "owner_kind": row["owner_kind"],
             "location_precision": row["location_precision"],
         })
     precise = subjects["location_precision"].isin(["county_seat", "town", "unknown"]).to_numpy() & located
