@@ -8,13 +8,17 @@ is ``not_evaluable`` and says which input is missing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pandas as pd
 
 from siting.errors import SitingError
 from siting.rules.context import CheckInputs
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
 from siting.rules.rule import Rule
+from siting.rules.unknowns import ids_where, located_rows, undetermined_note
 from siting.units import MODES
 
 #: Demand indicator names in packs -> the coverage engine's target groups.
@@ -44,27 +48,19 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if not ctx.have_subject_data(rule.applies_to):
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           "no facility data: pass --facilities F.csv", figures=figures, params=dict(p))
-    subjects = ctx.subjects(rule.applies_to)
-    located = subjects[~(subjects["lon"].isna() | subjects["lat"].isna())].reset_index(drop=True)
+    subjects, maybe = ctx.subjects(rule.applies_to), ctx.undetermined(rule.applies_to)
+    located = subjects[located_rows(subjects)].reset_index(drop=True)
     if len(located) == 0:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           f"no located facility matches applies_to {rule.applies_to}", figures=figures, params=dict(p))
-    try:
-        from siting.analysis.coverage import coverage
-    except ImportError:  # pragma: no cover - the coverage module ships with siting
-        return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
-                          "the coverage engine (siting.analysis.coverage) is not available in this build",
-                          figures=figures, params=dict(p))
     group = GROUPS.get(p["demand"], p["demand"])
     mode = p["mode"] or ctx.network_mode
     net = ctx.network(mode)
     demand, why = ctx.demand_points(net)
     if demand is None:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable", why, figures=figures, params=dict(p))
-    # One facility 'type' for the coverage engine: everything the rule applies to.
-    facilities = located.assign(type="rule_target")
     try:
-        result = coverage(net, demand, facilities, "rule_target", group, [float(p["minutes"])])
+        result = _coverage(net, demand, located, group, float(p["minutes"]))
     except SitingError as exc:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable", f"coverage cannot be computed: {exc}",
                           figures=figures, params=dict(p))
@@ -94,4 +90,44 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
             if w.get("share") is not None and w["share"] < p["min_share"]:
                 res.violations.append({"unit": w["unit"], "group": result.group, "share": w["share"],
                                        "min_share": p["min_share"], "uncovered": None})
+    _unmeasured(res, subjects, maybe, net, demand, located, group, float(p["minutes"]), p["min_share"])
     return res
+
+
+def _coverage(net: Any, demand: Any, sites: pd.DataFrame, group: str, minutes: float) -> Any:
+    """Coverage of ``group`` within ``minutes`` of ``sites`` (one facility 'type' for everything the rule applies to)."""
+    from siting.analysis.coverage import coverage
+
+    return coverage(net, demand, sites.assign(type="rule_target"), "rule_target", group, [minutes])
+
+
+def _unmeasured(res: RuleResult, subjects: pd.DataFrame, maybe: pd.DataFrame, net: Any, demand: Any,
+                located: pd.DataFrame, group: str, minutes: float, min_share: float) -> None:
+    """List the facilities coverage could not count (no coordinates; may or may not be meant).
+
+    They could only add coverage: a pass stands; a fail stands only if it still fails with
+    every located one of them added and none is without coordinates; else not_evaluable.
+    """
+    unplaced = ~located_rows(subjects)
+    maybe_unplaced = ~located_rows(maybe)
+    notes = []
+    if unplaced.any():
+        notes.append(f"{int(unplaced.sum())} facilit(ies) have no coordinates and were not counted "
+                     f"({ids_where(subjects, unplaced)})")
+    if len(maybe):
+        notes.append(undetermined_note(maybe))
+    if res.status != "fail" or not notes:
+        res.notes += notes
+        return
+    if unplaced.any() or maybe_unplaced.any():
+        res.status, res.reason = "not_evaluable", "; ".join(notes) + ": they could close the gap"
+    else:
+        sites = pd.concat([located, maybe], ignore_index=True)
+        upper = float(_coverage(net, demand, sites, group, minutes).summary.iloc[-1]["share"])
+        res.figures["share_high"] = upper
+        if upper >= min_share - 1e-9:
+            res.status, res.reason = "not_evaluable", "; ".join(notes) + f": with them the share could reach {upper:.1%}"
+        else:
+            res.notes += notes + [f"fails even with them ({upper:.1%})"]
+    if res.status == "not_evaluable":
+        res.violations = []
