@@ -292,16 +292,29 @@ def coverage(
 def _snapped(net: RoadNetwork, demand: gpd.GeoDataFrame, facilities: pd.DataFrame, facility_type: str,
              tolerance_m: float) -> tuple[pd.DataFrame, gpd.GeoDataFrame, list[str]]:
     """The facilities of the type and the demand points, snapped (far points flagged in the warnings)."""
-    from siting.routing.snap import describe_problems, snap
+    from siting.routing.snap import describe_problems, require_located, snap, unlocated
 
     chosen = select_facilities(facilities, facility_type)
     chosen.attrs.update(facilities.attrs)
     warnings: list[str] = []
+    nowhere = unlocated(chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float))
+    if nowhere.all():
+        require_located(chosen, f"facility of type '{facility_type}'")
+    if nowhere.any():
+        # A facility without coordinates covers nobody we can measure: left out, and said so.
+        ids = chosen["id"].astype(str)[nowhere].tolist()
+        warnings.append(f"facilities: {len(ids)} without coordinates not counted: {', '.join(ids[:10])}"
+                        + (" ..." if len(ids) > 10 else ""))
+        chosen = chosen[~nowhere].reset_index(drop=True)
+        chosen.attrs.update(facilities.attrs)
     fsnap = snap(net, chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float), tolerance_m)
     chosen = chosen.assign(node=fsnap["node"].to_numpy(), snap_m=fsnap["snap_m"].to_numpy())
     warnings += [f"facilities: {w}" for w in describe_problems(pd.concat([chosen[["id"]], fsnap], axis=1))]
     snapped_already = "node" in demand.columns and "snap_m" in demand.columns
     points = (demand if snapped_already else snap_demand(net, demand, tolerance_m)).copy()
+    if (points["node"].to_numpy() < 0).any():
+        require_located(points.assign(id=points["demand_id"]) if "demand_id" in points.columns else points,
+                        "demand point", "id")
     if "swapped" in points.columns:
         warnings += [f"demand points: {w}" for w in describe_problems(
             points.assign(id=points["demand_id"]) if "demand_id" in points.columns else points)]

@@ -91,16 +91,16 @@ def hospital_sets(params: dict[str, Any], hospitals: pd.DataFrame) -> tuple[pd.D
     """
     notes: list[str] = []
     assumed = hospitals["category_assumed"].astype(bool).to_numpy()
-    cat_ok = hospitals["category"].isin(params["hospital_category"]).to_numpy()
+    cat_ok = hospitals["category"].isin(params.get("hospital_category", ["general"])).to_numpy()
     cat_unknown = np.zeros(len(hospitals), dtype=bool)
-    if params["assume_general"]:
+    if params.get("assume_general", True):
         if assumed.any():
             notes.append(f"{int(assumed.sum())} hospital(s) had no category; assumed general (综合性医院)")
     else:
         cat_ok, cat_unknown = cat_ok & ~assumed, assumed
     level = hospitals["level"].to_numpy(float)
     level_ok, level_unknown = np.ones(len(hospitals), dtype=bool), np.zeros(len(hospitals), dtype=bool)
-    if params["hospital_min_level"] is not None:
+    if params.get("hospital_min_level") is not None:
         level_ok, level_unknown = level >= params["hospital_min_level"], np.isnan(level)
     located = located_rows(hospitals)
     sure = cat_ok & level_ok & located
