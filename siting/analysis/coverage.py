@@ -213,6 +213,7 @@ def coverage(
     access_legs: bool = True,
     tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
     worst_units: int = 5,
+    threads: int | None = None,
 ) -> CoverageResult:
     """Coverage of ``group`` by facilities of ``facility_type`` within each of ``minutes``.
 
@@ -242,6 +243,8 @@ def coverage(
         Snap tolerance (far points are flagged in the warnings, never dropped).
     worst_units
         How many worst-served units to list.
+    threads
+        Worker threads of the catchment search (default: every core).
     """
     mins = parse_minutes(list(minutes))
     gname = group_name(group)
@@ -271,7 +274,7 @@ def coverage(
 
     # Catchments of the largest threshold, for 2SFCA and the opportunity count.
     limit = mins[-1] * 60.0
-    pairs = demand_site_times(net, fac_nodes, node, leg_s, limit)
+    pairs = demand_site_times(net, fac_nodes, node, leg_s, limit, threads=threads)
     capacity, cap_col, note = _capacity(chosen, facility_type, capacity_column)
     if note:
         warnings.append(note)

@@ -116,7 +116,7 @@ def capacity_total(rule: Rule, ctx: CheckInputs) -> RuleResult:
         s.unknown.insert(0, str(why))
     low, high = base + s.low, base + s.high
     res.figures["total"] = low
-    if high > low:
+    if low < high < float("inf"):
         res.figures["total_high"] = high
     res.status = judge_bounds(low, high, p["min_total"])
     if res.status == "fail":
@@ -125,7 +125,8 @@ def capacity_total(rule: Rule, ctx: CheckInputs) -> RuleResult:
     elif res.status == "pass":
         res.figures["gap"] = 0.0
     else:
-        res.reason = f"the supply is at least {low:,.0f} of the {p['min_total']:,.0f} needed, but " + "; ".join(s.unknown)
+        res.reason = "; ".join(s.unknown) + (f"; the supply is at least {low:,.0f} of the {p['min_total']:,.0f} needed"
+                                             if low > 0 else "")
     if s.unknown and res.status != "not_evaluable":
         res.notes.append(("at least" if res.status == "pass" else "at most") + f" {low if res.status == 'pass' else high:,.0f}"
                          + " whatever the unknowns: " + "; ".join(s.unknown))
@@ -190,7 +191,7 @@ def _judge_ratio_row(row: dict[str, Any], min_per_1000: float) -> None:
     row["needed"] = min_per_1000 * row["population"] / 1000.0
     row["status"] = judge_bounds(row["supply"], row["supply_high"], row["needed"])
     row["reason"] = "" if row["status"] != "not_evaluable" else (
-        f"at least {row['per_1000']:.3f} per 1,000 of the {min_per_1000:g} needed, but " + "; ".join(unknown))
+        "; ".join(unknown) + f"; at least {row['per_1000']:.3f} per 1,000 of the {min_per_1000:g} needed")
 
 
 @register(

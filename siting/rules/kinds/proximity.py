@@ -337,6 +337,10 @@ def clinic_partner(rule: Rule, ctx: CheckInputs) -> RuleResult:
         "medical_institutions": len(medical),
     })
     problems = _clinic_problems(p, subjects, sure, outcome, has_medical=len(medical) > 0)
+    settled = sure & np.isnan(beds) & (outcome != "unknown")
+    if settled.any():
+        res.notes.append(f"beds unknown for {int(settled.sum())} institution(s) ({ids_where(subjects, settled)}), "
+                         f"judged as ≥{p['min_beds']:g} beds and as fewer: the same either way")
     if res.violations:
         res.status = "fail"
         res.notes += problems
