@@ -250,8 +250,9 @@ def coverage(
     gname = group_name(group)
     gcol = group_column(group)
     if gcol not in demand.columns:
+        where = f"{demand.attrs['source']}: " if demand.attrs.get("source") else ""
         raise SitingError(
-            f"the demand has no column for group {gname} ('{gcol}'): give the group's share "
+            f"{where}the demand has no column for group {gname} ('{gcol}'): give the group's share "
             "(e.g. --share-60plus 0.1577) or a demand file with that column"
         )
     if decay not in DECAYS:
@@ -316,8 +317,9 @@ def _snapped(net: RoadNetwork, demand: gpd.GeoDataFrame, facilities: pd.DataFram
     snapped_already = "node" in demand.columns and "snap_m" in demand.columns
     points = (demand if snapped_already else snap_demand(net, demand, tolerance_m)).copy()
     if (points["node"].to_numpy() < 0).any():
-        require_located(points.assign(id=points["demand_id"]) if "demand_id" in points.columns else points,
-                        "demand point", "id")
+        named = points.assign(id=points["demand_id"]) if "demand_id" in points.columns else points
+        named.attrs["source"] = demand.attrs.get("source")
+        require_located(named, "demand point", "id")
     if "swapped" in points.columns:
         warnings += [f"demand points: {w}" for w in describe_problems(
             points.assign(id=points["demand_id"]) if "demand_id" in points.columns else points)]

@@ -51,7 +51,8 @@ def numeric_column(
     """
     raw = frame[column].astype(str).str.strip()
     values = pd.to_numeric(raw.where(raw != "", None), errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(values) & (raw != "").to_numpy()
+    # 'inf', '1e400' and 'nan' written out are not numbers a planner means: located errors too.
+    bad = ~np.isfinite(values) & (raw != "").to_numpy()
     if required:
         bad |= np.isnan(values)
     if bad.any():
