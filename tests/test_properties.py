@@ -33,7 +33,10 @@ from siting.rules.context import CheckInputs
 from siting.rules.registry import rule_kinds
 from siting.rules.rule import Rule
 
-settings.register_profile("siting", max_examples=40, deadline=None, derandomize=os.environ.get("CI") == "true",
+# SITING_PROPERTY_EXAMPLES scales the run (tools/mutation.sh lowers it; raise it to hunt longer).
+SCALE = int(os.environ.get("SITING_PROPERTY_EXAMPLES", "40")) / 40
+settings.register_profile("siting", max_examples=int(40 * SCALE), deadline=None,
+                          derandomize=os.environ.get("CI") == "true",
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile("siting")
 
@@ -183,7 +186,7 @@ def test_clinic_partner_never_guesses(data: st.DataObject) -> None:
     consistent(r, CheckInputs(facilities=holes), CheckInputs(facilities=homes))
 
 
-@settings(max_examples=25)
+@settings(max_examples=max(1, int(25 * SCALE)))
 @given(st.data())
 def test_unit_rules_never_guess(data: st.DataObject) -> None:
     full = data.draw(sites(("elderly", "childcare")))
@@ -198,7 +201,7 @@ def test_unit_rules_never_guess(data: st.DataObject) -> None:
         consistent(r, ctx(holes), ctx(full))
 
 
-@settings(max_examples=15)
+@settings(max_examples=max(1, int(15 * SCALE)))
 @given(st.data())
 def test_service_coverage_never_guesses(data: st.DataObject) -> None:
     net = ladder()
@@ -221,7 +224,7 @@ def test_service_coverage_never_guesses(data: st.DataObject) -> None:
 
 # ---- monotone and conserved ---------------------------------------------------------------------
 
-@settings(max_examples=25)
+@settings(max_examples=max(1, int(25 * SCALE)))
 @given(st.data())
 def test_adding_a_hospital_never_turns_a4_from_pass_to_fail(data: st.DataObject) -> None:
     homes = data.draw(with_holes(data.draw(sites(("elderly",))), ("lon", "owner_kind")))
@@ -236,7 +239,7 @@ def test_adding_a_hospital_never_turns_a4_from_pass_to_fail(data: st.DataObject)
         assert after == "pass"
 
 
-@settings(max_examples=25)
+@settings(max_examples=max(1, int(25 * SCALE)))
 @given(st.data())
 def test_adding_a_facility_never_lowers_coverage(data: st.DataObject) -> None:
     net = ladder()
@@ -264,7 +267,7 @@ def test_demand_is_conserved(total: int, weights: list[float]) -> None:
     assert math.isclose(frac.sum(), total + 0.25, rel_tol=1e-12, abs_tol=1e-9)
 
 
-@settings(max_examples=15)
+@settings(max_examples=max(1, int(15 * SCALE)))
 @given(st.lists(st.integers(0, 21), min_size=1, max_size=3), st.floats(0, 3e-4))
 def test_isochrones_nest(nodes: list[int], offset: float) -> None:
     net = ladder()

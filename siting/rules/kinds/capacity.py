@@ -96,10 +96,6 @@ def judge_bounds(low: float, high: float, target: float) -> str:
     return "not_evaluable"
 
 
-@register(
-    "capacity_total",
-    {**_SUPPLY_PARAMS, "min_total": Param("number", doc="target: supply must reach at least this")},
-)
 def capacity_total(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """Baseline stock + planned supply must reach ``min_total``."""
     p = rule.params
@@ -131,6 +127,12 @@ def capacity_total(rule: Rule, ctx: CheckInputs) -> RuleResult:
         res.notes.append(("at least" if res.status == "pass" else "at most") + f" {low if res.status == 'pass' else high:,.0f}"
                          + " whatever the unknowns: " + "; ".join(s.unknown))
     return res
+
+
+register(
+    "capacity_total",
+    {**_SUPPLY_PARAMS, "min_total": Param("number", doc="target: supply must reach at least this")},
+)(capacity_total)
 
 
 def _population(ctx: CheckInputs, level: str, indicator: str, year: int | None) -> tuple[pd.DataFrame, list[str]]:
@@ -194,16 +196,6 @@ def _judge_ratio_row(row: dict[str, Any], min_per_1000: float) -> None:
         "; ".join(unknown) + f"; at least {row['per_1000']:.3f} per 1,000 of the {min_per_1000:g} needed")
 
 
-@register(
-    "capacity_ratio",
-    {
-        **_SUPPLY_PARAMS,
-        "min_per_1000": Param("number", doc="minimum supply per 1,000 people"),
-        "population_indicator": Param("str", "population", doc="census indicator used as the denominator"),
-        "population_year": Param("int?", None, doc="census year (null: the scenario's, else any)"),
-        "levels": Param("list[str]", ["city", "county"], doc="levels to judge: city and/or county"),
-    },
-)
 def capacity_ratio(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """Supply per 1,000 people, city-wide and per county, against ``min_per_1000`` (a ratio equal to it passes)."""
     p = rule.params
@@ -244,18 +236,18 @@ def capacity_ratio(rule: Rule, ctx: CheckInputs) -> RuleResult:
     return res
 
 
-@register(
-    "share",
+register(
+    "capacity_ratio",
     {
-        "numerator": Param("str", doc="column counted in the share, e.g. nursing_beds", choices=("nursing_beds", "beds", "places")),
-        "denominator": Param("str", doc="column of the whole, e.g. beds", choices=("beds", "places")),
-        "min_share": Param("number", doc="minimum share, 0-1 (0.55 for 55 %)"),
-        "baseline_denominator": Param("str?", None, doc="baselines key of the existing whole (e.g. elderly_beds_existing)"),
-        "baseline_share_pct": Param("str?", None, doc="baselines key of the existing share in percent"),
-        "include_projects": Param("bool", True),
-        "include_facilities": Param("bool", True),
+        **_SUPPLY_PARAMS,
+        "min_per_1000": Param("number", doc="minimum supply per 1,000 people"),
+        "population_indicator": Param("str", "population", doc="census indicator used as the denominator"),
+        "population_year": Param("int?", None, doc="census year (null: the scenario's, else any)"),
+        "levels": Param("list[str]", ["city", "county"], doc="levels to judge: city and/or county"),
     },
-)
+)(capacity_ratio)
+
+
 def share(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """numerator / denominator over the institutions (plus the baseline) must reach ``min_share``.
 
@@ -301,6 +293,20 @@ def share(rule: Rule, ctx: CheckInputs) -> RuleResult:
     else:
         res.reason = "; ".join(unknown) + f"; the share lies between {lo:.1%} and {hi:.1%}"
     return res
+
+
+register(
+    "share",
+    {
+        "numerator": Param("str", doc="column counted in the share, e.g. nursing_beds", choices=("nursing_beds", "beds", "places")),
+        "denominator": Param("str", doc="column of the whole, e.g. beds", choices=("beds", "places")),
+        "min_share": Param("number", doc="minimum share, 0-1 (0.55 for 55 %)"),
+        "baseline_denominator": Param("str?", None, doc="baselines key of the existing whole (e.g. elderly_beds_existing)"),
+        "baseline_share_pct": Param("str?", None, doc="baselines key of the existing share in percent"),
+        "include_projects": Param("bool", True),
+        "include_facilities": Param("bool", True),
+    },
+)(share)
 
 
 def _share_baseline(rule: Rule, ctx: CheckInputs, res: RuleResult) -> tuple[float, float, float] | RuleResult:

@@ -25,18 +25,6 @@ from siting.units import MODES
 GROUPS = {"population": "all", "pop_60plus": "60+", "pop_0_3": "0-3"}
 
 
-@register(
-    "service_coverage",
-    {
-        "minutes": Param("number", doc="travel-time threshold"),
-        "mode": Param("str?", None, choices=MODES, doc="travel mode (null: the scenario's)"),
-        "max_distance_m": Param("number?", None, doc="also a distance threshold along the network (GB 50180 circles)"),
-        "min_share": Param("number", doc="share of the demand that must be covered, 0-1"),
-        "demand": Param("str", "population", doc="demand indicator, e.g. pop_60plus"),
-        "population_band": Param("list[number]?", None, doc="population band of the circle (reported, not judged)"),
-    },
-    needs=("network", "demand"),
-)
 def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """Share of the demand within ``minutes`` (and ``max_distance_m``) of a matching facility."""
     p = rule.params
@@ -92,6 +80,20 @@ def service_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
                                        "min_share": p["min_share"], "uncovered": None})
     _unmeasured(res, subjects, maybe, net, demand, located, group, float(p["minutes"]), p["min_share"])
     return res
+
+
+register(
+    "service_coverage",
+    {
+        "minutes": Param("number", doc="travel-time threshold"),
+        "mode": Param("str?", None, choices=MODES, doc="travel mode (null: the scenario's)"),
+        "max_distance_m": Param("number?", None, doc="also a distance threshold along the network (GB 50180 circles)"),
+        "min_share": Param("number", doc="share of the demand that must be covered, 0-1"),
+        "demand": Param("str", "population", doc="demand indicator, e.g. pop_60plus"),
+        "population_band": Param("list[number]?", None, doc="population band of the circle (reported, not judged)"),
+    },
+    needs=("network", "demand"),
+)(service_coverage)
 
 
 def _coverage(net: Any, demand: Any, sites: pd.DataFrame, group: str, minutes: float) -> Any:

@@ -158,18 +158,6 @@ def _site_status(details: pd.DataFrame, column: str, max_km: float, uncertain: p
     return status, why
 
 
-@register(
-    "hospital_proximity",
-    {
-        "max_km": Param("number", doc="largest allowed distance to a counted hospital, km"),
-        "distance": Param("str", "straight_line", ("straight_line", "network"),
-                          "which distance judges the rule; both are always reported when a network is given"),
-        "hospital_category": Param("list[str]", ["general"], doc="hospital categories that count"),
-        "hospital_min_level": Param("int?", None, doc="lowest hospital level that counts (1-3); null: any"),
-        "assume_general": Param("bool", True, doc="count hospitals without a category as general (and say so)"),
-    },
-    needs=("facilities", "hospitals"),
-)
 def hospital_proximity(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """Every facility in ``applies_to`` must lie within ``max_km`` of a counted hospital.
 
@@ -223,6 +211,20 @@ def hospital_proximity(rule: Rule, ctx: CheckInputs) -> RuleResult:
         })
     _proximity_verdict(res, subjects, sure, undecided, beyond, p["max_km"])
     return res
+
+
+register(
+    "hospital_proximity",
+    {
+        "max_km": Param("number", doc="largest allowed distance to a counted hospital, km"),
+        "distance": Param("str", "straight_line", ("straight_line", "network"),
+                          "which distance judges the rule; both are always reported when a network is given"),
+        "hospital_category": Param("list[str]", ["general"], doc="hospital categories that count"),
+        "hospital_min_level": Param("int?", None, doc="lowest hospital level that counts (1-3); null: any"),
+        "assume_general": Param("bool", True, doc="count hospitals without a category as general (and say so)"),
+    },
+    needs=("facilities", "hospitals"),
+)(hospital_proximity)
 
 
 def _judged_details(rule: Rule, ctx: CheckInputs, subjects: pd.DataFrame, counted: pd.DataFrame,
@@ -287,15 +289,6 @@ def _proximity_verdict(res: RuleResult, subjects: pd.DataFrame, sure: np.ndarray
             res.reason += f"; the others are within {max_km} km"
 
 
-@register(
-    "clinic_partner",
-    {
-        "min_beds": Param("number", doc="institutions with at least this many beds need an on-site clinic or nursing station"),
-        "partner_types": Param("list[str]", ["hospital", "clinic"], doc="facility types that can be the partner"),
-        "max_partner_km": Param("number?", None, doc="flag smaller institutions with no partner within this distance"),
-    },
-    needs=("facilities",),
-)
 def clinic_partner(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """≥ min_beds: has_clinic must be yes. Below: name the nearest medical institution, with distance and time.
 
@@ -348,6 +341,17 @@ def clinic_partner(rule: Rule, ctx: CheckInputs) -> RuleResult:
         res.status = "not_evaluable"
         res.reason = "; ".join(problems)
     return res
+
+
+register(
+    "clinic_partner",
+    {
+        "min_beds": Param("number", doc="institutions with at least this many beds need an on-site clinic or nursing station"),
+        "partner_types": Param("list[str]", ["hospital", "clinic"], doc="facility types that can be the partner"),
+        "max_partner_km": Param("number?", None, doc="flag smaller institutions with no partner within this distance"),
+    },
+    needs=("facilities",),
+)(clinic_partner)
 
 
 def _partners(ctx: CheckInputs, subjects: pd.DataFrame, medical: pd.DataFrame, min_beds: float,

@@ -108,17 +108,6 @@ def assign_units(ctx: CheckInputs, subjects: pd.DataFrame, units: pd.DataFrame, 
     return codes, how
 
 
-@register(
-    "unit_coverage",
-    {
-        "unit_level": Param("str", choices=("county", "town", "village")),
-        "unit_name_matches": Param("str?", None, doc="regex on unit names, e.g. 街道 (sub-districts) or 社区 (communities)"),
-        "urban_only": Param("bool", False, doc="only units whose urban-rural code starts with 1 (城镇)"),
-        "min_share": Param("number", doc="minimum share of units with at least one facility, 0-1"),
-        "population_range": Param("list[number]?", None, doc="only units whose population lies in [min, max]"),
-        "population_indicator": Param("str", "population"),
-    },
-)
 def unit_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """Share of units (街道, 社区, 村) with at least one matching facility, against ``min_share``."""
     p = rule.params
@@ -187,6 +176,19 @@ def unit_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     return res
 
 
+register(
+    "unit_coverage",
+    {
+        "unit_level": Param("str", choices=("county", "town", "village")),
+        "unit_name_matches": Param("str?", None, doc="regex on unit names, e.g. 街道 (sub-districts) or 社区 (communities)"),
+        "urban_only": Param("bool", False, doc="only units whose urban-rural code starts with 1 (城镇)"),
+        "min_share": Param("number", doc="minimum share of units with at least one facility, 0-1"),
+        "population_range": Param("list[number]?", None, doc="only units whose population lies in [min, max]"),
+        "population_indicator": Param("str", "population"),
+    },
+)(unit_coverage)
+
+
 def _codes(codes: np.ndarray) -> set[str]:
     """The unit codes in :func:`assign_units` output (a facility may name several, ';'-joined)."""
     return {c for cs in codes if cs for c in str(cs).split(";")}
@@ -208,13 +210,6 @@ def _county_of(ctx: CheckInputs, subjects: pd.DataFrame) -> tuple[pd.DataFrame, 
     return counties, np.array([names.get(c, "") for c in codes], dtype=object)
 
 
-@register(
-    "count_per_unit",
-    {
-        "unit_level": Param("str", "county", choices=("county",)),
-        "min_count": Param("int", 1, doc="facilities needed in every unit"),
-    },
-)
 def count_per_unit(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """Every county needs at least ``min_count`` matching facilities (existing or planned)."""
     p = rule.params
@@ -258,10 +253,15 @@ def count_per_unit(rule: Rule, ctx: CheckInputs) -> RuleResult:
     return res
 
 
-@register(
-    "tier_completeness",
-    {"tiers": Param("list[str]", ["county", "township", "village"], doc="tiers every county needs")},
-)
+register(
+    "count_per_unit",
+    {
+        "unit_level": Param("str", "county", choices=("county",)),
+        "min_count": Param("int", 1, doc="facilities needed in every unit"),
+    },
+)(count_per_unit)
+
+
 def tier_completeness(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """Every county has facilities of each tier (county, township, village)."""
     p = rule.params
@@ -309,3 +309,9 @@ def tier_completeness(rule: Rule, ctx: CheckInputs) -> RuleResult:
         res.reason = (f"{len(open_)} missing tier(s) ({', '.join(open_)}) could be filled by facilities without a tier "
                       "or county, or that the rule may mean; " + "; ".join(unsettled or ["state their tier and county"]))
     return res
+
+
+register(
+    "tier_completeness",
+    {"tiers": Param("list[str]", ["county", "township", "village"], doc="tiers every county needs")},
+)(tier_completeness)
