@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import collections
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,14 +21,14 @@ def main() -> None:
         if ":" not in line:
             continue
         name, status = (part.strip() for part in line.rsplit(":", 1))
-        module = name.split(".x_")[0]
+        match = re.match(r"^(.*?)\.x[_ǁ]", name)
+        module = match.group(1) if match else name
         counts[module][status] += 1
     total: collections.Counter[str] = collections.Counter()
     for module, c in sorted(counts.items()):
         total += c
         judged = c["killed"] + c["survived"]
         print(f"{module}: {c['killed']} killed, {c['survived']} survived"
-              + (f", {judged - c['killed'] - c['survived']}" if False else "")
               + "".join(f", {n} {s}" for s, n in sorted(c.items()) if s not in ("killed", "survived"))
               + (f" -> {100 * c['killed'] / judged:.1f} %" if judged else ""))
     judged = total["killed"] + total["survived"]
