@@ -302,3 +302,39 @@ def test_unit_coverage_lists_unplaced_facilities(tmp_path):
     fac = pd.DataFrame({"id": ["a", "b"], "name": "x", "type": "elderly", "unit": ["甲街道", "nowhere"]})
     r = _run(tmp_path, rule, CheckInputs(facilities=fac, units=units))
     assert r.status == "not_evaluable" and any("(b)" in n for n in r.notes)
+
+
+def test_extreme_share_is_the_best_subset_by_brute_force():
+    """The share bound over rows that may or may not count equals the best of all 2^n subsets."""
+    import itertools
+
+    from siting.rules.kinds.capacity import extreme_share
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n = int(rng.integers(0, 6))
+        whole = rng.integers(0, 50, n).astype(float)
+        part = np.floor(whole * rng.uniform(0, 1, n))
+        base_part, base_whole = float(rng.integers(0, 20)), float(rng.integers(0, 40))
+        base_part = min(base_part, base_whole)
+        shares = []
+        for k in range(n + 1):
+            for s in itertools.combinations(range(n), k):
+                w = base_whole + whole[list(s)].sum()
+                if w > 0:
+                    shares.append((base_part + part[list(s)].sum()) / w)
+        if not shares:
+            continue
+        assert extreme_share(base_part, base_whole, part, whole, lowest=True) == pytest.approx(min(shares))
+        assert extreme_share(base_part, base_whole, part, whole, lowest=False) == pytest.approx(max(shares))
+
+
+def test_share_figures_count_what_is_known(tmp_path):
+    projects = _homes([{"id": "A", "beds": 100.0, "nursing_beds": 60.0}, {"id": "B", "beds": 50.0, "nursing_beds": np.nan},
+                       {"id": "C", "beds": np.nan, "nursing_beds": 5.0}])
+    r = _run(tmp_path, SHARE, CheckInputs(projects=projects))
+    f = r.figures
+    assert (f["institutions"], f["part_unknown"], f["whole_unknown"], f["whole"], f["part_known"]) == (2, 1, 1, 150.0, 60.0)
+    # Highest: B all nursing (50 of 50), C exactly its 5 nursing beds: (60 + 50 + 5) / (150 + 5).
+    assert f["share_high"] == pytest.approx(115 / 155) and f["share_low"] == 0.0
+    assert "nursing_beds unknown for 1 of 2 institutions (B)" in r.reason and "beds unknown for 1 institution(s) (C)" in r.reason

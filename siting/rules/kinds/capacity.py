@@ -360,11 +360,11 @@ class ShareBounds:
         part_as_whole = np.where(np.isnan(num), den, num)
         high_p = self.base_part + self.base_unknown + float(np.nansum(part_as_whole))
         high_w = self.whole + float(np.nansum(np.where(known_den, 0.0, num)))
-        low = 0.0 if (~known_den).any() or np.isnan(self.m_den).any() else _extreme(
+        low = 0.0 if (~known_den).any() or np.isnan(self.m_den).any() else extreme_share(
             low_p, low_w, np.nan_to_num(self.m_num), self.m_den, lowest=True)
         both_unknown = (np.isnan(num) & ~known_den).any() or (np.isnan(self.m_num) & np.isnan(self.m_den)).any()
         m_high_w = np.where(np.isnan(self.m_den), self.m_num, self.m_den)
-        high = 1.0 if both_unknown else _extreme(high_p, high_w, np.where(np.isnan(self.m_num), self.m_den, self.m_num),
+        high = 1.0 if both_unknown else extreme_share(high_p, high_w, np.where(np.isnan(self.m_num), self.m_den, self.m_num),
                                                  m_high_w, lowest=False)
         return low, high
 
@@ -386,7 +386,7 @@ class ShareBounds:
         return out
 
 
-def _extreme(part: float, whole: float, m_part: np.ndarray, m_whole: np.ndarray, *, lowest: bool) -> float:
+def extreme_share(part: float, whole: float, m_part: np.ndarray, m_whole: np.ndarray, *, lowest: bool) -> float:
     """The lowest (or highest) part / whole when any of the optional rows (m_part, m_whole) may be added.
 
     Adding a row moves the share towards the row's own share, so the best set takes the rows
