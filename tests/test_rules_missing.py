@@ -338,3 +338,17 @@ def test_share_figures_count_what_is_known(tmp_path):
     # Highest: B all nursing (50 of 50), C exactly its 5 nursing beds: (60 + 50 + 5) / (150 + 5).
     assert f["share_high"] == pytest.approx(115 / 155) and f["share_low"] == 0.0
     assert "nursing_beds unknown for 1 of 2 institutions (B)" in r.reason and "beds unknown for 1 institution(s) (C)" in r.reason
+
+
+def test_capacity_ratio_without_its_baseline_names_it(tmp_path):
+    rule = {"kind": "capacity_ratio", "applies_to": {"type": ["childcare"]},
+            "params": {"quantity": "places", "min_per_1000": 4.5, "levels": ["city"], "baseline": "absent_key",
+                       "population_year": 2020}}
+    projects = pd.DataFrame({"id": ["P1"], "name": "p", "type": "childcare", "places": [100.0]})
+    r = _run(tmp_path, rule, _capacity(projects))
+    # 100 planned places for 1,000,000 people and an unknown stock: at least 0.1 per 1,000, no verdict.
+    assert r.status == "not_evaluable" and r.reason.startswith("City: baseline 'absent_key' missing")
+    assert "at least 0.100 per 1,000" in r.reason
+    # The planned places alone reach a target of 0.1 per 1,000: a pass whatever the stock.
+    rule["params"]["min_per_1000"] = 0.1
+    assert _run(tmp_path, rule, _capacity(projects)).status == "pass"
