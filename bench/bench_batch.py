@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -58,15 +59,32 @@ def main() -> None:
                     f"= {len(jobs) / took:.2f} jobs/s; mean job {busy / len(jobs):.2f} s, "
                     f"workers busy {100 * busy / (workers * took):.0f} %"
                 )
-        same = all(
-            (folder / "out1" / "results" / p.name).read_bytes() == p.read_bytes()
-            for p in (folder / "out2" / "results").glob("*.json")
-        )
+        same, why = identical_results(folder / "out1" / "results", folder / "out2" / "results", len(jobs))
         case = "batch_scaling" if args.scheduler == "pool" else "batch_scaling_dask"
+        if not same:
+            # Different answers make the timing meaningless: no ratio, and a failing exit status.
+            print(f"RESULT case={case} identical=False why={why!r} jobs={len(jobs)}")
+            sys.exit(1)
         print(
             f"RESULT case={case} ratio={times[1] / times[2]:.3f} t1_s={times[1]:.2f} t2_s={times[2]:.2f} "
-            f"jobs={len(jobs)} cores={os.cpu_count()} identical={same}"
+            f"jobs={len(jobs)} cores={os.cpu_count()} identical=True load_1min={os.getloadavg()[0]:.1f}"
         )
+
+
+def identical_results(one: Path, two: Path, n_jobs: int) -> tuple[bool, str]:
+    """Whether two result folders hold the same ``n_jobs`` result files, byte for byte (and why not).
+
+    An empty or partial folder is not identical to anything: there must be jobs, and every job must
+    have its file in both.
+    """
+    a = {p.name: p for p in one.glob("*.json")} if one.is_dir() else {}
+    b = {p.name: p for p in two.glob("*.json")} if two.is_dir() else {}
+    if n_jobs < 1 or len(a) != n_jobs or len(b) != n_jobs:
+        return False, f"{len(a)} and {len(b)} result files for {n_jobs} jobs"
+    if set(a) != set(b):
+        return False, f"different files: {sorted(set(a) ^ set(b))[:3]}"
+    differ = [name for name in sorted(a) if a[name].read_bytes() != b[name].read_bytes()]
+    return (not differ, f"{len(differ)} file(s) differ, e.g. {differ[:1]}" if differ else "")
 
 
 if __name__ == "__main__":

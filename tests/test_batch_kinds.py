@@ -9,6 +9,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 from siting.batch import canonical, make_job
@@ -191,3 +192,30 @@ def test_score_job_is_siting_score_with_paths_as_written(tmp_path: Path) -> None
     assert text == json.dumps(canonical(result), sort_keys=True)
     assert [c["id"] for c in result["candidates"]] == ["phar"]
     assert {(s["id"], s["file"]) for s in result["skipped"]} == {("sea", "cands.csv"), ("bad", "cands.csv")}
+
+
+def test_minutes_as_text_are_limits_not_characters(kotka_pbf: Path, kotka_points: list[dict]) -> None:
+    """``minutes: "5,10"`` passes the kind's check; the job must then use 5 and 10, not '5', ',', '1', '0'."""
+    from siting.analysis.isochrones import isochrones
+    from siting.network import load_network
+
+    points = kotka_points[:1]
+    job = make_job({"kind": "isochrones", "network": str(kotka_pbf), "mode": "walk", "minutes": "5,10",
+                    "facilities": points})
+    outcome = execute(job.payload())
+    assert outcome["ok"], outcome.get("traceback")
+    rows = json.loads(outcome["text"])["result"]["isochrones"]
+    expected = isochrones(load_network(kotka_pbf, "walk"), pd.DataFrame(points), [5, 10], threads=1)
+    assert [r["minutes"] for r in rows] == [5.0, 10.0]
+    assert [r["area_m2"] for r in rows] == pytest.approx(expected["area_m2"].tolist(), rel=1e-12)
+
+
+@pytest.mark.parametrize(("key", "value"), [("minutes", float("nan")), ("walk_kmh", float("nan")),
+                                            ("minutes", float("inf")), ("bike_kmh", float("-inf"))])
+def test_not_a_number_is_not_positive(tmp_path: Path, kotka_points: list[dict], key: str, value: float) -> None:
+    from siting.errors import InputError
+
+    entry = {"kind": "access", "network": "k.osm.pbf", "mode": "walk", "minutes": 5, "facilities": kotka_points,
+             key: value}
+    with pytest.raises(InputError, match=key):
+        make_job(entry, base_dir=tmp_path)

@@ -140,11 +140,23 @@ def test_monaco_against_networkx(monaco_walk, monaco_demand):
 
 
 def test_facility_at_every_demand_point(monaco_walk, monaco_demand):
-    d = monaco_demand.iloc[::25]
+    """A facility standing on each demand point snaps to that point's node: the trip is the walk to the
+    network and nothing more, so each point's time is its own snap distance at 1 m/s."""
+    d = monaco_demand.iloc[::25].reset_index(drop=True)
     fac = pd.DataFrame({"id": [f"h{k}" for k in range(len(d))], "type": "childcare", "lon": d["lon"], "lat": d["lat"],
                         "places": 10.0})
-    res = coverage(monaco_walk, d, fac, "childcare", "0-3", [5], access_legs=False)
-    assert res.summary["share"].iloc[0] == 1.0 and res.uncovered.empty
+    res = coverage(monaco_walk, d, fac, "childcare", "0-3", [0.25, 5])
+    leg_min = d["snap_m"].to_numpy() / 60.0
+    assert res.points["time_min"].to_numpy() == pytest.approx(leg_min, abs=1e-9)
+    pop = d["pop_0_3"].to_numpy()
+    assert res.summary["covered"].tolist() == pytest.approx([pop[leg_min <= 0.25].sum(), pop[leg_min <= 5].sum()])
+    assert 0 < (leg_min > 0.25).sum() < len(d)  # homes more than 15 m from a street node miss a 15-second limit
+    node_of = dict(zip(res.facilities["id"], res.facilities["node"]))
+    # Each point's nearest facility stands on its own node (two points may share a node, and a facility).
+    assert [node_of[f] for f in res.points["facility_id"]] == d["node"].tolist()
+    # Without the walk to the network every point is at its facility: all covered at any threshold.
+    flat = coverage(monaco_walk, d, fac, "childcare", "0-3", [0.25], access_legs=False)
+    assert flat.summary["share"].iloc[0] == 1.0 and flat.uncovered.empty
 
 
 def test_cli_coverage(tmp_path, monaco_pbf, monaco_walk, capsys):

@@ -290,3 +290,27 @@ def test_region_status_by_hand():
     assert region_status(county, np.nan, np.nan) == ("not_evaluable", "no site chosen")
     extent = Region(county.geometry, "network_extent", "the network's extent (no boundaries given)")
     assert region_status(extent, 9.05, 0.05)[0] == "not_evaluable"
+
+
+def test_each_project_counts_its_own_existing_facilities(tmp_path):
+    """Childcare and kindergarten serve the same group (0-3) but count different existing facilities.
+
+    Ladder, T = 2 min: an existing kindergarten at bottom node 9 reaches nodes 8-10 (360 people;
+    the demand has no 0-3 figures, so everyone counts). The childcare project's baseline is the
+    existing childcare (none): 0 covered; the kindergarten project's counts the kindergarten: 360.
+    Each is then placed next to its own: childcare at c9 (360 more), kindergarten at c2 (node 1's 40).
+    """
+    sc = ladder_scenario(tmp_path)
+    k9 = bottom(9)
+    with (tmp_path / "f.csv").open("a", encoding="utf-8") as fh:
+        fh.write(f"k9,Kindergarten,kindergarten,{k9[0]!r},{k9[1]!r},\n")
+    (tmp_path / "c.csv").write_text("id,lon,lat\n" + "".join(f"c{i},{bottom(i)[0]!r},0.0\n" for i in (2, 5, 9)),
+                                    encoding="utf-8")
+    sc.write_text(sc.read_text(encoding="utf-8") + "candidates: c.csv\nplace:\n  projects:\n"
+                  "    - {id: C1, name: Nursery, type: childcare, places: 30, owner_kind: company}\n"
+                  "    - {id: K1, name: Kindergarten, type: kindergarten, kindergarten_places: 60, owner_kind: company}\n",
+                  encoding="utf-8")
+    t = place_projects(sc, network=ladder()).table.set_index("id")
+    assert t.loc["C1", "covered_before"] == 0 and t.loc["K1", "covered_before"] == 360
+    assert t.loc["C1", "candidate"] == "c9" and t.loc["C1", "covered_after"] == 360
+    assert t.loc["K1", "candidate"] == "c2" and t.loc["K1", "covered_after"] == 400

@@ -154,7 +154,8 @@ def test_county_ratio_without_county_baseline_is_not_judged(tmp_path):
 
 def test_share_bounds(tmp_path):
     rule = {"id": "C9", "kind": "share", "source": SRC, "applies_to": {"type": ["elderly"]},
-            "params": {"numerator": "nursing_beds", "denominator": "beds", "min_share": 0.55}}
+            "params": {"numerator": "nursing_beds", "denominator": "beds", "min_share": 0.55,
+                       "include_facilities": False}}
     pack = load_pack(_pack(tmp_path, [rule]))
 
     def run(nursing):

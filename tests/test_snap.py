@@ -61,7 +61,7 @@ def test_flags_and_nothing_dropped(monaco_walk: RoadNetwork) -> None:
     # The extent is the bbox grown by the tolerance (250 m): 400 m south of its edge is outside.
     assert got["outside_extent"].tolist() == [False, True, True, True, False, True]
     assert got["swapped"].tolist() == [False, False, False, True, False, False]
-    assert np.isinf(got["snap_m"].iloc[5])
+    assert np.isinf(got["snap_m"].iloc[5]) and got["node"].iloc[5] == -1  # no coordinates: no node
     assert got["snap_m"].iloc[2] > 2900.0
 
 

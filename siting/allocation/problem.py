@@ -350,13 +350,21 @@ def problem_from_geodataframes(
     from siting.routing import engine
     from siting.routing.snap import snap
 
-    def lonlat(gdf: Any) -> tuple[np.ndarray, np.ndarray]:
+    def lonlat(gdf: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
         g = gdf.to_crs(4326) if gdf.crs is not None else gdf
         pts = g.geometry.representative_point()
-        return pts.x.to_numpy(), pts.y.to_numpy()
+        lon, lat = pts.x.to_numpy(float), pts.y.to_numpy(float)
+        bad = g.geometry.isna().to_numpy() | ~(np.isfinite(lon) & np.isfinite(lat))
+        if bad.any():
+            # A missing or empty geometry would snap nowhere: never computed with, always named.
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{what} {gdf.index[i]!r} has no location ({int(bad.sum())} of {len(gdf)} without)",
+                             path=gdf.attrs.get("source"), row=i + 1, field="geometry",
+                             hint="Give every row a point or polygon geometry, or leave the row out")
+        return lon, lat
 
-    dlon, dlat = lonlat(demand)
-    clon, clat = lonlat(candidates)
+    dlon, dlat = lonlat(demand, "demand point")
+    clon, clat = lonlat(candidates, "candidate")
     ds = snap(network, dlon, dlat, tolerance_m=tolerance_m)
     cs = snap(network, clon, clat, tolerance_m=tolerance_m)
     dn = ds["node"].to_numpy()

@@ -213,6 +213,7 @@ def coverage(
     access_legs: bool = True,
     tolerance_m: float = DEFAULT_SNAP_TOLERANCE_M,
     worst_units: int = 5,
+    threads: int | None = None,
 ) -> CoverageResult:
     """Coverage of ``group`` by facilities of ``facility_type`` within each of ``minutes``.
 
@@ -242,13 +243,16 @@ def coverage(
         Snap tolerance (far points are flagged in the warnings, never dropped).
     worst_units
         How many worst-served units to list.
+    threads
+        Worker threads of the catchment search (default: every core).
     """
     mins = parse_minutes(list(minutes))
     gname = group_name(group)
     gcol = group_column(group)
     if gcol not in demand.columns:
+        where = f"{demand.attrs['source']}: " if demand.attrs.get("source") else ""
         raise SitingError(
-            f"the demand has no column for group {gname} ('{gcol}'): give the group's share "
+            f"{where}the demand has no column for group {gname} ('{gcol}'): give the group's share "
             "(e.g. --share-60plus 0.1577) or a demand file with that column"
         )
     if decay not in DECAYS:
@@ -271,7 +275,7 @@ def coverage(
 
     # Catchments of the largest threshold, for 2SFCA and the opportunity count.
     limit = mins[-1] * 60.0
-    pairs = demand_site_times(net, fac_nodes, node, leg_s, limit)
+    pairs = demand_site_times(net, fac_nodes, node, leg_s, limit, threads=threads)
     capacity, cap_col, note = _capacity(chosen, facility_type, capacity_column)
     if note:
         warnings.append(note)
@@ -292,16 +296,30 @@ def coverage(
 def _snapped(net: RoadNetwork, demand: gpd.GeoDataFrame, facilities: pd.DataFrame, facility_type: str,
              tolerance_m: float) -> tuple[pd.DataFrame, gpd.GeoDataFrame, list[str]]:
     """The facilities of the type and the demand points, snapped (far points flagged in the warnings)."""
-    from siting.routing.snap import describe_problems, snap
+    from siting.routing.snap import describe_problems, require_located, snap, unlocated
 
     chosen = select_facilities(facilities, facility_type)
     chosen.attrs.update(facilities.attrs)
     warnings: list[str] = []
+    nowhere = unlocated(chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float))
+    if nowhere.all():
+        require_located(chosen, f"facility of type '{facility_type}'")
+    if nowhere.any():
+        # A facility without coordinates covers nobody we can measure: left out, and said so.
+        ids = chosen["id"].astype(str)[nowhere].tolist()
+        warnings.append(f"facilities: {len(ids)} without coordinates not counted: {', '.join(ids[:10])}"
+                        + (" ..." if len(ids) > 10 else ""))
+        chosen = chosen[~nowhere].reset_index(drop=True)
+        chosen.attrs.update(facilities.attrs)
     fsnap = snap(net, chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float), tolerance_m)
     chosen = chosen.assign(node=fsnap["node"].to_numpy(), snap_m=fsnap["snap_m"].to_numpy())
     warnings += [f"facilities: {w}" for w in describe_problems(pd.concat([chosen[["id"]], fsnap], axis=1))]
     snapped_already = "node" in demand.columns and "snap_m" in demand.columns
     points = (demand if snapped_already else snap_demand(net, demand, tolerance_m)).copy()
+    if (points["node"].to_numpy() < 0).any():
+        named = points.assign(id=points["demand_id"]) if "demand_id" in points.columns else points
+        named.attrs["source"] = demand.attrs.get("source")
+        require_located(named, "demand point", "id")
     if "swapped" in points.columns:
         warnings += [f"demand points: {w}" for w in describe_problems(
             points.assign(id=points["demand_id"]) if "demand_id" in points.columns else points)]

@@ -518,6 +518,11 @@ def read_demand_table(path: str | Path, population_column: str = "population") -
             raise InputError("the demand table has a header but no rows", path=p)
         lon = numeric_column(table, "lon", p)
         lat = numeric_column(table, "lat", p)
+        for name, values, limit in (("lon", lon, 180.0), ("lat", lat, 90.0)):
+            bad = ~(np.abs(values) <= limit)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InputError(f"{values[i]:g} is outside -{limit:g}..{limit:g}", path=p, row=i + 1, field=name)
         geometry = gpd.points_from_xy(lon, lat)
         frame = gpd.GeoDataFrame(table, geometry=geometry, crs=4326)
     else:
@@ -545,6 +550,7 @@ def read_demand_table(path: str | Path, population_column: str = "population") -
         if column in frame.columns:
             out[column] = numeric_column(frame.assign(**{column: frame[column].astype(str)}), column, p, minimum=0)
     out["lon"], out["lat"] = out.geometry.x.to_numpy(), out.geometry.y.to_numpy()
+    out.attrs["source"] = str(p)
     return out
 
 

@@ -389,9 +389,10 @@ def isochrones(
     """
     import geopandas as gpd
 
-    from siting.routing.snap import snap, to_network_crs
+    from siting.routing.snap import require_located, snap, to_network_crs
 
     mins = parse_minutes(list(minutes))
+    require_located(facilities, "facility")
     lon = facilities["lon"].to_numpy(float)
     lat = facilities["lat"].to_numpy(float)
     snapped = snap(net, lon, lat, tolerance_m)

@@ -50,9 +50,9 @@ def run(args: argparse.Namespace) -> int:
     for text in problems:
         warn(text)
     if o["outside_extent"].all() or d["outside_extent"].all():
-        which = "origins" if o["outside_extent"].all() else "destinations"
+        which, path = ("origins", args.origins) if o["outside_extent"].all() else ("destinations", args.destinations)
         raise SitingError(
-            f"every point in the {which} file lies outside the network's extent; check the file, its --crs, "
+            f"{path}: every point in the {which} file lies outside the network's extent; check the file, its --crs, "
             "and whether lon and lat are swapped"
         )
     cutoff = np.inf if args.cutoff_min is None else args.cutoff_min * (60.0 if args.weight == "time" else 1.0)

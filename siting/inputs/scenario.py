@@ -229,14 +229,25 @@ def load_yaml_with_lines(path: str | Path, what: str = "YAML file") -> Any:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{what} not found", path=p, hint="Check the path")
-    text = p.read_text(encoding="utf-8")
-    loader = _LineLoader(text)
+    if p.is_dir():
+        raise InputError(f"{what} is a folder, not a file", path=p)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start}: {exc.reason})", path=p,
+                         hint="Save the file as UTF-8") from exc
+    try:
+        loader = _LineLoader(text)
+    except yaml.YAMLError as exc:  # e.g. a control character: the reader refuses the text outright
+        raise InputError(f"not valid YAML ({exc})", path=p) from exc
     loader.name = str(p)  # type: ignore[attr-defined]
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
         raise InputError(f"line {line}: not valid YAML ({exc.problem})", path=p) from exc
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML ({exc})", path=p) from exc
     finally:
         loader.dispose()
 

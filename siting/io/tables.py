@@ -249,7 +249,8 @@ def numeric_column(
             continue
         values[k] = value
         converted.append((int(k) + 1, raw.iloc[k], value))
-    bad = np.isnan(values) & (raw != "").to_numpy()
+    # 'inf', '1e400' and 'nan' written out are not numbers a planner means: located errors too.
+    bad = ~np.isfinite(values) & (raw != "").to_numpy()
     if required:
         bad |= np.isnan(values)
     if bad.any():

@@ -19,7 +19,7 @@ import pandas as pd
 from siting.errors import SitingError
 from siting.rules import evaluate
 from siting.rules.context import filter_frame, subject_table
-from siting.rules.kinds.proximity import facility_labels, nearest_network, nearest_straight
+from siting.rules.kinds.proximity import facility_labels, hospital_sets, nearest_network, nearest_straight
 
 if TYPE_CHECKING:
     from siting.network import RoadNetwork
@@ -48,18 +48,11 @@ def judged_on(rule: Rule, road: RoadNetwork | None) -> str:
 
 
 def counted_hospitals(rule: Rule | None, inputs: CheckInputs) -> pd.DataFrame:
-    """The hospitals that count for the proximity rule (category and level as the rule's check filters them)."""
+    """The located hospitals that count for the proximity rule (as the rule's check counts them)."""
     hospitals = inputs.all_hospitals()
     if rule is None or len(hospitals) == 0:
         return hospitals.reset_index(drop=True)
-    p = rule.params
-    if not p.get("assume_general", True):
-        hospitals = hospitals[~hospitals["category_assumed"].astype(bool)]
-    counted = hospitals[hospitals["category"].isin(p.get("hospital_category", ["general"]))]
-    if p.get("hospital_min_level") is not None:
-        counted = counted[counted["level"] >= p["hospital_min_level"]]
-    located = ~(counted["lon"].isna() | counted["lat"].isna())
-    return counted[located].reset_index(drop=True)
+    return hospital_sets(rule.params, hospitals)[0]
 
 
 def rule_applies(rule: Rule | None, frame: pd.DataFrame) -> np.ndarray:

@@ -64,14 +64,17 @@ def coverage_columns(placed: pd.DataFrame, inputs: CheckInputs, net: RoadNetwork
         out[col] = np.nan
     if net is None or points is None:
         return out
-    before_of: dict[str, tuple[float, float]] = {}
+    # "Before" is the coverage of the facilities already serving the project's kind: childcare and
+    # kindergarten serve the same group but count different existing facilities.
+    before_of: dict[tuple[str, tuple[str, ...]], tuple[float, float]] = {}
     for i, r in placed.iterrows():
         group = str(r["group"])
         weights, used, _ = group_weights(points, group)
-        existing = existing_of(inputs, kind_of(r["type"])[1])
-        if group not in before_of:
-            before_of[group] = coverage_of(net, points, existing, group, minutes)
-        before, total = before_of[group]
+        types = kind_of(r["type"])[1]
+        existing = existing_of(inputs, types)
+        if (group, types) not in before_of:
+            before_of[group, types] = coverage_of(net, points, existing, group, minutes)
+        before, total = before_of[group, types]
         figures: dict[str, Any] = {"group": used, "covered_before": before,
                                    "share_before": before / total if total > 0 else np.nan}
         if np.isfinite(r["lon"]) and np.isfinite(r["lat"]):

@@ -225,20 +225,23 @@ def _candidate_table(site: SiteContext, opts: PlaceOptions, table: str | Path | 
 def _choose_by_group(projects: pd.DataFrame, cands: list[pd.DataFrame], site: SiteContext, net: RoadNetwork | None,
                      points: gpd.GeoDataFrame | None, minutes: float,
                      time_limit: float) -> tuple[dict[int, Choice], list[dict[str, Any]]]:
-    """One MCLP per target group, over the projects of the group that have an eligible candidate.
+    """One MCLP per target group and kind of existing facility, over the projects that have an eligible candidate.
 
+    Projects of one group whose kinds count different existing facilities (childcare and
+    kindergarten both serve the 0-3) are placed apart, each next to its own existing ones.
     Without a network or demand there is nothing to optimise: no choice, no group.
     """
     chosen: dict[int, Choice] = {}
     groups: list[dict[str, Any]] = []
     if net is None or points is None:
         return chosen, groups
-    group_of = [kind_of(t)[0] for t in projects["type"]]
-    for group in sorted(set(group_of)):
-        ks = [k for k in range(len(projects)) if group_of[k] == group and cands[k]["eligible"].astype(bool).any()]
+    group_of = [kind_of(t)[:2] for t in projects["type"]]
+    for group, types in sorted(set(group_of)):
+        ks = [k for k in range(len(projects))
+              if group_of[k] == (group, types) and cands[k]["eligible"].astype(bool).any()]
         if not ks:
             continue
-        existing = existing_of(site.inputs, kind_of(projects["type"].iloc[ks[0]])[1])
+        existing = existing_of(site.inputs, types)
         picked, info = choose_by_mclp(net, points, pd.concat([cands[k] for k in ks], ignore_index=True),
                                       {k: str(projects["id"].iloc[k]) for k in ks}, group, existing, minutes,
                                       time_limit)

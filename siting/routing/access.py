@@ -28,7 +28,7 @@ def access_legs_s(net: RoadNetwork, points: pd.DataFrame, enabled: bool = True) 
 
 
 def demand_site_times(net: RoadNetwork, site_nodes: np.ndarray, point_nodes: np.ndarray, legs_s: np.ndarray,
-                      cutoff_s: float) -> pd.DataFrame:
+                      cutoff_s: float, threads: int | None = None) -> pd.DataFrame:
     """Every (site, demand point) pair whose trip is within ``cutoff_s`` seconds.
 
     Parameters
@@ -39,6 +39,8 @@ def demand_site_times(net: RoadNetwork, site_nodes: np.ndarray, point_nodes: np.
         Snapped node and access leg (seconds) of each demand point.
     cutoff_s
         Largest trip time kept (``inf`` for every reachable pair).
+    threads
+        Worker threads of the search (:func:`siting.routing.engine.reach`; default: every core).
 
     Returns
     -------
@@ -49,7 +51,7 @@ def demand_site_times(net: RoadNetwork, site_nodes: np.ndarray, point_nodes: np.
     empty = pd.DataFrame({"site": np.zeros(0, np.int64), "point": np.zeros(0, np.int64), "time_s": np.zeros(0)})
     if len(site_nodes) == 0 or len(point_nodes) == 0:
         return empty
-    r = reach(net, np.asarray(site_nodes, np.int64), cutoff_s, weight="time", reverse=True)
+    r = reach(net, np.asarray(site_nodes, np.int64), cutoff_s, weight="time", reverse=True, threads=threads)
     pts = pd.DataFrame({"node": np.asarray(point_nodes, np.int64), "point": np.arange(len(point_nodes)),
                         "leg": np.asarray(legs_s, float)})
     m = r.merge(pts, on="node", how="inner")

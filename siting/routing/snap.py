@@ -3,7 +3,9 @@
 Points are matched to the nearest network node in metres (the network's UTM
 zone), with the snap distance reported per point. Points farther than the
 tolerance are flagged, never dropped: a facility 2 km from any road is a data
-problem the user must see.
+problem the user must see. A point without coordinates (NaN) snaps to no node:
+its ``node`` is -1, which the travel-time engine refuses, so it is never
+computed with as if it stood somewhere.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from numpy.typing import ArrayLike
 from pyproj import Transformer
 from scipy.spatial import cKDTree
 
+from siting.errors import InputError
 from siting.units import DEFAULT_SNAP_TOLERANCE_M
 
 if TYPE_CHECKING:
@@ -63,8 +66,9 @@ def snap(
     Returns
     -------
     pandas.DataFrame
-        One row per point, in input order: ``node`` (node index), ``snap_m``
-        (metres to that node), ``beyond_tolerance``, ``outside_extent`` (the
+        One row per point, in input order: ``node`` (node index; -1 for a point
+        without coordinates), ``snap_m`` (metres to that node; infinite without
+        coordinates), ``beyond_tolerance``, ``outside_extent`` (the
         point lies outside the network's bounding box by more than the
         tolerance) and ``swapped`` (outside, but inside once lon and lat are
         exchanged: the columns are probably swapped).
@@ -79,7 +83,7 @@ def snap(
     x, y = to_network_crs(net, lon_a, lat_a)
     finite = np.isfinite(x) & np.isfinite(y)
     dist = np.full(len(lon_a), np.inf)
-    node = np.zeros(len(lon_a), dtype=np.int64)
+    node = np.full(len(lon_a), -1, dtype=np.int64)
     if finite.any():
         d, i = _tree(net).query(np.column_stack([x[finite], y[finite]]))
         dist[finite] = d
@@ -110,16 +114,40 @@ def snap_frame(
     return out
 
 
+def unlocated(lon: ArrayLike, lat: ArrayLike) -> np.ndarray:
+    """True where a point has no usable coordinates (NaN or infinite)."""
+    lon_a, lat_a = np.asarray(lon, dtype=float).ravel(), np.asarray(lat, dtype=float).ravel()
+    return ~(np.isfinite(lon_a) & np.isfinite(lat_a))
+
+
+def require_located(points: pd.DataFrame, what: str = "point", id_column: str = "id") -> None:
+    """Raise an :class:`InputError` naming the first row of ``points`` without coordinates.
+
+    The error names ``points.attrs['source']`` (the file) when known, the 1-based row and the id.
+    """
+    bad = unlocated(points["lon"].to_numpy(float), points["lat"].to_numpy(float))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        name = f" '{points[id_column].iloc[i]}'" if id_column in points.columns else ""
+        raise InputError(f"{what}{name} has no coordinates ({int(bad.sum())} of {len(points)} without)",
+                         path=points.attrs.get("source"), row=i + 1, field="lon",
+                         hint="Give lon and lat on every row, or leave the row out")
+
+
 def describe_problems(snapped: pd.DataFrame, id_column: str = "id", limit: int = 5) -> list[str]:
-    """Human-readable warnings for flagged points (swapped, outside, far from any road)."""
+    """Human-readable warnings for flagged points (no coordinates, swapped, outside, far from any road)."""
     notes = []
     ids = snapped[id_column].astype(str) if id_column in snapped else snapped.index.astype(str)
+    nowhere = snapped["node"].to_numpy() < 0 if "node" in snapped else np.zeros(len(snapped), dtype=bool)
+    if nowhere.any():
+        shown = ", ".join(ids[nowhere].tolist()[:limit]) + (" ..." if nowhere.sum() > limit else "")
+        notes.append(f"{int(nowhere.sum())} point(s) have no coordinates: {shown}")
     for flag, text in (
         ("swapped", "look like lon/lat swapped (they fall in the network once exchanged)"),
         ("outside_extent", "lie outside the network's extent"),
         ("beyond_tolerance", "are farther from the road network than the snap tolerance"),
     ):
-        mask = snapped[flag].to_numpy(bool)
+        mask = snapped[flag].to_numpy(bool) & ~nowhere
         if flag == "outside_extent":
             mask = mask & ~snapped["swapped"].to_numpy(bool)
         if flag == "beyond_tolerance":

@@ -85,7 +85,7 @@ def check(
     ComplianceReport
         ``.to_frame()`` for a DataFrame, ``.to_json()`` for a dict, ``.write(dir)`` for files.
     """
-    from siting.errors import SitingError
+    from siting.errors import InputError, SitingError
     from siting.inputs.scenario import Scenario, load_scenario
 
     sc = None
@@ -94,9 +94,16 @@ def check(
     scenario_pack = rules is None
     if rules is None:
         if sc is None or sc.rules is None:
-            raise SitingError("no rule pack: pass --rules qinzhou|guangxi|jingdezhen|PATH.yaml (or set rules in the scenario)")
+            where = f"{sc.path}: " if sc is not None and sc.path is not None else ""
+            raise SitingError(f"{where}no rule pack: pass --rules qinzhou|guangxi|jingdezhen|PATH.yaml "
+                              "(or set rules in the scenario)")
         rules = sc.rules
-    pack = rules if isinstance(rules, Pack) else load_pack(rules)
+    try:
+        pack = rules if isinstance(rules, Pack) else load_pack(rules)
+    except InputError as exc:
+        if not scenario_pack or sc is None or sc.path is None or exc.path is not None:
+            raise
+        raise InputError(f"rules: {exc}", path=sc.path) from exc
     # A scenario's overrides refer to its own pack; another pack given explicitly runs as shipped.
     if scenario_pack and sc is not None and sc.overrides and sc.path is not None:
         pack = apply_overrides(pack, sc.overrides, sc.path)

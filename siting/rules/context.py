@@ -23,6 +23,10 @@ from siting.inputs.sources import InventorySource
 from siting.io import numeric_column, read_table, require_columns
 from siting.osm.inventory import read_inventory
 
+#: Cell values that leave a filtered field unknown: a row holding one may or may not be what a rule's
+#: ``applies_to`` means (an elderly home whose owner is not stated, under a filter on government owners).
+UNKNOWN_VALUES: dict[str, tuple[str, ...]] = {"owner_kind": ("unknown", ""), "category": ("",), "tier": ("",)}
+
 SUBJECT_COLUMNS = [
     "id", "name", "type", "beds", "places", "nursing_beds", "owner", "owner_kind", "has_clinic", "category",
     "category_assumed", "level", "tier", "unit", "county", "town", "lon", "lat", "location_precision", "origin",
@@ -41,6 +45,8 @@ class CheckInputs:
     units: pd.DataFrame | None = None
     unit_boundaries: Any = None
     population: pd.DataFrame | None = None
+    #: The census year a rule reads when it names none (the scenario's ``population.year``).
+    population_year: int | None = None
     network_source: Path | None = None
     network_mode: str = "walk"
     hospital_mode: str = "drive"
@@ -140,7 +146,23 @@ class CheckInputs:
         ``origin`` says where each row came from ('facilities' or 'projects'); ``from`` in the
         filter restricts it.
         """
+        frame = self._subject_rows(applies_to or {})
+        return frame[filter_masks(frame, applies_to or {})[0]].reset_index(drop=True)
+
+    def undetermined(self, applies_to: dict[str, Any] | None = None) -> pd.DataFrame:
+        """The rows a rule's ``applies_to`` may or may not mean: a filtered field is unknown.
+
+        Every known field matches; ``unknown`` names the fields that are not known (e.g.
+        ``owner_kind`` of a home whose owner is not stated). A rule reports these rows and
+        does not pass while one of them could make it fail.
+        """
         applies_to = applies_to or {}
+        frame = self._subject_rows(applies_to)
+        maybe = filter_masks(frame, applies_to)[1]
+        out = frame[maybe].reset_index(drop=True)
+        return out.assign(unknown=unknown_fields(out, applies_to))
+
+    def _subject_rows(self, applies_to: dict[str, Any]) -> pd.DataFrame:
         origins = applies_to.get("from", ["facilities", "projects"])
         parts = []
         if "facilities" in origins and self.facilities is not None:
@@ -149,8 +171,7 @@ class CheckInputs:
             parts.append(self.projects.assign(origin="projects"))
         if not parts:
             return pd.DataFrame(columns=SUBJECT_COLUMNS)
-        frame = pd.concat([subject_table(p) for p in parts], ignore_index=True)
-        return filter_frame(frame, applies_to)
+        return pd.concat([subject_table(p) for p in parts], ignore_index=True)
 
     def have_subject_data(self, applies_to: dict[str, Any] | None = None) -> bool:
         origins = (applies_to or {}).get("from", ["facilities", "projects"])
@@ -206,15 +227,26 @@ class CheckInputs:
         return float(entry), {"value": entry}
 
     def population_by(self, level: str, indicator: str = "population", year: int | None = None) -> pd.DataFrame:
-        """Population per unit at ``level`` ('city', 'county', 'town'): columns unit, adcode, code, value, source."""
+        """Population per unit at ``level`` ('city', 'county', 'town'): columns unit, adcode, code, value, source.
+
+        ``year`` defaults to :attr:`population_year`; with neither, every year's rows are
+        returned (see :func:`several_years`).
+        """
         if self.population is None:
             return pd.DataFrame(columns=["unit", "adcode", "code", "value", "source"])
+        year = self.population_year if year is None else year
         p = self.population
         p = p[(p["level"] == level) & (p["indicator"] == indicator)]
         if year is not None and "year" in p.columns:
             p = p[p["year"].astype(str) == str(year)]
-        cols = [c for c in ("unit", "adcode", "code", "value", "source") if c in p.columns]
+        cols = [c for c in ("unit", "adcode", "code", "value", "source", "year") if c in p.columns]
         return p[cols].reset_index(drop=True)
+
+
+def several_years(pops: pd.DataFrame) -> list[str]:
+    """Units of a :meth:`CheckInputs.population_by` table given more than once (for several years)."""
+    counts = pops["unit"].astype(str).value_counts()
+    return sorted(counts.index[counts > 1])
 
 
 def subject_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -235,14 +267,47 @@ def subject_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def filter_frame(frame: pd.DataFrame, applies_to: dict[str, Any]) -> pd.DataFrame:
     """Rows of ``frame`` matching an ``applies_to`` filter (lists mean 'any of')."""
-    keep = np.ones(len(frame), dtype=bool)
+    return frame[filter_masks(frame, applies_to)[0]].reset_index(drop=True)
+
+
+def filter_masks(frame: pd.DataFrame, applies_to: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(sure, maybe): the rows an ``applies_to`` filter selects, and those it may select.
+
+    A *maybe* row matches every filtered field whose value is known and holds an unknown
+    value (:data:`UNKNOWN_VALUES`, or an empty name under ``name_matches``) in the others.
+    """
+    sure = np.ones(len(frame), dtype=bool)
+    possible = np.ones(len(frame), dtype=bool)
+    for _key, hit, unknown in _field_matches(frame, applies_to):
+        sure &= hit
+        possible &= hit | unknown
+    return sure, possible & ~sure
+
+
+def unknown_fields(frame: pd.DataFrame, applies_to: dict[str, Any]) -> list[str]:
+    """Per row, the filtered fields that neither match nor fail to (', '-joined; '' when none)."""
+    names: list[list[str]] = [[] for _ in range(len(frame))]
+    for key, hit, unknown in _field_matches(frame, applies_to):
+        for i in np.flatnonzero(unknown & ~hit):
+            names[i].append(key)
+    return [", ".join(n) for n in names]
+
+
+def _field_matches(frame: pd.DataFrame, applies_to: dict[str, Any]) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(key, matches, unknown) per filtered field of ``applies_to``."""
+    out: list[tuple[str, np.ndarray, np.ndarray]] = []
     for key in ("type", "owner_kind", "category", "tier"):
         if key in applies_to:
-            keep &= frame[key].astype(str).isin([str(v).lower() for v in applies_to[key]]).to_numpy()
+            values = frame[key].astype(str)
+            hit = values.isin([str(v).lower() for v in applies_to[key]]).to_numpy(dtype=bool)
+            unknown = values.isin(UNKNOWN_VALUES.get(key, ())) | (frame[key].isna() if key != "type" else False)
+            out.append((key, hit, np.asarray(unknown, dtype=bool)))
     if "name_matches" in applies_to:
         pattern = re.compile(str(applies_to["name_matches"]))
-        keep &= frame["name"].astype(str).map(lambda s: bool(pattern.search(s))).to_numpy(dtype=bool)
-    return frame[keep].reset_index(drop=True)
+        names = frame["name"].fillna("").astype(str)
+        hit = names.map(lambda s: bool(pattern.search(s))).to_numpy(dtype=bool)
+        out.append(("name", hit, (names.str.strip() == "").to_numpy(dtype=bool)))
+    return out
 
 
 def _read_baselines(path: Path, key: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -287,6 +352,7 @@ def gather_inputs(
     unit_boundaries: str | Path | None = None,
     population: str | Path | None = None,
     population_key: str | None = None,
+    population_year: int | None = None,
     osm: str | Path | None = None,
     network_mode: str = "walk",
     hospital_mode: str = "drive",
@@ -340,6 +406,7 @@ def gather_inputs(
         ci.paths["unit_boundaries"] = str(p)
     if population is not None:
         ci.population = _read_population(Path(population), population_key)
+        ci.population_year = population_year
         ci.paths["population"] = str(population) + (f" [{population_key}]" if population_key else "")
     if osm is not None:
         ci.network_source = Path(osm)
@@ -393,6 +460,7 @@ def inputs_from_scenario(scenario: Any, **overrides: Any) -> CheckInputs:
         "facilities": sc.inventory("facilities"), "hospitals": sc.inventory("hospitals"), "projects": sc.projects,
         "baselines": sc.baselines, "baselines_key": sc.baselines_key, "units": sc.units_table,
         "unit_boundaries": sc.units_boundaries, "population": sc.population, "population_key": sc.population_key,
+        "population_year": sc.population_year,
         "osm": sc.network.source, "network_mode": sc.network.mode, "hospital_mode": sc.network.hospital_mode,
         "walk_kmh": sc.network.walk_kmh, "bike_kmh": sc.network.bike_kmh, "minutes": sc.minutes,
         "crs": sc.crs, "extra_types": tuple(sc.facility_types), "demand": sc.demand, "scenario_path": sc.path,

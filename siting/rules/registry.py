@@ -62,7 +62,11 @@ KINDS: dict[str, RuleKind] = {}
 def register(name: str, params: dict[str, Param], doc: str = "", needs: tuple[str, ...] = ()) -> Callable[
     [Callable[[Rule, CheckInputs], RuleResult]], Callable[[Rule, CheckInputs], RuleResult]
 ]:
-    """Decorator registering a rule implementation under ``name``."""
+    """Register a rule implementation under ``name``: ``register("share", {...})(share)``.
+
+    The kind modules call it below each function rather than as a decorator: mutation testing
+    (mutmut, tools/mutation.sh) leaves decorated functions alone, and the verdicts live there.
+    """
 
     def wrap(func: Callable[[Rule, CheckInputs], RuleResult]) -> Callable[[Rule, CheckInputs], RuleResult]:
         KINDS[name] = RuleKind(name=name, func=func, params=params, doc=doc or (func.__doc__ or "").strip(), needs=needs)

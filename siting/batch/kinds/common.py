@@ -17,8 +17,8 @@ NETWORK_PARAMS: dict[str, Any] = {"mode": "walk", "walk_kmh": None, "bike_kmh": 
 
 
 def not_positive(value: Any) -> bool:
-    """True unless ``value`` is a number (not a bool) above zero."""
-    return not isinstance(value, int | float) or isinstance(value, bool) or value <= 0
+    """True unless ``value`` is a finite number (not a bool) above zero (NaN and infinity are not)."""
+    return not isinstance(value, int | float) or isinstance(value, bool) or not np.isfinite(value) or value <= 0
 
 
 def job_network(params: dict[str, Any]) -> list[Hashable]:

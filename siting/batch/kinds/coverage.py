@@ -27,16 +27,17 @@ from siting.errors import SitingError
 from siting.units import DEFAULT_SNAP_TOLERANCE_M, parse_minutes
 
 
-def minutes_list(minutes: Any) -> list[Any]:
-    """``minutes`` as a list: a number is one limit, a list several."""
-    return [minutes] if isinstance(minutes, int | float) else list(minutes)
+def minutes_list(minutes: Any) -> list[float]:
+    """``minutes`` as a sorted list of limits: a number is one, a list or a string ``"5,10"`` several."""
+    if isinstance(minutes, bool):
+        raise SitingError(f"minutes must be positive numbers, got {minutes!r}")
+    return parse_minutes([minutes] if isinstance(minutes, int | float) else minutes)
 
 
 def check_isochrones(params: dict[str, Any]) -> None:
     check_network(params)
-    minutes: Any = params.get("minutes")
     try:
-        parse_minutes([minutes] if isinstance(minutes, int | float) else minutes)
+        minutes_list(params.get("minutes"))
     except (SitingError, TypeError, ValueError) as exc:
         raise ValueError(str(exc)) from None
     if not isinstance(params.get("geometry"), bool):

@@ -17,6 +17,7 @@ from siting.rules.context import CheckInputs
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
 from siting.rules.rule import Rule
+from siting.rules.unknowns import ids_where, undetermined_note
 
 _SUFFIX = re.compile(r"(办事处|居委会|村委会|居民委员会|村民委员会)$")
 
@@ -107,17 +108,6 @@ def assign_units(ctx: CheckInputs, subjects: pd.DataFrame, units: pd.DataFrame, 
     return codes, how
 
 
-@register(
-    "unit_coverage",
-    {
-        "unit_level": Param("str", choices=("county", "town", "village")),
-        "unit_name_matches": Param("str?", None, doc="regex on unit names, e.g. 街道 (sub-districts) or 社区 (communities)"),
-        "urban_only": Param("bool", False, doc="only units whose urban-rural code starts with 1 (城镇)"),
-        "min_share": Param("number", doc="minimum share of units with at least one facility, 0-1"),
-        "population_range": Param("list[number]?", None, doc="only units whose population lies in [min, max]"),
-        "population_indicator": Param("str", "population"),
-    },
-)
 def unit_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """Share of units (街道, 社区, 村) with at least one matching facility, against ``min_share``."""
     p = rule.params
@@ -147,15 +137,15 @@ def unit_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if not ctx.have_subject_data(rule.applies_to):
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           "no facility data: pass --facilities F.csv with a 'unit' column or coordinates", params=dict(p))
-    subjects = ctx.subjects(rule.applies_to)
+    subjects, maybe = ctx.subjects(rule.applies_to), ctx.undetermined(rule.applies_to)
     # Place facilities among all units of the level, so one outside the filter is not 'unplaced'.
     codes, how = assign_units(ctx, subjects, all_units, p["unit_level"])
-    if len(subjects) and not how:
+    maybe_codes, maybe_how = assign_units(ctx, maybe, all_units, p["unit_level"])
+    if (len(subjects) and not how) or (not len(subjects) and len(maybe) and not maybe_how):
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           f"cannot place facilities in {p['unit_level']} units: add a 'unit' column (unit code or name) "
                           f"or give {p['unit_level']} polygons in units.boundaries", params=dict(p))
-    covered = {c for cs in codes if cs for c in str(cs).split(";")}
-    has = units["code"].astype(str).isin(covered).to_numpy()
+    has = units["code"].astype(str).isin(_codes(codes)).to_numpy()
     n = len(units)
     res.figures.update({"units": n, "covered": int(has.sum()), "min_share": p["min_share"],
                         "facilities": len(subjects), "facilities_unplaced": int((codes == "").sum())})
@@ -167,11 +157,15 @@ def unit_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     res.details = units.assign(has_facility=has)
     if how:
         res.notes.append(f"facilities placed by {how}")
+    _list_unsettled(res, subjects, codes, maybe)
     if share < p["min_share"] - 1e-9:
-        unplaced = int((codes == "").sum())
-        if unplaced and (has.sum() + unplaced) / n >= p["min_share"] - 1e-9:
+        # Facilities without a unit, and rows the rule may mean, could each cover one more unit.
+        could = units["code"].astype(str).isin(_codes(codes) | _codes(maybe_codes)).to_numpy()
+        unplaced = int((codes == "").sum()) + int((maybe_codes == "").sum())
+        if (could.sum() + unplaced) / n >= p["min_share"] - 1e-9:
             res.status = "not_evaluable"
-            res.reason = f"{unplaced} facilities could not be placed in a unit; they could close the gap"
+            res.reason = (f"{int(could.sum() - has.sum()) + unplaced} facilities could not be placed in a unit"
+                          + (" or may not be meant by the rule" if len(maybe) else "") + "; they could close the gap")
         else:
             res.status = "fail"
             for _, u in units[~has].iterrows():
@@ -182,6 +176,33 @@ def unit_coverage(rule: Rule, ctx: CheckInputs) -> RuleResult:
     return res
 
 
+register(
+    "unit_coverage",
+    {
+        "unit_level": Param("str", choices=("county", "town", "village")),
+        "unit_name_matches": Param("str?", None, doc="regex on unit names, e.g. 街道 (sub-districts) or 社区 (communities)"),
+        "urban_only": Param("bool", False, doc="only units whose urban-rural code starts with 1 (城镇)"),
+        "min_share": Param("number", doc="minimum share of units with at least one facility, 0-1"),
+        "population_range": Param("list[number]?", None, doc="only units whose population lies in [min, max]"),
+        "population_indicator": Param("str", "population"),
+    },
+)(unit_coverage)
+
+
+def _codes(codes: np.ndarray) -> set[str]:
+    """The unit codes in :func:`assign_units` output (a facility may name several, ';'-joined)."""
+    return {c for cs in codes if cs for c in str(cs).split(";")}
+
+
+def _list_unsettled(res: RuleResult, subjects: pd.DataFrame, codes: np.ndarray, maybe: pd.DataFrame) -> None:
+    """Note the facilities placed in no unit and the rows the rule may or may not mean, by id."""
+    if (codes == "").any():
+        res.notes.append(f"{int((codes == '').sum())} facilit(ies) could not be placed in a unit "
+                         f"({ids_where(subjects, codes == '')})")
+    if len(maybe):
+        res.notes.append(undetermined_note(maybe))
+
+
 def _county_of(ctx: CheckInputs, subjects: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     counties = units_at(ctx, "county")
     codes, _ = assign_units(ctx, subjects, counties, "county")
@@ -189,13 +210,6 @@ def _county_of(ctx: CheckInputs, subjects: pd.DataFrame) -> tuple[pd.DataFrame, 
     return counties, np.array([names.get(c, "") for c in codes], dtype=object)
 
 
-@register(
-    "count_per_unit",
-    {
-        "unit_level": Param("str", "county", choices=("county",)),
-        "min_count": Param("int", 1, doc="facilities needed in every unit"),
-    },
-)
 def count_per_unit(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """Every county needs at least ``min_count`` matching facilities (existing or planned)."""
     p = rule.params
@@ -203,11 +217,12 @@ def count_per_unit(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if not ctx.have_subject_data(rule.applies_to):
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           "no facility data: pass --facilities F.csv (or projects in the scenario)", params=dict(p))
-    subjects = ctx.subjects(rule.applies_to)
+    subjects, maybe = ctx.subjects(rule.applies_to), ctx.undetermined(rule.applies_to)
     counties, where = _county_of(ctx, subjects)
     if len(counties) == 0:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           "no county list: give the scenario a units table or county boundaries", params=dict(p))
+    maybe_where = _county_of(ctx, maybe)[1]
     counts = {n: int((where == n).sum()) for n in counties["name"].astype(str)}
     unplaced = int((where == "").sum())
     res.details = pd.DataFrame({"county": list(counts), "count": list(counts.values())})
@@ -217,10 +232,15 @@ def count_per_unit(rule: Rule, ctx: CheckInputs) -> RuleResult:
     short = [n for n, v in counts.items() if v < p["min_count"]]
     if unplaced:
         res.notes.append(f"{unplaced} facilit(ies) have no county: " + ", ".join(subjects.loc[where == "", "id"].astype(str)))
+    if len(maybe):
+        res.notes.append(undetermined_note(maybe))
+    # Rows the rule may mean count where they are; those without a county could go anywhere.
+    still = sum(max(0, p["min_count"] - counts[n] - int((maybe_where == n).sum())) for n in short)
     if short:
-        if unplaced >= sum(p["min_count"] - counts[n] for n in short):
+        if unplaced + int((maybe_where == "").sum()) >= still:
             res.status = "not_evaluable"
-            res.reason = f"{', '.join(short)} short of {p['min_count']}, but {unplaced} facilities have no county"
+            res.reason = f"{', '.join(short)} short of {p['min_count']}, but {unplaced} facilities have no county" + (
+                f" and {len(maybe)} may or may not count" if len(maybe) else "")
         else:
             res.status = "fail"
             for n in short:
@@ -233,10 +253,15 @@ def count_per_unit(rule: Rule, ctx: CheckInputs) -> RuleResult:
     return res
 
 
-@register(
-    "tier_completeness",
-    {"tiers": Param("list[str]", ["county", "township", "village"], doc="tiers every county needs")},
-)
+register(
+    "count_per_unit",
+    {
+        "unit_level": Param("str", "county", choices=("county",)),
+        "min_count": Param("int", 1, doc="facilities needed in every unit"),
+    },
+)(count_per_unit)
+
+
 def tier_completeness(rule: Rule, ctx: CheckInputs) -> RuleResult:
     """Every county has facilities of each tier (county, township, village)."""
     p = rule.params
@@ -244,7 +269,7 @@ def tier_completeness(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if not ctx.have_subject_data(rule.applies_to):
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           "no facility data: pass --facilities F.csv with a 'tier' column", params=dict(p))
-    subjects = ctx.subjects(rule.applies_to)
+    subjects, maybe = ctx.subjects(rule.applies_to), ctx.undetermined(rule.applies_to)
     if len(subjects) == 0 or (subjects["tier"].astype(str) == "").all():
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           "no facility tiers: add a 'tier' column (county, township, village) to the facility file",
@@ -253,25 +278,40 @@ def tier_completeness(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if len(counties) == 0:
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
                           "no county list: give the scenario a units table or county boundaries", params=dict(p))
+    # Who could fill a missing tier: any row (counted or maybe) whose county and tier are that one or unknown.
+    anyone = pd.DataFrame({"county": np.concatenate([where, _county_of(ctx, maybe)[1]]),
+                           "tier": np.concatenate([subjects["tier"].astype(str), maybe["tier"].astype(str)])})
     rows: list[dict[str, Any]] = []
-    untiered = int((subjects["tier"].astype(str) == "").sum())
+    open_: list[str] = []
+    complete = 0
     for name in counties["name"].astype(str):
         mine = subjects[where == name]
         present = {t: int((mine["tier"] == t).sum()) for t in p["tiers"]}
         rows.append({"county": name, **present})
         missing = [t for t, v in present.items() if v == 0]
-        if missing:
-            res.violations.append({"county": name, "missing_tiers": ", ".join(missing)})
+        complete += not missing
+        fillable = [t for t in missing if (anyone["county"].isin([name, ""]) & anyone["tier"].isin([t, ""])).any()]
+        if missing and len(fillable) < len(missing):
+            res.violations.append({"county": name, "missing_tiers": ", ".join(t for t in missing if t not in fillable)})
+        open_ += [f"{name}: {t}" for t in fillable]
     res.details = pd.DataFrame(rows)
-    res.figures.update({"counties": len(rows), "complete": len(rows) - len(res.violations),
-                        "facilities_without_tier": untiered})
+    untiered = int((subjects["tier"].astype(str) == "").sum())
+    res.figures.update({"counties": len(rows), "complete": complete, "facilities_without_tier": untiered})
+    unsettled = ([f"{untiered} facilities have no tier ({ids_where(subjects, subjects['tier'].astype(str) == '')})"]
+                 if untiered else []) + ([undetermined_note(maybe)] if len(maybe) else [])
     if res.violations:
-        if untiered:
-            res.status = "not_evaluable"
-            res.reason = f"{len(res.violations)} county(ies) miss a tier, but {untiered} facilities have no tier"
-            res.violations = []
-        else:
-            res.status = "fail"
-            if existing_unknown(rule, ctx):
-                _demote(res, f"{len(res.violations)} county(ies) missing a tier")
+        res.status = "fail"
+        res.notes += ([f"also open: {', '.join(open_)}"] if open_ else []) + unsettled
+        if existing_unknown(rule, ctx):
+            _demote(res, f"{len(res.violations)} county(ies) missing a tier")
+    elif open_:
+        res.status = "not_evaluable"
+        res.reason = (f"{len(open_)} missing tier(s) ({', '.join(open_)}) could be filled by facilities without a tier "
+                      "or county, or that the rule may mean; " + "; ".join(unsettled or ["state their tier and county"]))
     return res
+
+
+register(
+    "tier_completeness",
+    {"tiers": Param("list[str]", ["county", "township", "village"], doc="tiers every county needs")},
+)(tier_completeness)
