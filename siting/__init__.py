@@ -56,6 +56,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "score_candidates": ("siting.planning.scoring", "score_candidates"),
     # outputs and orchestration
     "make_map": ("siting.maps.build", "make_map"),
+    "scenario_map": ("siting.maps.scenario", "scenario_map"),
     "write_report": ("siting.reporting.report", "write_report"),
     "run_batch": ("siting.batch", "run_batch"),
 }
@@ -63,8 +64,8 @@ _PUBLIC: dict[str, tuple[str, str]] = {
 __all__ = [
     "CMCLP", "CPMedian", "CoverageTarget", "LSCP", "MCLP", "PCenter", "PMedian", "RoadNetwork", "__version__",
     "build_demand", "check", "coverage", "isochrones", "load_network", "load_scenario", "make_map", "nearest",
-    "od_matrix", "place_projects", "reach", "read_facilities", "read_projects", "run_batch", "score_candidates",
-    "snap", "write_report",
+    "od_matrix", "place_projects", "reach", "read_facilities", "read_projects", "run_batch", "scenario_map",
+    "score_candidates", "snap", "write_report",
 ]
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
     from siting.inputs.projects import read_projects
     from siting.inputs.scenario import load_scenario
     from siting.maps.build import make_map
+    from siting.maps.scenario import scenario_map
     from siting.network import RoadNetwork, load_network
     from siting.planning.place import place_projects
     from siting.planning.scoring import score_candidates

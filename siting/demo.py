@@ -11,8 +11,10 @@ crèche. The demo
 4. draws 5/10/15-minute walking circles around the hospitals, the geriatric
    centre and the crèches, and scores coverage of all residents, the 60+ and
    the 0–3 groups;
-5. checks the Qinzhou rule pack on Monaco (``scenarios/monaco_demo.yaml``);
-6. writes a map and a report to ``maps/``.
+5. checks the Qinzhou rule pack on Monaco (``scenarios/monaco_demo.yaml``) and scores six
+   hypothetical candidate sites (``data/monaco_candidates.csv``);
+6. writes a map (:func:`siting.maps.scenario.scenario_map`: verdicts on every site, the rule
+   table, the what-if panel for the candidates) and a report with the same map to ``maps/``.
 
 Monaco's own 60+ and 0–3 shares are not in the bundled sources, so the demo
 applies the plans' shares as parameters (Qinzhou 60+ = 15.77 %, Jingdezhen
@@ -106,10 +108,10 @@ def run_demo(out_dir: str | Path = "maps", offline: bool = False, lang: str = "e
     from siting.analysis.isochrones import isochrones
     from siting.inputs.scenario import load_scenario
     from siting.io import write_json
-    from siting.maps import export_map, make_map, standard_layers
-    from siting.maps.basemap_osm import basemap_layer
+    from siting.maps import export_map, heatmap_layer, isochrone_layer
+    from siting.maps.scenario import scenario_map, scenario_pack, scored_candidates
     from siting.reporting.report import write_report
-    from siting.rules import check
+    from siting.rules import evaluate, inputs_from_scenario
 
     out = Path(out_dir)
     net = load_network(data_path("osm", "monaco.osm.pbf"), "walk")
@@ -146,24 +148,27 @@ def run_demo(out_dir: str | Path = "maps", offline: bool = False, lang: str = "e
     }
 
     scenario = load_scenario(Path(data_dir()).parent / "scenarios" / "monaco_demo.yaml")
-    compliance = check(scenario)
+    inputs = inputs_from_scenario(scenario)
+    pack = scenario_pack(scenario)
+    assert pack is not None  # the demo scenario names the Qinzhou pack
+    compliance = evaluate(pack, inputs, scenario=str(scenario.path))  # what check(scenario) does, on these inputs
     rules = compliance.to_frame()
     summary["rules"] = {s: int(n) for s, n in rules["status"].value_counts().sort_index().items()}
 
+    # the map and the report's map: one builder (siting.maps.scenario), with the demo's candidate sites
+    scores = scored_candidates(scenario, data_path("monaco_candidates.csv"), inputs)
     elderly = next(r for r in results if r.facility_type == "elderly")
-    hospitals = facilities[facilities["type"] == "hospital"]
-    layers = [basemap_layer(data_path("osm", "monaco.osm.pbf"))] + standard_layers(
-        isochrones=iso[iso["minutes"].isin(DEMO_MINUTES)],
-        facilities=facilities[facilities["type"] != "hospital"],
-        hospitals=hospitals,
-        uncovered=elderly.uncovered.assign(uncovered=elderly.uncovered[group_column(elderly.group)]),
-        lang=lang,
-    )
-    m = make_map(layers, title=t("map.demo_title", lang))
+    m = scenario_map(scenario, compliance=compliance, inputs=inputs, candidates=data_path("monaco_candidates.csv"),
+                     scores=scores, lang=lang, title=t("map.demo_title", lang),
+                     isochrones=isochrone_layer(iso[iso["minutes"].isin(DEMO_MINUTES)], lang=lang),
+                     extra_layers=[heatmap_layer(elderly.uncovered.assign(
+                         uncovered=elderly.uncovered[group_column(elderly.group)]), lang=lang)])
+    assert m is not None  # Monaco's facilities have locations
     outputs = {
         "map": str(export_map(m, out / "monaco_demo.html", offline=offline)),
         "report": str(write_report(scenario, out / "monaco_report.html", offline=offline, compliance=compliance,
-                                   lang=lang)),
+                                   lang=lang, inputs=inputs, candidates=data_path("monaco_candidates.csv"),
+                                   scores=scores)),
     }
     outputs["summary"] = str(write_json(out / "monaco_demo.json", summary | {"outputs": outputs}))
     summary["outputs"] = outputs

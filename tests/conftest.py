@@ -135,6 +135,30 @@ def qinzhou_scenario(tmp_path: Path, hospital: tuple[float, float]) -> Path:
     return sc
 
 
+def whatif_scenario_files(folder: Path) -> Path:
+    """A scenario on Monaco for the scenario map and its what-if panel: the Qinzhou rules; Monaco's
+    facilities plus an elderly home of 200 beds without a clinic (it fails A5); three located planned
+    projects and one without a site; Monaco's census total with the Qinzhou 60+ and Jingdezhen 0-3
+    shares; the Qinzhou baselines (C8: 15,855 beds). Candidates: ``data/monaco_candidates.csv``."""
+    facilities = (REPO / "data" / "monaco_facilities.csv").read_text(encoding="utf-8")
+    (folder / "facilities.csv").write_text(
+        facilities.rstrip("\n") + "\nT-E1,Test elderly home,elderly,200,,,no,7.4250,43.7395,,\n", encoding="utf-8")
+    (folder / "projects.csv").write_text(
+        "id,name,type,beds,places,owner_kind,lon,lat\n"
+        "P-E1,Planned elderly home 1,elderly,120,,government,7.4185,43.7310\n"
+        "P-E2,Planned elderly home 2,elderly,90,,government,7.4290,43.7440\n"
+        "P-C1,Planned crèche 1,childcare,,60,company,7.4230,43.7380\n"
+        "P-C2,Planned crèche 2,childcare,,40,company,,\n", encoding="utf-8")
+    sc = folder / "whatif.yaml"
+    sc.write_text(
+        "name: whatif\ntitle: What-if on Monaco\nrules: qinzhou\nfacilities: facilities.csv\nprojects: projects.csv\n"
+        f"baselines: {{file: {REPO / 'data/plans/baselines.yaml'}, key: qinzhou}}\n"
+        f"network: {{source: {REPO / 'data/osm/monaco.osm.pbf'}, mode: walk, hospital_mode: drive}}\n"
+        'demand: {population: 37308, name: Monaco, shares: {"60+": 0.1577, "0-3": 0.0358}}\nminutes: 15\n',
+        encoding="utf-8")
+    return sc
+
+
 def north(lon: float, lat: float, metres: float) -> tuple[float, float]:
     """The point ``metres`` due north of (lon, lat) on the sphere of :data:`EARTH_RADIUS_M`."""
     return lon, lat + math.degrees(metres / EARTH_RADIUS_M)
@@ -151,6 +175,12 @@ def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         os.environ.pop("SITING_CACHE_DIR", None)
     else:
         os.environ["SITING_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def whatif_scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`whatif_scenario_files` in a folder of its own."""
+    return whatif_scenario_files(tmp_path_factory.mktemp("whatif"))
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +90,21 @@ def test_demo_writes_outputs(demo: dict) -> None:
         assert "var P = protomapsL;" in page and "sitingTileCount" in page
         assert Path(demo["outputs"][key]).stat().st_size <= 4_000_000
     assert demo["rules"] and sum(demo["rules"].values()) > 0
+
+
+def test_demo_map_and_report_map_are_the_scenario_map(demo: dict) -> None:
+    """One builder: both carry the verdict legend, the rule table and the six candidates to tick."""
+    for key in ("map", "report"):
+        page = Path(demo["outputs"][key]).read_text(encoding="utf-8")
+        page = page if key == "map" else html.unescape(re.search(r'srcdoc="([^"]*)"', page).group(1))
+        assert 'id="siting-panel"' in page and "sitingDecodeIds" in page
+        assert "pass: meets every rule that judged it" in page and "not judged: no rule could judge it" in page
+        boxes = re.findall(r'<input type="checkbox" class="siting-whatif-site"[^>]*>', page)
+        assert len(boxes) == 6 and not any("checked" in b for b in boxes)  # candidates start unticked
+        assert 'id="siting-rule-A4"' in page and "Candidate elderly home (Fontvieille)" in page
+    # the demo's own graded circles and heat layer, under the scenario's verdicts
+    page = Path(demo["outputs"]["map"]).read_text(encoding="utf-8")
+    assert "5–10 min" in page and "Uncovered demand (heat)" in page
 
 
 def test_demo_joint_coverage(demo: dict) -> None:

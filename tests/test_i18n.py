@@ -55,10 +55,15 @@ def visible_text(page: str) -> str:
 
 
 def map_text(inner: str) -> str:
-    """What a map shows: its title, layer names, legend, popups and tooltips."""
+    """What a map shows: its title, layer names, legend, popups and tooltips, and the side panel of a
+    scenario map (rule table, what-if pane; the script's own words are the verdict labels)."""
     layers = re.search(r'<meta name="siting-layers" content="([^"]*)"', inner)
     legend = re.search(r'<div class="siting-legend".*?</div>\s*</div>|<div class="siting-legend".*?$', inner, re.DOTALL)
-    popups = re.findall(r'<div class="siting-popup">.*?</table></div>', inner, re.DOTALL)
+    popups = re.findall(r'<div class="siting-popup">.*?</table></div>|<div class="siting-popup siting-site".*?'
+                        r"<!-- end popup --></div>", inner, re.DOTALL)
+    popups += re.findall(r'<div id="siting-panel".*?<!-- end panel --></div>', inner, re.DOTALL)
+    popups += [html.escape(" ".join(json.loads(words).values()))
+               for words in re.findall(r"sitingPanel\(\w+, \{[^}]*\}, .*?,\s*(\{[^}]*\})\);", inner, re.DOTALL)]
     tips = re.findall(r'"aliases": (\[[^\]]*\])', inner) + re.findall(r'\.bindTooltip\(\s*`<div>\s*(.*?)\s*</div>`', inner,
                                                                       re.DOTALL)
     title = re.search(r'<div class="siting-title"[^>]*>(.*?)</div>', inner)
@@ -134,6 +139,22 @@ def test_monaco_report_in_chinese_names_excepted(tmp_path):
     assert english_words(map_text(inner), names) == set()
     assert "A4 的医院：类别及是否计入" in page and "专科医院" in page and "类别依据" in page
     assert "15 分钟等时圈（A1：养老机构、医养结合机构、社区服务中心）" in inner
+
+
+def test_scenario_map_in_chinese_names_excepted(tmp_path):
+    """`siting map --scenario --lang zh` with candidates: popups, legend, the rule table and the what-if pane
+    in Chinese; only the names of Monaco's facilities and of the candidate sites stay as they are."""
+    import pandas as pd
+
+    out = tmp_path / "map.html"
+    assert main(["map", "--scenario", str(REPO / "scenarios" / "monaco_demo.yaml"), "--candidates",
+                 str(data_path("monaco_candidates.csv")), "--lang", "zh", "--out", str(out)]) == 0
+    inner = out.read_text(encoding="utf-8")
+    names = set(pd.read_csv(data_path("monaco_facilities.csv"), dtype=str, keep_default_na=False)["name"])
+    names |= set(pd.read_csv(data_path("monaco_candidates.csv"))["name"]) | {"Qinzhou rules on Monaco (demo)", "Monaco"}
+    text = map_text(inner)
+    assert english_words(text, names) == set()
+    assert "假设分析" in text and "规则判定" in text and "未判定" in text and "候选选址" in text and "政府提供的养老机构用地" in text
 
 
 def test_the_scan_catches_english(tmp_path):

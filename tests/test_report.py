@@ -152,7 +152,7 @@ def test_cli_report(scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_unit_violations_outline_the_named_units():
     from siting.inputs.bundled import load_boundaries
-    from siting.reporting.report import unit_violations
+    from siting.maps.verdicts import unit_violations
 
     units = load_boundaries("qinzhou")
     a = RuleResult("C1", "capacity_ratio", "places per 1000", "fail",
@@ -177,7 +177,9 @@ def test_report_map_rings_hospitals_from_the_facility_table(tmp_path: Path):
     n_hosp = int((fac["type"] == "hospital").sum())
     assert n_hosp > 0
     assert inner.count("L.circle(") == n_hosp
-    assert inner.count("L.marker(") == len(fac) + n_hosp  # every facility, plus a marker at each ring
+    # every facility once: each hospital at its ring, the others coloured by verdict
+    assert inner.count("L.marker(") == len(fac)
+    assert inner.count('"markerColor": "cadetblue"') == n_hosp
     assert "<title>monaco</title>" in page  # no title in the scenario: its name is used
 
 
@@ -186,7 +188,7 @@ def test_monaco_report_map_has_the_a1_isochrones():
     import shapely
 
     from siting.inputs.scenario import load_scenario
-    from siting.reporting.report import service_isochrones
+    from siting.maps.scenario import service_isochrones
     from siting.routing.snap import snap
     from siting.rules import inputs_from_scenario
 

@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--basemap", default="osm", choices=("osm", "amap", "tianditu"),
                    help="map tiles (amap shifts overlays to GCJ-02; tianditu needs --tianditu-key)")
     p.add_argument("--tianditu-key", help="Tianditu user key (or set SITING_TIANDITU_KEY)")
+    p.add_argument("--candidates", metavar="C.csv", help="candidate sites id,lon,lat[,type,name,owner_kind,capacity]: "
+                   "scored, drawn on the map and offered in its what-if panel")
     add_lang_option(p)
     p.set_defaults(func=run)
 
@@ -32,9 +34,9 @@ def run(args: argparse.Namespace) -> int:
 
     sc = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path(f"{sc.name}_report.html")
-    if out.resolve() == Path(args.scenario).resolve():
-        raise SitingError(f"--out {out} is the scenario file itself; choose another output path")
+    if out.resolve() in {Path(x).resolve() for x in (args.scenario, args.candidates) if x}:
+        raise SitingError(f"--out {out} is an input file; choose another output path")
     path = write_report(sc, out, offline=args.offline, basemap=args.basemap, tianditu_key=args.tianditu_key,
-                        lang=resolve_lang(args))
+                        lang=resolve_lang(args), candidates=args.candidates)
     print(path)
     return 0

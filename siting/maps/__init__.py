@@ -10,6 +10,11 @@ Basemaps: 'osm' (default), 'amap' (overlays shifted to GCJ-02), 'tianditu' (need
 ``basemap_layer(osm_file)``, drawn from the OSM extract itself, which needs no internet::
 
     m = make_map([basemap_layer("data/osm/monaco.osm.pbf"), facility_layer(fac)])
+
+The map of a scenario — every site coloured by its verdict, the rule table and the what-if panel —
+is one call (the map of ``siting map --scenario``, of the report and of the demo)::
+
+    m = scenario_map("scenarios/monaco_demo.yaml", candidates="data/monaco_candidates.csv", lang="zh")
 """
 
 from siting.maps.basemap_osm import basemap_layer
@@ -27,6 +32,7 @@ from siting.maps.layers import (
     violation_layer,
 )
 from siting.maps.offline import check_offline, inline_assets, remote_references
+from siting.maps.scenario import scenario_map
 
 __all__ = [
     "BASEMAPS",
@@ -49,6 +55,7 @@ __all__ = [
     "needs_gcj02",
     "planned_layers",
     "remote_references",
+    "scenario_map",
     "standard_layers",
     "violation_layer",
 ]

@@ -49,6 +49,7 @@ from folium.elements import JSCSSMixin
 from numpy.typing import NDArray
 
 from siting.coords import wgs84_to_gcj02
+from siting.i18n import t
 from siting.maps.basemaps import needs_gcj02
 from siting.maps.layers import MapLayer
 from siting.maps.vector_tiles import TileLayer, cut_tiles, to_world
@@ -326,7 +327,7 @@ var {{ this.get_name() }} = (function () {
 """)
     default_js = [("protomaps-leaflet", PROTOMAPS_JS)]
 
-    def __init__(self, tiles: BasemapTiles, name: str, show: bool = False) -> None:
+    def __init__(self, tiles: BasemapTiles, name: str, show: bool = False, lang: str = "en") -> None:
         super().__init__(name=name, overlay=False, control=True, show=show)
         self._name = "VectorBasemap"
         self.tiles_json = json.dumps(
@@ -334,13 +335,13 @@ var {{ this.get_name() }} = (function () {
             separators=(",", ":"))
         self.max_zoom = tiles.max_zoom
         self.background = BACKGROUND
-        self.attribution = "Basemap drawn from the OpenStreetMap extract of the analysis"
+        self.attribution = t("map.extract_attribution", lang)
         self.paint_rules = paint_rules_js()
         self.label_rules = label_rules_js()
 
 
-def basemap_layer(source: str | Path | MapData, name: str = "OSM extract (offline)", *,
-                  max_zoom: int = MAX_DATA_ZOOM) -> MapLayer:
+def basemap_layer(source: str | Path | MapData, name: str | None = None, *,
+                  max_zoom: int = MAX_DATA_ZOOM, lang: str = "en") -> MapLayer:
     """The extract basemap as a :class:`MapLayer` for :func:`siting.maps.make_map`.
 
     Parameters
@@ -349,7 +350,8 @@ def basemap_layer(source: str | Path | MapData, name: str = "OSM extract (offlin
         The OSM file the analysis used (``.osm.pbf``, ``.osm``, ``.osm.bz2``) or
         its :class:`~siting.osm.mapdata.MapData`.
     name
-        Its name among the base layers of the layer control.
+        Its name among the base layers of the layer control (default: "OSM extract (offline)",
+        in ``lang``, as its attribution).
     max_zoom
         The last data zoom cut into tiles (closer zooms magnify it).
 
@@ -357,18 +359,19 @@ def basemap_layer(source: str | Path | MapData, name: str = "OSM extract (offlin
     area. Tiles are cut when the map is drawn, in GCJ-02 for an Amap map.
     """
     data = source if isinstance(source, MapData) else read_map_data(source)
+    name = name or t("map.extract_basemap", lang)
     cache: dict[str, BasemapTiles] = {}
 
     def render(basemap: str) -> list[folium.map.Layer]:
         datum = "gcj02" if needs_gcj02(basemap) else "wgs84"
         if datum not in cache:
             cache[datum] = basemap_tiles(data, datum, max_zoom=max_zoom)
-        return [VectorBasemap(cache[datum], name)]
+        return [VectorBasemap(cache[datum], name, lang=lang)]
 
     return MapLayer(name, render, [], data.bounds())
 
 
-def extract_basemap(source: str | Path | None, name: str = "OSM extract (offline)") -> MapLayer | None:
+def extract_basemap(source: str | Path | None, name: str | None = None, lang: str = "en") -> MapLayer | None:
     """:func:`basemap_layer` of ``source`` when it is an existing OSM file; None otherwise.
 
     For callers whose network source may be missing, or a GraphML or ``.npz``
@@ -376,4 +379,4 @@ def extract_basemap(source: str | Path | None, name: str = "OSM extract (offline
     """
     if source is None or not Path(source).is_file() or not is_osm_file(source):
         return None
-    return basemap_layer(source, name)
+    return basemap_layer(source, name, lang=lang)

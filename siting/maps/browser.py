@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +147,73 @@ def is_tile_failure(entry: dict[str, Any]) -> bool:
     return any(h in msg for h in tile_hosts) or ("/appmaptile" in msg) or ("/wmts?" in msg)
 
 
+class MapPage:
+    """A map page open in headless Chromium (from :func:`map_page`): run scripts, take screenshots,
+    and read what the console said.
+
+    ``run(script, *args)`` executes JavaScript in the map's document (the ``iframe`` given to
+    :func:`map_page`, else the page) and returns its value; ``inspect()`` describes the live map
+    (see ``INSPECT_JS``); ``log()`` returns every console entry so far, ``errors()`` the SEVERE ones
+    that are not tile failures.
+    """
+
+    def __init__(self, driver: Any, iframe: str | None) -> None:
+        self.driver = driver
+        self.iframe = iframe
+        self.entries: list[dict[str, Any]] = []
+
+    def enter(self) -> None:
+        """Switch to the map's document (the iframe holding it, if any)."""
+        self.driver.switch_to.default_content()
+        if self.iframe is not None:
+            from selenium.webdriver.common.by import By
+
+            self.driver.switch_to.frame(self.driver.find_element(By.CSS_SELECTOR, self.iframe))
+
+    def run(self, script: str, *args: Any) -> Any:
+        self.enter()
+        return self.driver.execute_script(script, *args)
+
+    def inspect(self) -> dict[str, Any]:
+        info: dict[str, Any] = self.run(INSPECT_JS)
+        return info
+
+    def screenshot(self, path: str | Path) -> None:
+        self.driver.switch_to.default_content()
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.driver.save_screenshot(str(path))
+
+    def log(self) -> list[dict[str, Any]]:
+        self.entries += self.driver.get_log("browser")
+        return list(self.entries)
+
+    def errors(self) -> list[str]:
+        return [e["message"] for e in self.log() if e.get("level") == "SEVERE" and not is_tile_failure(e)]
+
+
+@contextmanager
+def map_page(path: str | Path, wait_s: float = 1.0, iframe: str | None = None) -> Iterator[MapPage]:
+    """Open ``path`` (an exported map, or a report with the map in ``iframe``) in headless Chromium,
+    wait until it has loaded and ``wait_s`` more, and yield a :class:`MapPage`; the browser quits after."""
+    import time
+
+    page = Path(path).resolve()
+    with tempfile.TemporaryDirectory(prefix="siting-chromium-") as profile:
+        driver = open_chromium(profile)
+        try:
+            driver.set_page_load_timeout(60)
+            driver.get(page.as_uri())
+            deadline = time.monotonic() + 20
+            while driver.execute_script("return document.readyState") != "complete":
+                if time.monotonic() > deadline:
+                    raise SitingError(f"{page} did not finish loading in Chromium")
+                time.sleep(0.1)
+            time.sleep(wait_s)  # let Leaflet finish drawing (heat map canvas, fitBounds)
+            yield MapPage(driver, iframe)
+        finally:
+            driver.quit()
+
+
 def inspect_map(
     path: str | Path, screenshot: str | Path | None = None, wait_s: float = 1.0, iframe: str | None = None,
     zoom_screenshots: dict[int, str | Path] | None = None,
@@ -161,35 +230,15 @@ def inspect_map(
     ``iframe`` is a CSS selector of an iframe holding the map (e.g. a report's
     ``iframe.map``); ``page_text`` is then the outer page's text.
     """
-    import time
-
-    page = Path(path).resolve()
-    with tempfile.TemporaryDirectory(prefix="siting-chromium-") as profile:
-        driver = open_chromium(profile)
-        try:
-            driver.set_page_load_timeout(60)
-            driver.get(page.as_uri())
-            deadline = time.monotonic() + 20
-            while driver.execute_script("return document.readyState") != "complete":
-                if time.monotonic() > deadline:
-                    raise SitingError(f"{page} did not finish loading in Chromium")
-                time.sleep(0.1)
-            time.sleep(wait_s)  # let Leaflet finish drawing (heat map canvas, fitBounds)
-            page_text = driver.execute_script("return document.body.innerText")
-            if iframe is not None:
-                from selenium.webdriver.common.by import By
-
-                driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, iframe))
-            info: dict[str, Any] = driver.execute_script(INSPECT_JS)
-            info["page_text"] = page_text
-            if screenshot is not None:
-                driver.switch_to.default_content()
-                Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
-                driver.save_screenshot(str(screenshot))
-            info["zooms"] = _zoom_screenshots(driver, zoom_screenshots or {}, iframe)
-            log = driver.get_log("browser")
-        finally:
-            driver.quit()
+    with map_page(path, wait_s, iframe) as page:
+        page.driver.switch_to.default_content()
+        page_text = page.driver.execute_script("return document.body.innerText")
+        info = page.inspect()
+        info["page_text"] = page_text
+        if screenshot is not None:
+            page.screenshot(screenshot)
+        info["zooms"] = _zoom_screenshots(page, zoom_screenshots or {})
+        log = page.log()
     severe = [e for e in log if e.get("level") == "SEVERE"]
     info["errors"] = [e["message"] for e in severe if not is_tile_failure(e)]
     info["tile_errors"] = [e["message"] for e in severe if is_tile_failure(e)]
@@ -197,19 +246,13 @@ def inspect_map(
     return info
 
 
-def _zoom_screenshots(driver: Any, shots: dict[int, str | Path], iframe: str | None) -> dict[int, Any]:
+def _zoom_screenshots(page: MapPage, shots: dict[int, str | Path]) -> dict[int, Any]:
     """Zoom the map to each level and save a screenshot; returns the basemap's state at each."""
-    from selenium.webdriver.common.by import By
-
     out = {}
     for zoom, target in shots.items():
-        if iframe is not None:
-            driver.switch_to.default_content()
-            driver.switch_to.frame(driver.find_element(By.CSS_SELECTOR, iframe))
-        driver.set_script_timeout(15)
-        reached = driver.execute_async_script(ZOOM_JS, zoom)
-        out[zoom] = {"zoom": reached, "basemap": driver.execute_script(INSPECT_JS)["basemap"]}
-        driver.switch_to.default_content()
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(target))
+        page.enter()
+        page.driver.set_script_timeout(15)
+        reached = page.driver.execute_async_script(ZOOM_JS, zoom)
+        out[zoom] = {"zoom": reached, "basemap": page.run(INSPECT_JS)["basemap"]}
+        page.screenshot(target)
     return out

@@ -53,10 +53,13 @@ class _Attribution(MacroElement):
 
 
 def legend_swatch(colour: str) -> str:
-    """CSS of a legend swatch: a filled box, or a dashed outline for ``dashed:#rrggbb``."""
+    """CSS of a legend swatch: a filled box, a dashed outline for ``dashed:#rrggbb``, a glow for ``glow:#rrggbb``."""
     if colour.startswith("dashed:"):
         edge = html.escape(colour.removeprefix("dashed:"))
         return f"background:transparent;border:2px dashed {edge};border-radius:50%;opacity:1"
+    if colour.startswith("glow:"):
+        edge = html.escape(colour.removeprefix("glow:"))
+        return f"background:#fff;border:1px solid {edge};box-shadow:0 0 4px 2px {edge};border-radius:50%;opacity:1"
     return f"background:{html.escape(colour)}"
 
 
@@ -85,6 +88,7 @@ def make_map(
     zoom_start: int = 13,
     width: str | int = "100%",
     height: str | int = "100%",
+    collapse_layers: bool = False,
 ) -> folium.Map:
     """A folium map of ``layers`` with layer control, legend, scale bar, title and attribution.
 
@@ -102,6 +106,8 @@ def make_map(
         Add a distance/area measuring tool.
     location
         (lat, lon) centre in WGS84; by default the map fits all layers.
+    collapse_layers
+        Show the layer control as a button that opens on hover (maps with a side panel).
     """
     m = folium.Map(location=None, tiles=None, control_scale=True, zoom_start=zoom_start, width=width,
                    height=height, prefer_canvas=False)
@@ -123,7 +129,7 @@ def make_map(
         m.location = [0.0, 0.0]
         m.options["zoom"] = 2
 
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=collapse_layers).add_to(m)
     if measure:
         MeasureControl(position="topleft", primary_length_unit="meters", primary_area_unit="sqmeters").add_to(m)
     adcode = adcode or any(layer.adcode for layer in layers)

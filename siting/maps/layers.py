@@ -296,7 +296,7 @@ _ICON_CSS = {
 
 def hospital_layer(
     hospitals: gpd.GeoDataFrame, radius_m: float = 5000.0, name_col: str = "name",
-    name: str | None = None, lang: str = "en",
+    name: str | None = None, lang: str = "en", colour: str = "red",
 ) -> MapLayer:
     """Hospitals as markers with a ring of ``radius_m`` metres around each.
 
@@ -304,11 +304,14 @@ def hospital_layer(
     many times over, and filled discs would wash the whole map in red. The popup
     shows the hospital's category, level and the reason for its category
     (``category``, ``level``, ``category_reason`` columns, when present).
+    ``colour`` is the marker's (a folium.Icon colour name); the rings take its CSS colour
+    (scenario maps use 'cadetblue': red says *fails a rule* there).
     """
     frame = _frame(hospitals, "hospitals")
     ring = f"{_text(radius_m / 1000.0)} km" if radius_m % 1000 == 0 else f"{radius_m:g} m"
     name = name or t("map.hospitals", lang, ring=ring)
-    legend = [("#d63e2a", t("map.hospital", lang)), ("dashed:#d63e2a", t("map.hospital_ring_outline", lang, ring=ring))]
+    css = _ICON_CSS.get(colour, colour)
+    legend = [(css, t("map.hospital", lang)), (f"dashed:{css}", t("map.hospital_ring_outline", lang, ring=ring))]
     fields = [(c, t(f"map.popup.{c}", lang)) for c in ("category", "level", "category_reason", "beds", "owner")]
 
     def render(basemap: str) -> list[folium.FeatureGroup]:
@@ -317,11 +320,11 @@ def hospital_layer(
             pt = row.geometry.representative_point()
             title = _text(row.get(name_col, "")) or t("map.hospital", lang)
             folium.Circle(
-                [pt.y, pt.x], radius=radius_m, color="#d63e2a", weight=2, opacity=0.8, fill=False,
+                [pt.y, pt.x], radius=radius_m, color=css, weight=2, opacity=0.8, fill=False,
                 dash_array="8 6", class_name="siting-hospital-ring",
             ).add_to(group)
             folium.Marker(
-                [pt.y, pt.x], icon=folium.Icon(color="red", icon="hospital", prefix="fa"),
+                [pt.y, pt.x], icon=folium.Icon(color=colour, icon="hospital", prefix="fa"),
                 popup=folium.Popup(_popup_table(row, fields, title, lang), max_width=320),
                 tooltip=html.escape(title),
             ).add_to(group)

@@ -26,6 +26,7 @@ import pandas as pd
 from siting.errors import InputError
 from siting.i18n import default_lang, label, t, translate_text
 from siting.io import write_text
+from siting.maps.verdicts import capacity_gap_by_county, fmt_number, hospital_reason
 
 #: Columns of the rule table the report shows (``rules_table`` output).
 RULE_COLUMNS = ["rule_id", "title", "status", "value", "threshold", "reason", "clause", "quote", "violations"]
@@ -35,21 +36,6 @@ CJK_FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/
                   "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 _VALUE_KEYS = ("share", "covered_share", "city_per_1000", "per_1000", "total", "value", "count")
 _THRESHOLD_KEYS = ("min_share", "min_per_1000", "target", "threshold", "min_count", "max_km")
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None or value is pd.NA:
-        return "—"
-    if isinstance(value, float | np.floating):
-        if not math.isfinite(float(value)):
-            return "—"
-        v = float(value)
-        if v.is_integer() and abs(v) >= 1:
-            return f"{v:,.0f}"
-        return f"{v:,.{digits}f}".rstrip("0").rstrip(".")
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    return str(value)
 
 
 def _text(value: Any) -> str:
@@ -86,33 +72,6 @@ def rules_table(compliance: Any, lang: str = "en") -> pd.DataFrame:
             "violations": len(r.violations),
         })
     return pd.DataFrame(rows, columns=RULE_COLUMNS)
-
-
-def capacity_gap_by_county(compliance: Any) -> pd.DataFrame:
-    """Per-county supply, need and gap from every ``capacity_ratio`` rule's details.
-
-    ``gap`` = needed - supply (positive: places or beds missing). Counties that
-    appear twice in a rule's details are kept once.
-    """
-    cols = ["rule_id", "county", "population", "added", "supply", "needed", "gap", "per_1000", "status", "reason"]
-    frames = []
-    for r in getattr(compliance, "results", []):
-        d = r.details
-        if r.kind != "capacity_ratio" or d is None or not len(d) or "level" not in d.columns:
-            continue
-        d = d[d["level"] == "county"].drop_duplicates(subset=["unit"]).copy()
-        for col in ("population", "added", "supply", "needed", "per_1000"):
-            d[col] = pd.to_numeric(d[col], errors="coerce") if col in d.columns else np.nan
-        d["gap"] = d["needed"] - d["supply"]
-        d["rule_id"] = r.id
-        d["county"] = d["unit"]
-        for col in ("status", "reason"):
-            if col not in d.columns:
-                d[col] = ""
-        frames.append(d[cols])
-    if not frames:
-        return pd.DataFrame(columns=cols)
-    return pd.concat(frames, ignore_index=True)
 
 
 def _chart_style() -> Any:  # an rcParams mapping for matplotlib.rc_context
@@ -243,182 +202,72 @@ def _capacity_png(known: pd.DataFrame, multi: bool, lang: str = "en") -> str:
     return _png(fig)
 
 
-def _located(frame: pd.DataFrame | None) -> Any:
-    import geopandas as gpd
-
-    if frame is None or not len(frame) or not {"lon", "lat"} <= set(frame.columns):
-        return None
-    f = frame[pd.to_numeric(frame["lon"], errors="coerce").notna() & pd.to_numeric(frame["lat"], errors="coerce").notna()]
-    if f.empty:
-        return None
-    return gpd.GeoDataFrame(f.copy(), geometry=gpd.points_from_xy(f["lon"].astype(float), f["lat"].astype(float)),
-                            crs=4326)
-
-
-def isochrone_rule(pack: Any) -> Any:
-    """The pack's A1 rule (the service-circle rule whose target type the report's isochrones are drawn for).
-
-    Falls back to the first ``service_coverage`` rule when the pack has no A1; None without one.
-    """
-    rules = list(getattr(pack, "rules", []))
-    return next((r for r in rules if r.id == "A1"), None) or next(
-        (r for r in rules if r.kind == "service_coverage"), None)
-
-
-def service_isochrones(sc: Any, inputs: Any, lang: str = "en") -> tuple[Any, str, str]:
-    """Isochrones of the A1 rule's minutes around the facilities of its target type.
-
-    Returns ``(isochrones, layer_name, note)``: a GeoDataFrame (None when they cannot
-    be drawn), the map layer's name and, when None, why not (shown in the report).
-    """
-    from siting.analysis.isochrones import isochrones
-    from siting.rules import load_pack
-    from siting.rules.pack import apply_overrides
-
-    if not sc.rules:
-        return None, "", t("report.iso_no_pack", lang)
-    pack = load_pack(sc.rules)
-    if sc.overrides and sc.path is not None:
-        pack = apply_overrides(pack, sc.overrides, sc.path)
-    rule = isochrone_rule(pack)
-    if rule is None:
-        return None, "", t("report.iso_no_rule", lang, pack=pack.name)
-    minutes = float(rule.params.get("minutes") or sc.minutes)
-    types = rule.applies_to.get("type", [])
-    kinds = t("report.list_sep", lang).join(label("type", k, lang) for k in map(str, types)) or t("report.all_facilities", lang)
-    name = t("report.iso_layer", lang, minutes=f"{minutes:g}", rule=rule.id, types=kinds)
-    if not inputs.has_network():
-        return None, name, t("report.iso_no_network", lang, minutes=f"{minutes:g}",
-                             reason=translate_text(inputs.network_reason(), lang))
-    subjects = _located(inputs.subjects(rule.applies_to))
-    if subjects is None:
-        return None, name, t("report.iso_no_facility", lang, minutes=f"{minutes:g}", types=kinds)
-    net = inputs.network(rule.params.get("mode") or inputs.network_mode)
-    cols = [c for c in ("id", "name", "type", "lon", "lat") if c in subjects.columns]
-    iso = isochrones(net, pd.DataFrame(subjects[cols]), [minutes])
-    return iso[~iso.geometry.is_empty].reset_index(drop=True), name, ""
-
-
-def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm",
-               tianditu_key: str | None = None, isochrones: Any = None, isochrone_name: str = "",
-               lang: str = "en") -> Any:
-    """The report's map: facilities and projects (with rule status), hospitals, violations, county capacity.
-
-    When the scenario's network source is an OSM file, it is also drawn as the
-    offline basemap (:func:`siting.maps.basemap_osm.extract_basemap`).
-
-    ``isochrones`` (from :func:`service_isochrones`) are drawn as a layer named
-    ``isochrone_name`` under the points. Returns a folium map, or None when nothing
-    in the scenario has a location.
-    """
-    import geopandas as gpd
-
-    from siting.maps import coverage_layer, facility_layer, hospital_layer, make_map, violation_layer
-
-    layers = []
-    failing: dict[str, list[str]] = {}
-    for r in getattr(compliance, "results", []):
-        for v in r.violations:
-            if v.get("id"):
-                failing.setdefault(str(v["id"]), []).append(r.id)
-    subjects = pd.concat([f for f in (getattr(inputs, "facilities", None), getattr(inputs, "projects", None))
-                          if f is not None and len(f)], ignore_index=True) if inputs is not None else None
-    located = _located(subjects) if subjects is not None and len(subjects) else None
-    if located is not None:
-        ids = located["id"].astype(str) if "id" in located.columns else pd.Series([""] * len(located))
-        located["status"] = [t("report.fails", lang, rules=", ".join(failing[i])) if i in failing
-                             else t("report.no_failure", lang) for i in ids]
-        layers.append(facility_layer(located, lang=lang))
-        bad = located[ids.isin(failing).to_numpy()]
-        if len(bad):
-            layers.append(violation_layer(bad.assign(rule_id=[", ".join(failing[i]) for i in bad["id"].astype(str)],
-                                                     reason=t("report.fails_see_table", lang)), lang=lang))
-    from siting.inputs.facilities import hospitals_from
-
-    fac, hosp = getattr(inputs, "facilities", None), getattr(inputs, "hospitals", None)
-    hospitals = _located(hospitals_from(fac, hosp)) if fac is not None or hosp is not None else None
-    if hospitals is not None:
-        layers.append(hospital_layer(hospitals, lang=lang))
-    bounds = getattr(inputs, "unit_boundaries", None)
-    gaps = capacity_gap_by_county(compliance)
-    areas = []
-    if isinstance(bounds, gpd.GeoDataFrame) and len(bounds) and "name" in bounds.columns:
-        counties = bounds[bounds["level"] == "county"] if "level" in bounds.columns else bounds
-        if len(counties):
-            per = gaps.drop_duplicates("county").set_index("county")
-            met = (per["supply"] / per["needed"]).clip(upper=1.0)
-            counties = counties.assign(coverage=counties["name"].map(met).astype(float))
-            areas.append(coverage_layer(counties, name=t("map.capacity_met", lang), lang=lang))
-            failed = unit_violations(compliance, bounds, lang)
-            if len(failed):
-                areas.append(violation_layer(failed, name=t("map.violations_units", lang), lang=lang))
-    if isochrones is not None and len(isochrones):
-        from siting.maps import isochrone_layer
-
-        areas.append(isochrone_layer(isochrones, name=isochrone_name or None, label_col="name", lang=lang))
-    layers = areas + layers
-    if not layers:
-        return None
-    from siting.maps.basemap_osm import extract_basemap
-
-    base = extract_basemap(getattr(inputs, "network_source", None))  # the OSM file the analysis used
-    return make_map(([base] if base else []) + layers, title=title, basemap=basemap, tianditu_key=tianditu_key)
-
-
-def unit_violations(compliance: Any, units: Any, lang: str = "en") -> Any:
-    """Polygons of the units (by ``name``) named in rule violations, with ``rule_id`` and ``reason``.
-
-    Violations that name a county or unit (``unit`` or ``county`` key), such as a
-    capacity shortfall or a county without a facility, are drawn on its outline.
-    """
-    import geopandas as gpd
-
-    rows = []
-    names = set(units["name"].astype(str))
-    for r in getattr(compliance, "results", []):
-        for v in r.violations:
-            name = str(v.get("unit") or v.get("county") or "")
-            if name not in names:
-                continue
-            facts = ", ".join(f"{k}={_fmt(x)}" for k, x in v.items() if k not in ("unit", "county", "level"))
-            title = r.title_in(lang)
-            rows.append({"name": name, "rule_id": r.id, "reason": f"{title}: {facts}" if facts else title})
-    if not rows:
-        return gpd.GeoDataFrame({"name": [], "rule_id": [], "reason": []}, geometry=[], crs=4326)
-    table = pd.DataFrame(rows).groupby("name", sort=False).agg({"rule_id": ", ".join, "reason": " | ".join})
-    out = units[["name", units.geometry.name]].merge(table, left_on="name", right_index=True)
-    return gpd.GeoDataFrame(out, geometry=units.geometry.name, crs=units.crs)
-
-
 def build_report(scenario: str | Path | Any, *, offline: bool = False, basemap: str = "osm",
-                 tianditu_key: str | None = None, compliance: Any = None, lang: str | None = None) -> str:
+                 tianditu_key: str | None = None, compliance: Any = None, lang: str | None = None,
+                 inputs: Any = None, candidates: str | Path | pd.DataFrame | None = None,
+                 scores: pd.DataFrame | None = None) -> str:
     """The report for ``scenario`` (a path or a loaded :class:`siting.inputs.scenario.Scenario`) as HTML text.
 
     ``lang`` ('zh' or 'en'): the language of every heading, label, chart, map layer and rule
-    text; by default the scenario's (:func:`siting.i18n.default_lang`).
+    text; by default the scenario's (:func:`siting.i18n.default_lang`). ``inputs`` and
+    ``compliance``: the scenario's check inputs and its report checked on them, when at hand.
+    ``candidates`` (and their ``scores``) are drawn on the map and offered in its what-if panel
+    (:func:`siting.maps.scenario.scenario_map`, the map of every scenario).
     """
     import jinja2
 
     from siting.inputs.scenario import Scenario, load_scenario
-    from siting.rules import check, inputs_from_scenario
+    from siting.maps.scenario import scenario_pack
+    from siting.rules import evaluate, inputs_from_scenario
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     lang = default_lang(sc.rules, sc.title, lang or sc.lang)
-    inputs = inputs_from_scenario(sc)
+    inputs = inputs if inputs is not None else inputs_from_scenario(sc)
     if compliance is None:
-        compliance = check(sc)
+        pack = scenario_pack(sc)
+        if pack is None:
+            raise InputError("the scenario names no rule pack: set 'rules' (e.g. rules: qinzhou)", path=sc.path)
+        compliance = evaluate(pack, inputs, scenario=None if sc.path is None else str(sc.path))
     env = jinja2.Environment(loader=jinja2.PackageLoader("siting.reporting", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True))
     context = report_context(sc, inputs, compliance, lang, offline=offline, basemap=basemap, tianditu_key=tianditu_key)
+    context["map_srcdoc"] = report_map_html(sc, inputs, compliance, lang, offline=offline, basemap=basemap,
+                                            tianditu_key=tianditu_key, candidates=candidates, scores=scores)
     return env.get_template("report.html.j2").render(**context)
+
+
+def report_map_html(sc: Any, inputs: Any, compliance: Any, lang: str, *, offline: bool, basemap: str,
+                    tianditu_key: str | None, candidates: Any = None, scores: Any = None) -> str | None:
+    """The report's map (:func:`siting.maps.scenario.scenario_map`) as a page for the iframe; None without one."""
+    from siting.maps import isochrone_layer, map_html
+    from siting.maps.scenario import scenario_map, service_isochrones
+
+    iso, iso_name, _ = service_isochrones(sc, inputs, lang)
+    layer = isochrone_layer(iso, name=iso_name, label_col="name", lang=lang) if iso is not None and len(iso) else False
+    fmap = scenario_map(sc, compliance=compliance, inputs=inputs, candidates=candidates, scores=scores, lang=lang,
+                        basemap=basemap, tianditu_key=tianditu_key, isochrones=layer)
+    return None if fmap is None else map_html(fmap, offline=offline)
+
+
+def report_map(compliance: Any, inputs: Any, title: str, basemap: str = "osm", tianditu_key: str | None = None,
+               lang: str = "en", scenario: Any = None) -> Any:
+    """The scenario map of ``compliance`` checked on ``inputs`` (:func:`siting.maps.scenario.scenario_map`).
+
+    ``scenario`` (path or :class:`~siting.inputs.scenario.Scenario`) defaults to the one the report names.
+    """
+    from siting.maps.scenario import scenario_map
+
+    scenario = scenario if scenario is not None else compliance.scenario
+    return scenario_map(scenario, compliance=compliance, inputs=inputs, lang=lang, basemap=basemap,
+                        tianditu_key=tianditu_key, title=title)
 
 
 def report_context(sc: Any, inputs: Any, compliance: Any, lang: str, *, offline: bool, basemap: str,
                    tianditu_key: str | None) -> dict[str, Any]:
-    """Everything the report template shows, its texts in ``lang``."""
+    """Everything the report template shows but the map, its texts in ``lang``."""
     from importlib.metadata import version
 
-    from siting.maps import map_html
+    from siting.maps.scenario import service_isochrones
 
     table = rules_table(compliance, lang)
     gaps = capacity_gap_by_county(compliance)
@@ -426,29 +275,25 @@ def report_context(sc: Any, inputs: Any, compliance: Any, lang: str, *, offline:
     charts = [{"png": status_chart(table, lang), "caption": t("report.caption_status", lang)}]
     if cov_png:
         charts.append({"png": cov_png, "caption": t("report.caption_coverage", lang)})
-    title = sc.title or sc.name
-    iso, iso_name, iso_note = service_isochrones(sc, inputs, lang)
+    iso_note = service_isochrones(sc, inputs, lang, draw=False)[2]
     if iso_note:
         cov_notes.append(iso_note)
-    fmap = report_map(compliance, inputs, title, basemap, tianditu_key, isochrones=iso, isochrone_name=iso_name,
-                      lang=lang)
     notes = {r.id: r.notes_in(lang) for r in getattr(compliance, "results", [])}
-    fmt_rules = [{**row, "value": _fmt(row["value"]), "threshold": _fmt(row["threshold"]),
+    fmt_rules = [{**row, "value": fmt_number(row["value"]), "threshold": fmt_number(row["threshold"]),
                   "status_label": label("status", row["status"], lang), "notes": notes.get(row["rule_id"], [])}
                  for row in table.to_dict("records")]
     text_cols = ("rule_id", "county", "status", "reason")
-    fmt_caps = [{**{k: (_text(v) if k in text_cols else _fmt(v, 2)) for k, v in row.items()},
+    fmt_caps = [{**{k: (_text(v) if k in text_cols else fmt_number(v, 2)) for k, v in row.items()},
                  "status_label": label("status", row["status"], lang) if row["status"] else "",
                  "reason": translate_text(row["reason"], lang)} for row in gaps.to_dict("records")]
     return dict(
         lang=lang, tr=lambda key, **fmt: t(key, lang, **fmt),
-        title=title, scenario_name=sc.name, pack=getattr(compliance, "pack", sc.rules or ""),
+        title=sc.title or sc.name, scenario_name=sc.name, pack=getattr(compliance, "pack", sc.rules or ""),
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), offline=offline,
         counts={s: int((table["status"] == s).sum()) for s in ("pass", "fail", "not_evaluable")},
         rules=fmt_rules, coverage_charts=charts, coverage_notes=cov_notes,
         capacity_chart=capacity_chart(gaps, lang), capacity_rows=fmt_caps,
         hospital_tables=hospital_tables(compliance, lang),
-        map_srcdoc=map_html(fmap, offline=offline) if fmap is not None else None,
         inputs=sorted((label("input", k, lang), translate_text(str(v), lang))
                       for k, v in getattr(compliance, "inputs", {}).items()),
         adcode=sc.units_boundaries is not None,
@@ -464,7 +309,7 @@ def hospital_tables(compliance: Any, lang: str = "en") -> list[dict[str, Any]]:
         if table is None or not len(table):
             continue
         rows = [{"name": row.get("name") or row.get("id"), "category": label("category", row.get("category"), lang),
-                 "level": _fmt(row.get("level")), "reason": hospital_reason(row.get("category_reason", ""), lang),
+                 "level": fmt_number(row.get("level")), "reason": hospital_reason(row.get("category_reason", ""), lang),
                  "counted": t("report.yes" if row.get("counted") else "report.no", lang),
                  "why": translate_text(row.get("why_not", ""), lang)}
                 for row in table.to_dict("records")]
@@ -472,25 +317,16 @@ def hospital_tables(compliance: Any, lang: str = "en") -> list[dict[str, Any]]:
     return out
 
 
-def hospital_reason(reason: Any, lang: str = "en") -> str:
-    """A category reason (``name:皮肤病``, ``tag:healthcare:speciality=dermatology``, ``amap:090200``,
-    ``column:category=综合``, ``assumed``) as a phrase in ``lang``."""
-    text = _text(reason)
-    if not text:
-        return ""
-    if text == "assumed":
-        return t("reason.assumed", lang)
-    kind, _, rest = text.partition(":")
-    key = f"reason.{kind}"
-    return t(key, lang, what=rest) if kind in ("name", "tag", "amap", "baidu", "column") else text
-
-
 def write_report(scenario: str | Path | Any, out: str | Path, *, offline: bool = False, basemap: str = "osm",
-                 tianditu_key: str | None = None, compliance: Any = None, lang: str | None = None) -> Path:
+                 tianditu_key: str | None = None, compliance: Any = None, lang: str | None = None,
+                 inputs: Any = None, candidates: str | Path | pd.DataFrame | None = None,
+                 scores: pd.DataFrame | None = None) -> Path:
     """Write the report for ``scenario`` to ``out`` (atomically); return the path.
 
-    ``compliance``: a :class:`siting.rules` report already computed for this scenario (checked anew when None).
-    ``lang``: 'zh' or 'en' (default: the scenario's language, see :func:`build_report`).
+    ``compliance``: a :class:`siting.rules` report already computed for this scenario (checked anew when None;
+    with ``inputs``, on those). ``lang``: 'zh' or 'en' (default: the scenario's language, see :func:`build_report`).
+    ``candidates``/``scores``: candidate sites for the map (see :func:`build_report`).
     """
     return write_text(out, build_report(scenario, offline=offline, basemap=basemap, tianditu_key=tianditu_key,
-                                        compliance=compliance, lang=lang))
+                                        compliance=compliance, lang=lang, inputs=inputs, candidates=candidates,
+                                        scores=scores))
