@@ -352,3 +352,22 @@ def test_capacity_ratio_without_its_baseline_names_it(tmp_path):
     # The planned places alone reach a target of 0.1 per 1,000: a pass whatever the stock.
     rule["params"]["min_per_1000"] = 0.1
     assert _run(tmp_path, rule, _capacity(projects)).status == "pass"
+
+
+def test_a5_judges_a_planned_home_on_its_stated_clinic(tmp_path):
+    """A project table may state has_clinic (是否设医务室); A5 then judges a planned 200-bed home on it."""
+    from siting.inputs.projects import read_projects
+
+    path = tmp_path / "projects.csv"
+    path.write_text("编号,名称,类型,床位数,是否设医务室,经度,纬度\n"
+                    "P1,新建养老院,养老院,200,是,7.42,43.73\nP2,另一养老院,养老院,180张,否,7.42,43.74\n"
+                    "P3,第三养老院,养老院,160,,7.42,43.75\n", encoding="gb18030")
+    frame = read_projects(path)
+    assert [None if v is pd.NA else bool(v) for v in frame["has_clinic"]] == [True, False, None]
+    from siting.rules import check
+
+    a5 = check(rules="qinzhou", projects=path, only=["A5"]).result("A5")
+    # P2 (180 beds, no clinic) breaks it; P1 complies; P3 (160 beds, clinic unknown) cannot be settled.
+    assert a5.status == "fail"
+    assert [v["id"] for v in a5.violations] == ["P2"]
+    assert "P3" in " ".join(a5.notes) + a5.reason

@@ -18,6 +18,7 @@ from siting.coords import to_wgs84
 from siting.errors import InputError
 from siting.inputs.facilities import facility_type_column, normalise_owner_kind
 from siting.io import numeric_column, read_table, require_columns
+from siting.io.values import yes_no_column
 
 #: Numeric columns of a project table (empty means unknown).
 QUANTITIES = ("beds", "places", "nursing_beds", "kindergarten_places")
@@ -79,7 +80,8 @@ def normalise_projects(frame: pd.DataFrame, path: str | Path | None, crs: str = 
     out["owner_kind"] = [normalise_owner_kind(k, o) for k, o in zip(out["owner_kind"], out["owner"])]
     out.loc[~located, "location_precision"] = "unknown"
     out.loc[located & (out["location_precision"] == ""), "location_precision"] = "site"
-    out["has_clinic"] = pd.array([None] * len(out), dtype="boolean")
+    # A plan may say whether a project includes a clinic (医务室): A5 judges planned homes on it.
+    out["has_clinic"] = yes_no_column(out, "has_clinic", path, default=None)
     out["level"] = np.nan
     out["category_assumed"] = False
     out.attrs["source"] = str(path) if path is not None else "projects"
