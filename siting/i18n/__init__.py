@@ -93,6 +93,24 @@ def default_lang(pack: str | None = None, title: str | None = None, lang: str | 
 _SPECIFIC = 8
 #: Fields that may hold several texts joined by '; ' (the others stop at '; ').
 _COMPOUND_FIELDS = ("list", "reason", "what")
+#: Fields narrower than a text: ``{id}`` one id (no comma, semicolon or parenthesis), ``{fields}``
+#: column names joined by ', ' (``owner_kind, name``), and one code or word (a column, an
+#: indicator, a source, a status), so that ``{id} ({fields} unknown)`` matches one item of a list
+#: and never the whole list, and ``{indicator} of {unit}`` does not swallow a '甲县: ' before it.
+_WORD = r"\w+"
+_FIELD_PATTERNS = {"id": r"[^,;()]+?", "fields": r"\w+(?:, \w+)*", "indicator": _WORD, "quantity": _WORD,
+                   "part": _WORD, "origin": _WORD, "status": _WORD}
+#: Fields that hold codes as the pack or the data write them (a rule's ``applies_to`` filter, a
+#: baselines key, column names): kept as they are.
+_CODE_FIELDS = ("filter", "key", "fields")
+#: An item with a parenthesised tail, ``QZ-E01 (no coordinates, level unknown)``.
+_PAREN_TAIL = re.compile(r"([^()]+?) \(([^()]+)\)\Z")
+
+
+def _field_pattern(name: str) -> str:
+    if name in _FIELD_PATTERNS:
+        return f"(?P<{name}>{_FIELD_PATTERNS[name]})"
+    return f"(?P<{name}>.+?)" if name in _COMPOUND_FIELDS else f"(?P<{name}>(?:(?!; ).)+?)"
 
 
 @functools.cache
@@ -100,8 +118,7 @@ def _templates() -> list[tuple[re.Pattern[str], str, int]]:
     out = []
     for entry in catalogue()["texts"]:
         parts = [p for p in re.split(r"(\{\w+\})", entry["en"]) if p]
-        pattern = "".join((f"(?P<{p[1:-1]}>.+?)" if p[1:-1] in _COMPOUND_FIELDS else f"(?P<{p[1:-1]}>(?:(?!; ).)+?)")
-                          if re.fullmatch(r"\{\w+\}", p) else re.escape(p) for p in parts)
+        pattern = "".join(_field_pattern(p[1:-1]) if re.fullmatch(r"\{\w+\}", p) else re.escape(p) for p in parts)
         literal = sum(len(p) for p in parts if not re.fullmatch(r"\{\w+\}", p))
         out.append((re.compile(pattern + r"\Z", re.DOTALL), entry["zh"], literal))
     # the most specific (longest fixed text) first, so a general template does not swallow them
@@ -111,8 +128,9 @@ def _templates() -> list[tuple[re.Pattern[str], str, int]]:
 
 def translate_text(text: Any, lang: str | None) -> str:
     """``text`` written in ``lang``: a library text found in the catalogue's ``texts`` rewritten in
-    Chinese (its fields translated too); texts joined by '; ' or ' | ' one by one; a single word
-    of ``labels.words``; anything else unchanged (proper names, quotes, numbers, ids)."""
+    Chinese (its fields translated too); texts joined by '; ' or ' | ' one by one; a list (items
+    joined by ', ') item by item; an item's parenthesised tail (``H2 (level unknown)``); a single
+    word of ``labels.words``; anything else unchanged (proper names, quotes, numbers, ids)."""
     if text is None:
         return ""
     text = str(text)
@@ -127,7 +145,7 @@ def _match(text: str, depth: int, specific: bool) -> str | None:
             continue
         m = pattern.match(text)
         if m:
-            return zh.format(**{k: _translate(v, depth + 1) for k, v in m.groupdict().items()})
+            return zh.format(**{k: v if k in _CODE_FIELDS else _translate(v, depth + 1) for k, v in m.groupdict().items()})
     return None
 
 
@@ -144,8 +162,32 @@ def _translate(text: str, depth: int) -> str:
         return " | ".join(_translate(part, depth + 1) for part in text.split(" | "))
     if "; " in text:
         return "；".join(_compound(text.split("; "), depth))
+    items = _list_items(text)
+    if len(items) > 1:
+        done = [_translate(item, depth + 1) for item in items]
+        if all(d != i for d, i in zip(done, items)):
+            return ", ".join(done)
     found = _match(text, depth, specific=False)
-    return text if found is None else found
+    if found is not None:
+        return found
+    tail = _PAREN_TAIL.match(text)
+    inner = _translate(tail.group(2), depth + 1) if tail else ""
+    if tail and inner != tail.group(2):
+        return f"{_translate(tail.group(1), depth + 1)}（{inner}）"
+    if len(items) > 1:
+        return ", ".join(_translate(item, depth + 1) for item in items)
+    return text
+
+
+def _list_items(text: str) -> list[str]:
+    """``text`` split at the ', ' that are outside parentheses (the items of a list)."""
+    items, level, start = [], 0, 0
+    for i, char in enumerate(text):
+        level += {"(": 1, ")": -1}.get(char, 0)
+        if level == 0 and text.startswith(", ", i):
+            items.append(text[start:i])
+            start = i + 2
+    return items + [text[start:]]
 
 
 def _compound(parts: list[str], depth: int) -> list[str]:

@@ -88,15 +88,44 @@ class RuleResult:
         return [self.note_zh if (n == self.note and self.note_zh) else translate_text(n, lang) for n in self.notes]
 
     def violations_in(self, lang: str) -> list[dict[str, Any]]:
-        """The violations with their texts (problem, unit words) in ``lang``."""
+        """The violations with their texts (problem, unit words) and coded values (owner kind,
+        hospital category) in ``lang``."""
         if lang != "zh":
             return self.violations
-        return [{k: translate_text(v, lang) if isinstance(v, str) and k in _TEXT_KEYS else v for k, v in row.items()}
-                for row in self.violations]
+        return [{k: _value_in(k, v, _TEXT_KEYS, lang) for k, v in row.items()} for row in self.violations]
 
 
 #: Keys of violation rows whose values are texts to translate (the rest are names and codes).
-_TEXT_KEYS = ("problem", "unit", "missing_tiers", "group", "level")
+_TEXT_KEYS = ("problem", "unit", "missing_tiers", "group", "level", "location_precision")
+#: Keys of the rules' tables (A4's hospitals) whose values are texts to translate.
+_TABLE_TEXT_KEYS = ("category_reason", "why_not", "origin")
+#: Keys whose values are codes with a word in the catalogue's labels (key -> label group).
+_LABEL_KEYS = {"owner_kind": "owner_kind", "nearest_hospital_category": "category", "category": "category"}
+
+
+def _value_in(key: str, value: Any, text_keys: tuple[str, ...], lang: str) -> Any:
+    """A cell of a violation or table row written in ``lang``: texts translated, codes labelled,
+    yes/no for booleans; names, ids and numbers as they are."""
+    if isinstance(value, bool):
+        return t("report.yes" if value else "report.no", lang)
+    if not isinstance(value, str):
+        return value
+    if key in _LABEL_KEYS:
+        return label(_LABEL_KEYS[key], value, lang)
+    return translate_text(value, lang) if key in text_keys else value
+
+
+def _table_in(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A rule's table (A4's hospitals) with its texts, codes and yes/no in ``lang``."""
+    if lang != "zh":
+        return frame
+    rows = [{k: _value_in(k, v, _TABLE_TEXT_KEYS, lang) for k, v in row.items()} for row in frame.to_dict("records")]
+    return pd.DataFrame(rows, columns=frame.columns)
+
+
+def _figure(value: Any, lang: str) -> str:
+    """A figure as shown: numbers formatted, words (``network``, ``projects``) in ``lang``."""
+    return translate_text(value, lang) if isinstance(value, str) else _fmt(value)
 
 
 def _clean(obj: Any) -> Any:
@@ -206,7 +235,8 @@ class ComplianceReport:
         lines += ["", t("compliance.table_md", lang), "|---|---|---|---|"]
         for r in self.results:
             key = translate_text(r.reason, lang) or "; ".join(
-                f"{label('figure', k, lang)}={_fmt(v)}" for k, v in list(r.figures.items())[:4] if not isinstance(v, dict | list))
+                f"{label('figure', k, lang)}={_figure(v, lang)}" for k, v in list(r.figures.items())[:4]
+                if not isinstance(v, dict | list))
             lines.append(f"| {r.id} | **{label('status', r.status, lang)}** | {r.title_in(lang)} | {key.replace('|', '/')} |")
         lines += ["", t("compliance.inputs", lang, hash="## ")]
         for k, v in self.inputs.items():
@@ -268,13 +298,14 @@ def _markdown_rule(r: RuleResult, documents: dict[str, Any], lang: str) -> list[
     lines.append("")
     if r.figures:
         lines += [t("compliance.figures_md", lang), "|---|---|"]
-        lines += [f"| {label('figure', k, lang)} | {_fmt(v)} |" for k, v in r.figures.items() if not isinstance(v, dict | list)]
+        lines += [f"| {label('figure', k, lang)} | {_figure(v, lang)} |" for k, v in r.figures.items()
+                  if not isinstance(v, dict | list)]
         lines.append("")
     for n in r.notes_in(lang):
         lines.append(f"- {t('compliance.note', lang)}: {n}")
     if r.violations:
         frame = pd.DataFrame(_clean(r.violations_in(lang)))
-        lines += ["", t("compliance.violations", lang, n=len(frame)), "", _md_table(frame)]
+        lines += ["", t("compliance.violations", lang, n=len(frame)), "", _md_table(frame, lang)]
     return lines
 
 
@@ -323,7 +354,7 @@ def _html_rule(r: RuleResult, documents: dict[str, Any], lang: str, colour: str)
     if r.verified is False:
         parts.append(f"<p><em>{e(t('compliance.unverified', lang))}</em></p>")
     if r.figures:
-        parts.append("<table>" + "".join(f"<tr><th>{e(label('figure', k, lang))}</th><td>{e(_fmt(v))}</td></tr>"
+        parts.append("<table>" + "".join(f"<tr><th>{e(label('figure', k, lang))}</th><td>{e(_figure(v, lang))}</td></tr>"
                                          for k, v in r.figures.items() if not isinstance(v, dict | list)) + "</table>")
     notes = r.notes_in(lang)
     if notes:
@@ -334,13 +365,15 @@ def _html_rule(r: RuleResult, documents: dict[str, Any], lang: str, colour: str)
     for name, table in r.tables.items():
         if table is not None and len(table):
             parts.append(f"<p>{e(label('table', name, lang))} ({len(table)}):</p>")
-            parts.append(_html_table(table, lang))
+            parts.append(_html_table(_table_in(table, lang), lang))
     return parts
 
 
 def _html_table(frame: pd.DataFrame, lang: str) -> str:
-    shown = frame.rename(columns={c: label("column", c, lang) for c in frame.columns}) if lang == "zh" else frame
-    return shown.to_html(index=False, na_rep="—", border=0)
+    if lang == "zh":  # a missing value (None too) as a dash, columns named in Chinese
+        frame = frame.astype(object).where(frame.notna(), "—")
+        frame = frame.rename(columns={c: label("column", c, lang) for c in frame.columns})
+    return frame.to_html(index=False, na_rep="—", border=0)
 
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> Path:
@@ -348,9 +381,10 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> Path:
     return write_csv(path, frame)
 
 
-def _md_table(frame: pd.DataFrame) -> str:
+def _md_table(frame: pd.DataFrame, lang: str = "en") -> str:
     cols = list(frame.columns)
-    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    heads = [label("column", c, lang) for c in cols] if lang == "zh" else cols
+    rows = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(cols)]
     for _, row in frame.iterrows():
         rows.append("| " + " | ".join(_fmt(row[c]).replace("|", "/") for c in cols) + " |")
     return "\n".join(rows)
