@@ -426,9 +426,9 @@ def build_demand(spec: DemandSpec, net: RoadNetwork | None = None, *,
     source = spec.buildings if spec.buildings is not None else (net.info.get("source") if net is not None else None)
     buildings = landuse = None
     if source is not None and is_osm_file(str(source)):
-        from siting.osm.features import read_buildings, read_landuse
+        from siting.osm.features import read_buildings_and_landuse
 
-        buildings, landuse = read_buildings(source), read_landuse(source)
+        buildings, landuse = read_buildings_and_landuse(source)
     return demand_from_census(units, population_column, buildings, landuse, unit_column=unit_column,
                               shares=shares, default_levels=spec.default_levels)
 
