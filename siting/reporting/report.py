@@ -272,14 +272,11 @@ def service_isochrones(sc: Any, inputs: Any, lang: str = "en") -> tuple[Any, str
     be drawn), the map layer's name and, when None, why not (shown in the report).
     """
     from siting.analysis.isochrones import isochrones
-    from siting.rules import load_pack
-    from siting.rules.pack import apply_overrides
+    from siting.rules import pack_for
 
     if not sc.rules:
         return None, "", t("report.iso_no_pack", lang)
-    pack = load_pack(sc.rules)
-    if sc.overrides and sc.path is not None:
-        pack = apply_overrides(pack, sc.overrides, sc.path)
+    pack = pack_for(sc)
     rule = isochrone_rule(pack)
     if rule is None:
         return None, "", t("report.iso_no_rule", lang, pack=pack.name)
@@ -400,13 +397,13 @@ def build_report(scenario: str | Path | Any, *, offline: bool = False, basemap: 
     import jinja2
 
     from siting.inputs.scenario import Scenario, load_scenario
-    from siting.rules import check, inputs_from_scenario
+    from siting.rules import evaluate, inputs_from_scenario, pack_for
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     lang = default_lang(sc.rules, sc.title, lang or sc.lang)
     inputs = inputs_from_scenario(sc)
-    if compliance is None:
-        compliance = check(sc)
+    if compliance is None:  # on the same inputs as the map: networks and demand are built once
+        compliance = evaluate(pack_for(sc), inputs, scenario=None if sc.path is None else str(sc.path))
     env = jinja2.Environment(loader=jinja2.PackageLoader("siting.reporting", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True))
     context = report_context(sc, inputs, compliance, lang, offline=offline, basemap=basemap, tianditu_key=tianditu_key)
