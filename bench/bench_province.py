@@ -23,7 +23,9 @@ Stages, each in a fresh Python process so that its peak memory is its own:
 Each prints ``RESULT case=province_<stage> seconds=... peak_mb=...``;
 ``peak_mb`` is the process's high-water mark (``ru_maxrss``), interpreter and
 imports included, ``base_mb`` its resident size before the stage started, and
-``load`` the machine's 1-minute load average when it ended. Then the totals:
+``load`` the machine's 1-minute load average when it ended, ``cpu_s`` the CPU
+seconds the stage used (user + system, every thread: on a shared machine, the
+figure a busy neighbour does not inflate). Then the totals:
 the path after the download (stages 3-6) against its targets, 10 minutes and
 6 GB (the largest stage peak: the commands run one after another). The figures
 are those of generated data: they say how long siting takes on a file of this
@@ -70,6 +72,12 @@ def rss_mb() -> float:
 def peak_mb() -> float:
     """The process's peak resident set size in MB (Linux: ru_maxrss is in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_s() -> float:
+    """CPU seconds this process has used (user + system, all its threads)."""
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
 
 
 def load() -> float:
@@ -146,7 +154,7 @@ def run_path_stage(name: str, p: dict[str, Path]) -> dict[str, Any]:
 def stage(name: str, work: Path, nodes: int, seed: int, url: str) -> dict[str, Any]:
     """Run one stage in this process; its measurements and counts."""
     p = paths(work, nodes, seed)
-    base, start = rss_mb(), time.perf_counter()
+    base, start, cpu = rss_mb(), time.perf_counter(), cpu_s()
     if name == "generate":
         import make_province
 
@@ -161,7 +169,8 @@ def stage(name: str, work: Path, nodes: int, seed: int, url: str) -> dict[str, A
                 "md5_verified": got.md5_verified}
     else:
         info = run_path_stage(name, p)
-    return {"seconds": time.perf_counter() - start, "peak_mb": peak_mb(), "base_mb": base, "load": load(), **info}
+    return {"seconds": time.perf_counter() - start, "cpu_s": cpu_s() - cpu, "peak_mb": peak_mb(), "base_mb": base,
+            "load": load(), **info}
 
 
 def run_stage(name: str, work: Path, nodes: int, seed: int, url: str = "") -> dict[str, Any]:
@@ -176,10 +185,11 @@ def run_stage(name: str, work: Path, nodes: int, seed: int, url: str = "") -> di
 
 
 def report(name: str, result: dict[str, Any]) -> None:
-    skip = ("seconds", "peak_mb", "base_mb", "load")
+    skip = ("seconds", "cpu_s", "peak_mb", "base_mb", "load")
     extra = " ".join(f"{k}={v}" for k, v in result.items() if k not in skip)
-    print(f"RESULT case=province_{name} seconds={result['seconds']:.1f} peak_mb={result['peak_mb']:.0f} "
-          f"base_mb={result['base_mb']:.0f} load={result['load']:.1f} {extra}", flush=True)
+    print(f"RESULT case=province_{name} seconds={result['seconds']:.1f} cpu_s={result['cpu_s']:.1f} "
+          f"peak_mb={result['peak_mb']:.0f} base_mb={result['base_mb']:.0f} load={result['load']:.1f} {extra}",
+          flush=True)
 
 
 def fresh_start(work: Path, p: dict[str, Path], url: str) -> None:
@@ -231,10 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"RESULT case=province_clip_target target_s={CLIP_TARGET_S:.0f} seconds={clip_s:.1f} "
           f"met={'yes' if clip_s < CLIP_TARGET_S else 'NO'}")
     total = sum(r["seconds"] for r in results.values())
+    cpu_total = sum(r["cpu_s"] for r in results.values())
     peak = max(results.values(), key=lambda r: r["peak_mb"])
     stage_of_peak = next(k for k, r in results.items() if r is peak)
     met = total < PATH_TARGET_S and peak["peak_mb"] < PATH_TARGET_MB
-    print(f"RESULT case=province_after_download seconds={total:.1f} target_s={PATH_TARGET_S:.0f} "
+    print(f"RESULT case=province_after_download seconds={total:.1f} cpu_s={cpu_total:.1f} target_s={PATH_TARGET_S:.0f} "
           f"peak_mb={peak['peak_mb']:.0f} (stage {stage_of_peak}) target_mb={PATH_TARGET_MB:.0f} "
           f"met={'yes' if met else 'NO'}")
     print(f"# load average at end {load():.1f}; outputs in {p['out']}")
