@@ -32,8 +32,9 @@ them: hospitals of every category (人民医院, 中医医院, 中西医结合�
 卫生院 and 诊所 (some with ``healthcare:speciality``), elderly-care homes
 (``amenity=social_facility`` + ``social_facility=nursing_home``: 养老院, 敬老院),
 kindergartens (``amenity=kindergarten``, 幼儿园) and childcare (``amenity=childcare``,
-托育). The first facility of each category lies inside the Qinzhou boundary.
-Place names are invented.
+托育). The first facility of each category lies inside the Qinzhou boundary, and
+every urban centre inside it has a general hospital (人民医院) in its central tile, as
+every Chinese county seat has its 县人民医院. Place names are invented.
 
 The file is written in one streaming pass per object type (nodes sorted by
 id, then ways, then relations, as in a Geofabrik extract); nothing
@@ -50,6 +51,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -355,7 +357,8 @@ class Facility:
 
 
 def facilities(layout: Layout, nodes: int, boundary: Any) -> list[Facility]:
-    """The facilities; the first of each category inside ``boundary`` (a shapely polygon, WGS84)."""
+    """The facilities; the first of each category inside ``boundary`` (a shapely polygon, WGS84), and
+    a general hospital in the central tile of every urban centre (``CENTRES``) inside it."""
     import shapely
 
     rng = np.random.default_rng([layout.seed, 40])
@@ -366,11 +369,22 @@ def facilities(layout: Layout, nodes: int, boundary: Any) -> list[Facility]:
     clon = REGION[0] + (centres[:, 1] + 0.5) * tile_m / _metres_per_deg_lon()
     clat = REGION[1] + (centres[:, 0] + 0.5) * tile_m / METRES_PER_DEG_LAT
     inside_w = np.where(shapely.contains_xy(boundary, clon, clat), w, 0.0)
+    seats = []  # one-hot tile weights of the urban centres inside the boundary
+    for lon, lat, _, _ in CENTRES:
+        if shapely.contains_xy(boundary, lon, lat):
+            one = np.zeros_like(w)
+            r = int((lat - REGION[1]) * METRES_PER_DEG_LAT // tile_m)
+            c = int((lon - REGION[0]) * _metres_per_deg_lon() // tile_m)
+            one[r * layout.levels.shape[1] + c] = 1.0
+            seats.append(one)
     out = []
     for category, base, tags, patterns, speciality in FACILITIES:
         count = max(1, round(base * nodes / 5_000_000))
+        if category == "人民医院":
+            count = max(count, len(seats))
         for n in range(count):
-            lon, lat = _facility_point(layout, rng, inside_w if n == 0 else w, boundary if n == 0 else None)
+            at = seats[n] if category == "人民医院" and n < len(seats) else inside_w if n == 0 else w
+            lon, lat = _facility_point(layout, rng, at, boundary if n == 0 else None)
             name = str(rng.choice(patterns)).format(n=n + 1, p=rng.choice(PLACES), s=rng.choice(SURNAMES))
             ftags = dict(tags, name=name, note=NOTE)
             ftags["name:zh"] = name
@@ -403,6 +417,20 @@ def _facility_point(layout: Layout, rng: np.random.Generator, weights: np.ndarra
         if inside is None or shapely.contains_xy(inside, lon, lat):
             return float(lon), float(lat)
     raise RuntimeError("could not place a facility inside the boundary")
+
+
+def category_of_name(name: str) -> str | None:
+    """The category (a key of ``FACILITIES``) whose name patterns wrote ``name``; None for another name.
+
+    For tests: what the generator wrote, known from its own list, not from siting's classifier.
+    """
+    for category, _, _, patterns, _ in FACILITIES:
+        for pattern in patterns:
+            regex = re.escape(pattern).replace(r"\{n\}", r"\d+").replace(
+                r"\{p\}", "(?:" + "|".join(PLACES) + ")").replace(r"\{s\}", "(?:" + "|".join(SURNAMES) + ")")
+            if re.fullmatch(regex, name):
+                return category
+    return None
 
 
 # ------------------------------------------------------------------ writing

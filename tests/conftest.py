@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -129,7 +130,7 @@ def qinzhou_scenario(tmp_path: Path, hospital: tuple[float, float]) -> Path:
     (tmp_path / "h.csv").write_text(f"id,name,category,lon,lat\nh1,人民医院,综合,{hospital[0]!r},{hospital[1]!r}\n",
                                     encoding="utf-8")
     text = (REPO / "scenarios" / "qinzhou.yaml").read_text(encoding="utf-8")
-    text = text.replace("../", str(REPO) + "/") + "hospitals: h.csv\n"
+    text = re.sub(r"^hospitals: .*$", "hospitals: h.csv", text.replace("../", str(REPO) + "/"), flags=re.MULTILINE)
     sc = tmp_path / "q.yaml"
     sc.write_text(text, encoding="utf-8")
     return sc

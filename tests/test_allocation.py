@@ -367,3 +367,19 @@ def test_capacitated_heuristic_alone_says_when_capacity_is_short() -> None:
         CPMedian.from_cost_matrix(COST, W, p=1, **kw(capacity=[50, 50, 50])).solve(max_mip_nnz=1)
     with pytest.raises(SitingError, match="infeasible"):
         CPMedian.from_cost_matrix(COST, W, p=1, **kw(capacity=[50, 50, 50])).solve(method="mip")
+
+
+def test_mclp_places_every_project_even_when_nothing_can_be_covered() -> None:
+    # Nothing is within the cutoff, so the greedy selection is 'proven' optimal at 0 by the bound.
+    # Project "a" may use candidates 0-59, project "b" only candidate 60: the greedy looks at the
+    # best-gain candidates first, all ties at 0, finds only a's within reach and stops with one site,
+    # which places no one. Such a selection is no solution with projects: the MIP places both.
+    n = 61
+    cost = np.full((3, n), 100.0)
+    region = ["a"] * 60 + ["b"]
+    projects = [Project("a", frozenset({"a"})), Project("b", frozenset({"b"}))]
+    res = MCLP.from_cost_matrix(cost, np.ones(3), cutoff=10, candidate_ids=[f"c{j}" for j in range(n)],
+                                region=region, projects=projects).solve()
+    assert res.objective == 0 and res.status == "optimal"
+    placed = res.details["placement"]
+    assert set(placed) == {"a", "b"} and placed["b"] == "c60" and int(placed["a"][1:]) < 60

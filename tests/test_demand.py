@@ -63,6 +63,20 @@ def test_floor_area_weighting_and_conservation():
     assert set(d["source"]) == {"building"}
 
 
+def test_a_home_in_overlapping_units_goes_to_the_first():
+    # Units a (0-1000 m) and b (500-1500 m) overlap; w2 lies in both, w1 only in a, w3 only in b.
+    units = gpd.GeoDataFrame({"name": ["a", "b"], "pop": [30, 20]},
+                             geometry=[square(0, 0, 1000), square(500, 0, 1000)], crs=4326)
+    buildings = gpd.GeoDataFrame({"id": ["w1", "w2", "w3"], "residential": True, "levels": [1, 1, 1]},
+                                 geometry=[square(100, 100, 10), square(700, 100, 10), square(1200, 100, 10)],
+                                 crs=4326)
+    d = demand_from_census(units, "pop", buildings, unit_column="name")
+    assert d[["unit", "feature_id", "population"]].values.tolist() == [["a", "w1", 15], ["a", "w2", 15], ["b", "w3", 20]]
+    # and in the other order of the units, w2 goes to b
+    d = demand_from_census(units.iloc[::-1], "pop", buildings, unit_column="name")
+    assert d[["unit", "feature_id"]].values.tolist() == [["b", "w2"], ["b", "w3"], ["a", "w1"]]
+
+
 def test_fallbacks_landuse_then_grid():
     units = gpd.GeoDataFrame({"name": ["lu", "empty"], "pop": [1000, 333]},
                              geometry=[square(0, 0, 1000), square(2000, 0, 600)], crs=4326)

@@ -10,7 +10,7 @@ import pytest
 from siting.errors import SitingError
 from siting.network import RoadNetwork
 from siting.network.build import from_edges
-from siting.routing.engine import nearest, od_matrix, reach
+from siting.routing.engine import nearest, nearest_target, od_matrix, reach
 
 # ----------------------------------------------------------------------------------------------
 # A small directed graph, worked out by hand
@@ -220,6 +220,41 @@ def test_nearest_equals_networkx(monaco_drive: RoadNetwork, reverse: bool) -> No
     assert np.array_equal(np.isfinite(cut_cost), inside)
     assert np.array_equal(cut_which >= 0, inside)
     np.testing.assert_allclose(cut_cost[inside], cost[inside])
+
+
+def test_nearest_target_small(small: tuple[RoadNetwork, np.ndarray]) -> None:
+    net, idx = small
+    got = nearest_target(net, idx[[4, 1, 3]], idx[[2, 3]])
+    assert list(got.columns) == ["origin", "destination", "time_s", "length_m"]
+    # 4: only 4->3 (100 s, 1000 m); 1: 1->2 (10 s, 100 m); 3 is a target itself.
+    assert got.values.tolist() == [[0, 1, 100.0, 1000.0], [1, 0, 10.0, 100.0], [2, 1, 0.0, 0.0]]
+    # By length, 0 goes 0->2 directly (50 m, 25 s), not 0->1->2 (200 m, 20 s); 1 reaches 3 over the
+    # shorter of the parallel 2->3 edges (20 m, 7 s): 1->2->3 is 120 m and 17 s.
+    by_length = nearest_target(net, idx[[0, 1]], idx[[2]], weight="length")
+    assert by_length.values.tolist() == [[0, 0, 25.0, 50.0], [1, 0, 10.0, 100.0]]
+    assert nearest_target(net, idx[[1]], idx[[3]], weight="length").values.tolist() == [[0, 0, 17.0, 120.0]]
+    # Duplicate targets name the first position; beyond the cutoff an origin has no row.
+    assert nearest_target(net, idx[[2]], idx[[3, 2, 3]])["destination"].tolist() == [1]
+    assert nearest_target(net, idx[[4, 2]], idx[[3]], cutoff=50.0)["origin"].tolist() == [1]
+    assert len(nearest_target(net, idx[[4]], np.array([], dtype=np.int64))) == 0
+
+
+@pytest.mark.parametrize("weight", ["time", "length"])
+def test_nearest_target_equals_the_od_matrix_best(monaco_drive: RoadNetwork, weight: str) -> None:
+    # The same rows, to the last bit, as searching from every origin (od_matrix) and keeping its best.
+    rng = np.random.default_rng(5)
+    origins = rng.choice(monaco_drive.n_nodes, 150)
+    targets = rng.choice(monaco_drive.n_nodes, 6)
+    key = "time_s" if weight == "time" else "length_m"
+    od = od_matrix(monaco_drive, origins, targets, weight=weight)  # type: ignore[arg-type]
+    best = od.sort_values(key, kind="stable").drop_duplicates("origin").sort_values("origin")
+    got = nearest_target(monaco_drive, origins, targets, weight=weight)  # type: ignore[arg-type]
+    assert got.values.tolist() == best.values.tolist()
+    # and the cost is networkx's multi-source distance towards the targets
+    nx_weight = "travel_time" if weight == "time" else "length"
+    g = simple_digraph(monaco_drive, nx_weight).reverse(copy=True)
+    dist = nx.multi_source_dijkstra_path_length(g, set(targets.tolist()), weight=nx_weight)
+    np.testing.assert_allclose(got[key], [dist[int(o)] for o in origins], rtol=1e-9, atol=1e-6)
 
 
 def test_od_matrix_matches_reach(monaco_walk: RoadNetwork) -> None:

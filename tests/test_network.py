@@ -563,3 +563,32 @@ def test_online_source_fails_fast_when_offline(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
     with pytest.raises(SitingError, match="need internet"):
         load_network(source, "drive")
+
+
+def test_csr_keeps_the_cheapest_parallel_edge_and_the_first_of_a_tie() -> None:
+    from siting.network.build import from_edges
+
+    # edge: 0:a->b 5 s 50 m, 1:b->a 4 s 40 m, 2:a->b 3 s 90 m, 3:a->b 3 s 70 m, 4:b->c 0 s 0 m, 5:c->a 2 s 20 m
+    u = np.array([0, 1, 0, 0, 1, 2])
+    v = np.array([1, 0, 1, 1, 2, 0])
+    time_s = np.array([5.0, 4.0, 3.0, 3.0, 0.0, 2.0])
+    length_m = np.array([50.0, 40.0, 90.0, 70.0, 0.0, 20.0])
+    net = from_edges("walk", np.array([10, 11, 12]), np.array([7.0, 7.001, 7.002]), np.array([45.0] * 3),
+                     u, v, length_m, time_s, np.array(["x"] * 6), np.arange(6))
+    edge = {(int(net.node_osmid[net.u[e]]) - 10, int(net.node_osmid[net.v[e]]) - 10, float(net.time_s[e]),
+             float(net.length_m[e])): e for e in range(net.n_edges)}
+    label = net.node_osmid - 10  # node index -> a, b, c as 0, 1, 2
+    for weight, expected in (
+        # by time, a->b ties at 3 s between edges 2 and 3: the first of them (2); by length a->b is edge 0 (50 m)
+        ("time", {(0, 1): (0, 1, 3.0, 90.0), (1, 0): (1, 0, 4.0, 40.0), (1, 2): (1, 2, 0.0, 0.0), (2, 0): (2, 0, 2.0, 20.0)}),
+        ("length", {(0, 1): (0, 1, 5.0, 50.0), (1, 0): (1, 0, 4.0, 40.0), (1, 2): (1, 2, 0.0, 0.0), (2, 0): (2, 0, 2.0, 20.0)}),
+    ):
+        mat = net.csr(weight).tocoo()
+        got = {(int(label[a]), int(label[b])): float(x) for a, b, x in zip(mat.row, mat.col, mat.data)}
+        w = 0 if weight == "time" else 1
+        # stored zeros would be missing edges to csgraph: 1e-9 stands in for 0
+        assert got == {k: max(e[2 + w], 1e-9) for k, e in expected.items()}
+        order = net.edge_order(weight)
+        rows = np.repeat(np.arange(net.n_nodes), np.diff(net.csr(weight).indptr))
+        assert [edge[expected[(int(label[a]), int(label[b]))]]
+                for a, b in zip(rows, net.csr(weight).indices)] == order.tolist()

@@ -20,6 +20,7 @@ from siting.osm.features import (
     facility_types,
     hospital_category,
     read_buildings,
+    read_buildings_and_landuse,
     read_facilities,
     read_landuse,
     write_facilities_csv,
@@ -204,6 +205,13 @@ def test_monaco_landuse_matches_osmnx(osmnx_features):
 
 
 # ------------------------------------------------------------------ facility CSV
+
+
+def test_buildings_and_landuse_in_one_pass_equal_the_two_readers(monaco_buildings):
+    buildings, landuse = read_buildings_and_landuse(MONACO)
+    pd.testing.assert_frame_equal(pd.DataFrame(buildings), pd.DataFrame(monaco_buildings))
+    pd.testing.assert_frame_equal(pd.DataFrame(landuse), pd.DataFrame(read_landuse(MONACO)))
+    assert len(buildings) > 1000 and len(landuse) > 50
 
 
 def test_bundled_monaco_facilities_csv_regenerates_identically(tmp_path, monaco_facilities):

@@ -196,6 +196,8 @@ class MCLP(CoveringModel):
         projects = add_site_count(lp, prob, y0, self.p)
         too_big = opts.method == "auto" and lp.nnz > opts.max_mip_nnz
         proven = relative_gap(heur_obj, lag_bound) is not None and (relative_gap(heur_obj, lag_bound) or 0.0) <= opts.mip_rel_gap
+        # Sites that leave a project without one of its own are no solution of a model with projects.
+        proven = proven and (ok is None or project_start(prob, projects, sel) is not None)
         if opts.method == "heuristic" or too_big or (proven and opts.method == "auto"):
             details["mip_nnz"] = lp.nnz
             if ok is not None:

@@ -34,7 +34,11 @@ one. Example (``scenarios/qinzhou.yaml``)::
 ``population_column``), or ``population`` (one census total over the network's extent, ``name``),
 or ``level`` (unit boundaries of that level with the census population, joined by adcode); plus
 ``shares`` of the age groups and ``buildings`` (OSM file whose homes spread the totals; default
-the network file).
+the network file); its census ``year`` defaults to the ``population`` section's.
+
+``facilities`` and ``hospitals`` may name the scenario's own extract (``{osm: FILE}`` with the file
+of ``network.source`` / ``fetch.output``): until ``siting fetch-osm`` has written it, they are
+treated as not given, so the rules say what is missing instead of failing on a missing file.
 
 Unknown keys are errors naming the file and line, so a typo never passes silently.
 """
@@ -196,6 +200,11 @@ class Scenario:
         """The ``facilities`` or ``hospitals`` source with its kind, or None."""
         path = getattr(self, key)
         return None if path is None else InventorySource(getattr(self, f"{key}_kind"), path)
+
+    def awaits_extract(self, path: Path) -> bool:
+        """Whether ``path`` is the OSM extract ``siting fetch-osm`` writes for this scenario
+        (``fetch.output`` or ``network.source``) and is not there yet."""
+        return path in (self.fetch.output, self.network.source) and not path.exists()
 
     def network_available(self) -> bool:
         """True when the scenario's network source is a file that exists."""
@@ -363,7 +372,7 @@ def load_scenario(path: str | Path) -> Scenario:
     sc.network = _network_spec(r)
     sc.study_area = _study_area(r)
     sc.fetch = _fetch_spec(r, sc.network)
-    sc.demand = _demand_spec(r)
+    sc.demand = _demand_spec(r, sc.population_year)
     sc.place = _place_spec(r)
     overrides = raw.get("overrides") or {}
     if not isinstance(overrides, dict):
@@ -461,8 +470,12 @@ def _fetch_spec(r: _Reader, network: NetworkSpec) -> FetchSpec:
                      licence=str(fe.get("licence", FetchSpec.licence)))
 
 
-def _demand_spec(r: _Reader) -> DemandSpec:
-    """The ``demand`` section as a :class:`DemandSpec` (paths made absolute, types checked)."""
+def _demand_spec(r: _Reader, population_year: int | None = None) -> DemandSpec:
+    """The ``demand`` section as a :class:`DemandSpec` (paths made absolute, types checked).
+
+    Its census ``year`` defaults to the ``population`` section's: a census table holding several
+    years (the bundled one has 2010 and 2020) must not spread another year's totals.
+    """
     dm = r.section("demand", DEMAND_KEYS)
     shares = dm.get("shares") or {}
     if not isinstance(shares, dict) or not all(isinstance(v, int | float | str) and not isinstance(v, bool)
@@ -476,7 +489,7 @@ def _demand_spec(r: _Reader) -> DemandSpec:
     return DemandSpec(
         file=r.file(dm, "file"), population_column=str(dm.get("population_column", "population")),
         population=None if population is None else float(population), name=str(dm.get("name", "study area")),
-        level=str(dm.get("level", "city")), year=None if year is None else int(year),
+        level=str(dm.get("level", "city")), year=population_year if year is None else int(year),
         shares={str(k): v for k, v in strip_lines(shares).items()}, buildings=r.file(dm, "buildings"),
         units=r.file(dm, "units"), census=r.file(dm, "census"), unit_key=str(dm.get("unit_key", "name")),
         default_levels=float(dm.get("default_levels", 3.0)),

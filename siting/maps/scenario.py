@@ -63,16 +63,10 @@ ORIGIN_CLASS = {"projects": "siting-planned", "candidates": "siting-candidate"}
 
 
 def scenario_pack(sc: Scenario) -> Pack | None:
-    """The scenario's rule pack with its overrides applied; None when it names none."""
-    from siting.rules import load_pack
-    from siting.rules.pack import apply_overrides
+    """The scenario's rule pack with its overrides applied (:func:`siting.rules.pack_for`); None when it names none."""
+    from siting.rules import pack_for
 
-    if not sc.rules:
-        return None
-    pack = load_pack(sc.rules)
-    if sc.overrides and sc.path is not None:
-        pack = apply_overrides(pack, sc.overrides, sc.path)
-    return pack
+    return pack_for(sc) if sc.rules else None
 
 
 def isochrone_rule(pack: Any) -> Any:

@@ -95,19 +95,28 @@ class RoadNetwork:
 
     @cached_property
     def _csr_cache(self) -> dict[str, tuple[sp.csr_array, np.ndarray]]:
+        # Edges sorted by (u, v), ties by index: one integer sort shared by both weights (a three-key
+        # lexsort per weight took seconds on a province-sized city's 2.6 M edges).
+        key = self.u.astype(np.int64) * max(self.n_nodes, 1) + self.v
+        by_pair = np.argsort(key, kind="stable")
+        sorted_key = key[by_pair]
+        first = np.ones(len(by_pair), dtype=bool)
+        first[1:] = sorted_key[1:] != sorted_key[:-1]
+        # Parallel edges (rare): the positions of their pairs, re-sorted by weight below.
+        shared = np.flatnonzero(~first)
+        shared = np.unique(np.concatenate([shared, shared - 1]))
         out = {}
         for weight in ("time", "length"):
             w = self.weights(weight)  # type: ignore[arg-type]
-            order = np.lexsort((w, self.v, self.u))
-            u, v = self.u[order], self.v[order]
-            first = np.ones(len(order), dtype=bool)
-            first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+            order = by_pair.copy()
+            if len(shared):
+                # lexsort is stable: among equal weights the lower edge index stays first.
+                order[shared] = by_pair[shared][np.lexsort((w[by_pair[shared]], sorted_key[shared]))]
             keep = order[first]
             # csgraph treats stored zeros as missing edges: keep coincident nodes connected.
             data = np.maximum(w[keep], 1e-9)
             indptr = np.zeros(self.n_nodes + 1, dtype=np.int64)
-            np.add.at(indptr, self.u[keep] + 1, 1)
-            np.cumsum(indptr, out=indptr)
+            np.cumsum(np.bincount(self.u[keep], minlength=self.n_nodes), out=indptr[1:])
             mat = sp.csr_array((data, self.v[keep].astype(np.int32), indptr), shape=(self.n_nodes, self.n_nodes))
             out[weight] = (mat, keep)
         return out

@@ -393,9 +393,12 @@ def _area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
     return geoms.to_crs(utm_epsg((x0 + x1) / 2, (y0 + y1) / 2)).area.to_numpy()
 
 
-def _residential_landuse(path: str | Path) -> gpd.GeoSeries:
-    ids, tags, geoms = _areas(path, lambda t: t.get("landuse") == "residential")
-    return gpd.GeoSeries(geoms, crs=4326)
+def _is_building(tags: dict[str, str]) -> bool:
+    return tags.get("building", "no") != "no"
+
+
+def _is_landuse(tags: dict[str, str]) -> bool:
+    return "landuse" in tags or tags.get("amenity", "") in PUBLIC_AMENITIES
 
 
 def read_buildings(path: str | Path) -> gpd.GeoDataFrame:
@@ -415,21 +418,38 @@ def read_buildings(path: str | Path) -> gpd.GeoDataFrame:
         data). ``residential`` is true for ``building`` in ``RESIDENTIAL_BUILDINGS``,
         or ``building=yes`` with a point inside a ``landuse=residential`` polygon.
     """
-    ids, tags, geoms = _areas(path, lambda t: t.get("building", "no") != "no")
+    ids, tags, geoms = _areas(path, lambda t: _is_building(t) or t.get("landuse") == "residential")
+    return _buildings_frame(ids, tags, geoms)
+
+
+def read_buildings_and_landuse(path: str | Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """:func:`read_buildings` and :func:`read_landuse` of one OSM file, in one pass over it.
+
+    Assembling areas is most of the time either takes (a province-sized city's extract holds
+    tens of thousands of buildings); demand, which needs both, reads the file once.
+    """
+    ids, tags, geoms = _areas(path, lambda t: _is_building(t) or _is_landuse(t))
+    return _buildings_frame(ids, tags, geoms), _landuse_frame(ids, tags, geoms)
+
+
+def _buildings_frame(ids: list[str], tags: list[dict[str, str]], geoms: list[BaseGeometry]) -> gpd.GeoDataFrame:
+    """The :func:`read_buildings` frame from assembled areas (buildings and residential land use among others)."""
+    zones = gpd.GeoSeries([g for g, t in zip(geoms, tags) if t.get("landuse") == "residential"], crs=4326)
+    keep = [k for k, t in enumerate(tags) if _is_building(t)]
+    tags = [tags[k] for k in keep]
     frame = gpd.GeoDataFrame(
         {
-            "id": ids,
+            "id": [ids[k] for k in keep],
             "name": [t.get("name", "") for t in tags],
             "building": [t["building"] for t in tags],
             "levels": [_number(t.get("building:levels")) for t in tags],
             "height": [_number(t.get("height")) for t in tags],
         },
-        geometry=geoms,
+        geometry=[geoms[k] for k in keep],
         crs=4326,
     )
     residential = frame["building"].isin(RESIDENTIAL_BUILDINGS).to_numpy().copy()
     maybe = (frame["building"] == "yes").to_numpy()
-    zones = _residential_landuse(path)
     if maybe.any() and len(zones):
         points = frame.geometry[maybe].representative_point()
         inside = gpd.sjoin(gpd.GeoDataFrame(geometry=points, crs=4326), gpd.GeoDataFrame(geometry=zones),
@@ -458,22 +478,24 @@ def read_landuse(path: str | Path) -> gpd.GeoDataFrame:
         for the rest); polygons tagged only with an amenity in ``PUBLIC_AMENITIES``
         are ``public``.
     """
+    return _landuse_frame(*_areas(path, _is_landuse))
 
-    def keep(t: dict[str, str]) -> bool:
-        return "landuse" in t or t.get("amenity", "") in PUBLIC_AMENITIES
 
-    ids, tags, geoms = _areas(path, keep)
+def _landuse_frame(ids: list[str], tags: list[dict[str, str]], geoms: list[BaseGeometry]) -> gpd.GeoDataFrame:
+    """The :func:`read_landuse` frame from assembled areas (land use among others)."""
+    keep = [k for k, t in enumerate(tags) if _is_landuse(t)]
+    tags = [tags[k] for k in keep]
     landuse = [t.get("landuse", "") for t in tags]
     category = [LANDUSE_CATEGORIES.get(lu, "other") if lu else "public" for lu in landuse]
     frame = gpd.GeoDataFrame(
         {
-            "id": ids,
+            "id": [ids[k] for k in keep],
             "name": [t.get("name", "") for t in tags],
             "landuse": landuse,
             "amenity": [t.get("amenity", "") for t in tags],
             "category": category,
         },
-        geometry=geoms,
+        geometry=[geoms[k] for k in keep],
         crs=4326,
     )
     frame["area_m2"] = _area_m2(frame.geometry)

@@ -12,13 +12,18 @@
     (``scipy.sparse.csgraph.dijkstra(min_only=True)``).
 ``od_matrix``
     Origin-destination pairs within a cutoff, with time and length.
+``nearest_target``
+    The nearest of many targets from each of many origins, with time and
+    length along the path: one multi-source search on the reversed graph from
+    the targets, then each origin's path walked forward (compiled), so the
+    work does not grow with the number of origins.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -162,6 +167,14 @@ def _build_graph_arrays(net: RoadNetwork, weight: Weight, reverse: bool) -> tupl
     return mat.indptr.astype(np.int64), mat.indices.astype(np.int32), mat.data, other
 
 
+def _transpose(net: RoadNetwork, weight: Weight) -> Any:
+    """The reversed graph's CSR matrix for ``weight``, cached on ``net``."""
+    key = ("transpose", weight)
+    if key not in net.cache:
+        net.cache[key] = net.csr(weight).T.tocsr()
+    return net.cache[key]
+
+
 def _check_sources(net: RoadNetwork, sources: np.ndarray) -> np.ndarray:
     src = np.asarray(sources, dtype=np.int64).ravel()
     if len(src) and (src.min() < 0 or src.max() >= net.n_nodes):
@@ -254,12 +267,7 @@ def nearest(
     src = _check_sources(net, sources)
     if len(src) == 0:
         return np.full(net.n_nodes, np.inf), np.full(net.n_nodes, -1, dtype=np.int64)
-    graph = net.csr(weight)
-    if reverse:
-        key = ("transpose", weight)
-        if key not in net.cache:
-            net.cache[key] = graph.T.tocsr()
-        graph = net.cache[key]
+    graph = _transpose(net, weight) if reverse else net.csr(weight)
     dist, _, origin = dijkstra(graph, directed=True, indices=src, min_only=True, limit=cutoff, return_predecessors=True)
     position = np.full(net.n_nodes, -1, dtype=np.int64)
     # Map graph node -> first position in `sources`.
@@ -301,3 +309,77 @@ def od_matrix(
         }
     )
     return out.sort_values(["origin", "destination"], kind="stable").reset_index(drop=True)
+
+
+@njit(cache=True, nogil=True)
+def walk_to_target(indptr, indices, weight, other, towards, starts):  # type: ignore[no-untyped-def]
+    """Follow ``towards`` (the next node on each node's path, -1 or less at a target) from every start.
+
+    Sums ``weight`` and ``other`` of the CSR entries along the path in the order a forward
+    search from the start adds them, so the sums equal that search's to the last bit.
+    Returns (weight sum, other sum, end node) per start.
+    """
+    n = starts.shape[0]
+    cost = np.zeros(n)
+    aux = np.zeros(n)
+    end = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        node = starts[i]
+        c = 0.0
+        a = 0.0
+        while towards[node] >= 0:
+            nxt = towards[node]
+            best = np.inf
+            best_other = 0.0
+            for e in range(indptr[node], indptr[node + 1]):
+                if indices[e] == nxt and weight[e] < best:
+                    best = weight[e]
+                    best_other = other[e]
+            c += best
+            a += best_other
+            node = nxt
+        cost[i] = c
+        aux[i] = a
+        end[i] = node
+    return cost, aux, end
+
+
+def nearest_target(
+    net: RoadNetwork,
+    origin_nodes: np.ndarray,
+    target_nodes: np.ndarray,
+    cutoff: float = np.inf,
+    weight: Weight = "time",
+) -> pd.DataFrame:
+    """The nearest target of each origin along the network, with time and length along its path.
+
+    The same rows as keeping, of :func:`od_matrix` ``(origins, targets, cutoff, weight)``, each
+    origin's cheapest destination, but in one multi-source search from the targets on the
+    reversed graph (``scipy.sparse.csgraph.dijkstra(min_only=True)``) whatever the number of
+    origins: a province's worth of candidate sites against a few hospitals costs one search,
+    not one whole-graph search per site. Each origin's path is then walked forward, so ``time_s``
+    and ``length_m`` are summed in the order a search from the origin sums them. Between
+    targets at exactly the same cost, which one is named is not specified.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``origin`` and ``destination`` (positions in the two input arrays; with
+        duplicate target nodes the first position), ``time_s`` and ``length_m``; one row per
+        origin that reaches a target within ``cutoff``, in origin order.
+    """
+    org = _check_sources(net, origin_nodes)
+    tgt = _check_sources(net, target_nodes)
+    columns = ["origin", "destination", "time_s", "length_m"]
+    if len(org) == 0 or len(tgt) == 0:
+        return pd.DataFrame({c: np.zeros(0, dtype=np.int64 if c in columns[:2] else float) for c in columns})
+    dist, towards, _ = dijkstra(_transpose(net, weight), directed=True, indices=np.unique(tgt), min_only=True,
+                                limit=cutoff, return_predecessors=True)
+    ok = np.flatnonzero(np.isfinite(dist[org]))
+    indptr, indices, data, other = graph_arrays(net, weight, reverse=False)
+    cost, aux, end = walk_to_target(indptr, indices, data, other, towards.astype(np.int64), org[ok])
+    first = np.full(net.n_nodes, -1, dtype=np.int64)
+    first[tgt[::-1]] = np.arange(len(tgt))[::-1]
+    time_s, length_m = (cost, aux) if weight == "time" else (aux, cost)
+    return pd.DataFrame({"origin": ok.astype(np.int64), "destination": first[end], "time_s": time_s,
+                         "length_m": length_m})

@@ -26,7 +26,7 @@ from siting.rules.rule import Rule
 
 __all__ = [
     "BUILTIN_PACKS", "CheckInputs", "ComplianceReport", "Pack", "Rule", "RuleResult",
-    "check", "evaluate", "gather_inputs", "inputs_from_scenario", "load_pack",
+    "check", "evaluate", "gather_inputs", "inputs_from_scenario", "load_pack", "pack_for",
 ]
 
 
@@ -85,29 +85,42 @@ def check(
     ComplianceReport
         ``.to_frame()`` for a DataFrame, ``.to_json()`` for a dict, ``.write(dir)`` for files.
     """
-    from siting.errors import InputError, SitingError
     from siting.inputs.scenario import Scenario, load_scenario
 
     sc = None
     if scenario is not None:
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    pack = pack_for(sc, rules, only)
+    ci = inputs_from_scenario(sc, **inputs) if sc is not None else gather_inputs(**inputs)
+    return evaluate(pack, ci, scenario=None if sc is None or sc.path is None else str(sc.path))
+
+
+def pack_for(scenario: Any | None, rules: str | Path | Pack | None = None, only: list[str] | None = None) -> Pack:
+    """The rule pack a check runs: ``rules`` as given, else the scenario's own with its overrides.
+
+    ``scenario`` is a loaded :class:`siting.inputs.scenario.Scenario` or None; ``only`` keeps
+    those rule ids (unknown ids are an error). A caller holding a scenario's
+    :class:`CheckInputs` already (e.g. the report, which also draws its networks) runs
+    ``evaluate(pack_for(sc), inputs)`` instead of :func:`check`, so nothing is read twice.
+    """
+    from siting.errors import InputError, SitingError
+
     scenario_pack = rules is None
     if rules is None:
-        if sc is None or sc.rules is None:
-            where = f"{sc.path}: " if sc is not None and sc.path is not None else ""
+        if scenario is None or scenario.rules is None:
+            where = f"{scenario.path}: " if scenario is not None and scenario.path is not None else ""
             raise SitingError(f"{where}no rule pack: pass --rules qinzhou|guangxi|jingdezhen|PATH.yaml "
                               "(or set rules in the scenario)")
-        rules = sc.rules
+        rules = scenario.rules
     try:
         pack = rules if isinstance(rules, Pack) else load_pack(rules)
     except InputError as exc:
-        if not scenario_pack or sc is None or sc.path is None or exc.path is not None:
+        if not scenario_pack or scenario is None or scenario.path is None or exc.path is not None:
             raise
-        raise InputError(f"rules: {exc}", path=sc.path) from exc
+        raise InputError(f"rules: {exc}", path=scenario.path) from exc
     # A scenario's overrides refer to its own pack; another pack given explicitly runs as shipped.
-    if scenario_pack and sc is not None and sc.overrides and sc.path is not None:
-        pack = apply_overrides(pack, sc.overrides, sc.path)
+    if scenario_pack and scenario is not None and scenario.overrides and scenario.path is not None:
+        pack = apply_overrides(pack, scenario.overrides, scenario.path)
     if only:
         pack = pack.select(list(only))
-    ci = inputs_from_scenario(sc, **inputs) if sc is not None else gather_inputs(**inputs)
-    return evaluate(pack, ci, scenario=None if sc is None or sc.path is None else str(sc.path))
+    return pack

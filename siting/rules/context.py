@@ -130,6 +130,10 @@ class CheckInputs:
         pops = self.population_by(level, "population", year)
         if len(b) == 0 or len(pops) == 0 or "adcode" not in b.columns:
             return None, f"no {level} boundaries with a census population: set demand in the scenario"
+        twice = sorted(set(pops.loc[pops["adcode"].astype(str).duplicated(), "unit"].astype(str)))
+        if twice:  # several census years: taking any one of them silently would be a guess
+            return None, (f"the census gives {', '.join(twice)} more than one population (several years?): "
+                          "set year in the scenario's population or demand section")
         value = dict(zip(pops["adcode"].astype(str), pops["value"]))
         b = b.assign(population=b["adcode"].astype(str).map(value))
         missing = b.loc[b["population"].isna(), "name"].astype(str).tolist()
@@ -457,7 +461,8 @@ def inputs_from_scenario(scenario: Any, **overrides: Any) -> CheckInputs:
     """Inputs named by a :class:`siting.inputs.scenario.Scenario`; keyword overrides win (e.g. ``osm=``)."""
     sc = scenario
     kwargs: dict[str, Any] = {
-        "facilities": sc.inventory("facilities"), "hospitals": sc.inventory("hospitals"), "projects": sc.projects,
+        "facilities": scenario_inventory(sc, "facilities"), "hospitals": scenario_inventory(sc, "hospitals"),
+        "projects": sc.projects,
         "baselines": sc.baselines, "baselines_key": sc.baselines_key, "units": sc.units_table,
         "unit_boundaries": sc.units_boundaries, "population": sc.population, "population_key": sc.population_key,
         "population_year": sc.population_year,
@@ -468,3 +473,13 @@ def inputs_from_scenario(scenario: Any, **overrides: Any) -> CheckInputs:
     }
     kwargs.update({k: v for k, v in overrides.items() if v is not None})
     return gather_inputs(**kwargs)
+
+
+def scenario_inventory(scenario: Any, key: str) -> InventorySource | None:
+    """The scenario's ``facilities`` or ``hospitals`` source; None while it is the scenario's own
+    OSM extract and ``siting fetch-osm`` has not written it yet (the rules then say what is
+    missing, exactly as when the key is absent)."""
+    source = scenario.inventory(key)
+    if source is not None and source.kind == "osm" and scenario.awaits_extract(source.path):
+        return None
+    return source

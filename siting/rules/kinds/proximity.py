@@ -40,17 +40,15 @@ def nearest_network(net: Any, lon: np.ndarray, lat: np.ndarray, tlon: np.ndarray
     Returns a frame with ``which`` (target position, -1 when unreachable), ``length_m``
     (path + both snapping legs), ``time_s`` (path only), ``snap_m`` and ``target_snap_m``.
     """
-    from siting.routing.engine import od_matrix
+    from siting.routing.engine import nearest_target
     from siting.routing.snap import snap
 
     s = snap(net, lon, lat, SNAP_TOLERANCE_M)
     t = snap(net, tlon, tlat, SNAP_TOLERANCE_M)
-    od = od_matrix(net, s["node"].to_numpy(), t["node"].to_numpy(), np.inf, weight=weight)  # type: ignore[arg-type]
+    best = nearest_target(net, s["node"].to_numpy(), t["node"].to_numpy(), np.inf, weight=weight)  # type: ignore[arg-type]
     out = pd.DataFrame({"which": -1, "length_m": np.inf, "time_s": np.inf,
                         "snap_m": s["snap_m"].to_numpy(dtype=float), "target_snap_m": np.nan}, index=range(len(lon)))
-    if len(od):
-        key = "length_m" if weight == "length" else "time_s"
-        best = od.sort_values(key, kind="stable").drop_duplicates("origin")
+    if len(best):
         o = best["origin"].to_numpy()
         d = best["destination"].to_numpy()
         tsnap = t["snap_m"].to_numpy(dtype=float)[d]
