@@ -139,7 +139,12 @@ def test_check_evaluates_the_street_and_hospital_rules_from_the_extract(fetched,
     extract = str(scenario.parent.parent / "data" / "osm" / "qinzhou.osm.pbf")
     assert report["inputs"]["hospitals"] == report["inputs"]["facilities"] == f"osm: {extract}"
     # A1: 15-minute walk circles over the census total of 2020 (3,302,238, data/china/census_2020.csv) x 15.77 %
-    assert rules["A1"]["status"] in ("pass", "fail") and rules["A1"]["figures"]["mode"] == "walk"
+    # computed on the streets; a verdict only when no planned project lacks a location (the projects
+    # table gives towns, not points: those could close the gap, so the verdict contract withholds it)
+    a1 = rules["A1"]
+    assert a1["figures"]["mode"] == "walk" and 0 <= a1["figures"]["share"] <= 1 and a1["figures"]["median_minutes"] > 0
+    assert a1["status"] in ("pass", "fail") or (a1["status"] == "not_evaluable"
+                                               and "have no coordinates and were not counted" in a1["reason"])
     assert rules["A1"]["figures"]["population"] == pytest.approx(3_302_238 * 0.1577, abs=0.01)
     # A4: every government elderly-care site located gets a straight-line and a road distance
     a4 = rules["A4"]
