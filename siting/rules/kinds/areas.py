@@ -213,8 +213,8 @@ def _needed(p: dict[str, Any], base: float) -> float:
 def _estate_rows(ctx: CheckInputs, p: dict[str, Any]) -> list[dict[str, Any]] | str:
     e = ctx.estates
     if e is None:
-        return ("no estates table: set estates in the scenario (a table of residential estates with estate_class, "
-                f"{'households' if p['base'] == 'households' else 'population'} and {p['quantity']})")
+        base = "" if p["base"] == "none" else f"{p['base']}, "
+        return f"no estates table: set estates in the scenario (a table of residential estates with estate_class, {base}{p['quantity']})"
     supply = pd.to_numeric(e[p["quantity"]], errors="coerce").to_numpy(float) if p["quantity"] in e.columns \
         else np.full(len(e), np.nan)
     base = np.ones(len(e)) if p["base"] == "none" else (pd.to_numeric(e[p["base"]], errors="coerce").to_numpy(float)
