@@ -99,6 +99,11 @@ def answer(q: QuestionSpec, ctx: CheckInputs, sc: Scenario | None = None, time_l
         raise InputError(f"line {q.line}: question {q.id}: no {q.demand_level} points with a population, or no candidates",
                          path=where, hint="Give the scenario a units table with points and a population (census) file")
     km, distance, notes = cost_km(ctx, demand, cands, q.distance)
+    seats = demand[demand["location"] == "county seat"]
+    if len(seats):
+        notes.append(f"{len(seats)} unit(s) without a point placed at their county seat: {'、'.join(seats['name'])}")
+    if q.weight == "pop_60plus":
+        notes.append("60+ residents of a town estimated as its population times the city's 60+ share")
     result = QuestionResult(q, distance, towns, cands, notes=notes)
     for spec in q.models:
         result.runs.append(run_model(spec, km, demand, cands, q, where, time_limit))

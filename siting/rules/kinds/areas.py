@@ -213,8 +213,10 @@ def _needed(p: dict[str, Any], base: float) -> float:
 def _estate_rows(ctx: CheckInputs, p: dict[str, Any]) -> list[dict[str, Any]] | str:
     e = ctx.estates
     if e is None:
-        base = "" if p["base"] == "none" else f"{p['base']}, "
-        return f"no estates table: set estates in the scenario (a table of residential estates with estate_class, {base}{p['quantity']})"
+        if p["base"] == "none":
+            return f"no estates table: set estates in the scenario (a table of residential estates with estate_class and {p['quantity']})"
+        return ("no estates table: set estates in the scenario (a table of residential estates with estate_class, "
+                f"{p['base']} and {p['quantity']})")
     supply = pd.to_numeric(e[p["quantity"]], errors="coerce").to_numpy(float) if p["quantity"] in e.columns \
         else np.full(len(e), np.nan)
     base = np.ones(len(e)) if p["base"] == "none" else (pd.to_numeric(e[p["base"]], errors="coerce").to_numpy(float)
@@ -225,8 +227,8 @@ def _estate_rows(ctx: CheckInputs, p: dict[str, Any]) -> list[dict[str, Any]] | 
         if p["area_class"] and cls and cls not in p["area_class"]:
             continue
         needed = _needed(p, base[i])
-        why = (f"{p['quantity']} unknown" if np.isnan(supply[i]) else "") + \
-              ("; " if np.isnan(supply[i]) and np.isnan(base[i]) else "") + (f"{p['base']} unknown" if np.isnan(base[i]) else "")
+        why = "; ".join([f"the estate states no {p['quantity']}"] * bool(np.isnan(supply[i]))
+                        + [f"the estate states no {p['base']}"] * bool(np.isnan(base[i])))
         state = None if why else bool(supply[i] >= needed - 1e-9)
         rows.append({"id": est["id"], "name": est["name"], "estate_class": cls or "unknown",
                      "meant": bool(cls) or not p["area_class"], "supply": supply[i], "base": base[i], "needed": needed,

@@ -46,18 +46,23 @@ QUALIFY_PARAMS: dict[str, Param] = {
 
 
 def requirement(p: dict[str, Any]) -> str:
-    """The requirement in words, for reasons and violations ('departments ~ 老年病科', 'inclusive = yes')."""
+    """The requirement in words, for reasons and violations ('departments lists 老年病科', 'inclusive = yes')."""
     parts = [f"{f} = yes" for f in p["flags"]]
     if p["attribute"] and p["matches"]:
-        parts.append(f"{p['attribute']} ~ {p['matches']}" + (f" (≥{p['min_matches']})" if p["min_matches"] > 1 else ""))
+        parts.append(f"{p['attribute']} lists {p['matches']}" + (f" at least {p['min_matches']} times"
+                                                                  if p["min_matches"] > 1 else ""))
     elif p["attribute"] and (p["min_value"] is not None or p["max_value"] is not None):
         what = p["attribute"] + (f" / {p['divide_by']}" if p["divide_by"] else "")
-        bounds = [f"≥ {p['min_value']:g}" if p["min_value"] is not None else "",
-                  f"≤ {p['max_value']:g}" if p["max_value"] is not None else ""]
-        parts.append(f"{what} {' and '.join(b for b in bounds if b)}")
+        parts += [f"{what} at least {p['min_value']:g}"] if p["min_value"] is not None else []
+        parts += [f"{what} at most {p['max_value']:g}"] if p["max_value"] is not None else []
     elif p["attribute"]:
         parts.append(f"{p['attribute']} = yes")
     return "; ".join(parts) or "any"
+
+
+def _columns(p: dict[str, Any]) -> list[str]:
+    """The columns a requirement reads."""
+    return list(p["flags"]) + ([p["attribute"]] if p["attribute"] else []) + ([p["divide_by"]] if p["divide_by"] else [])
 
 
 def _flag_states(frame: pd.DataFrame, column: str) -> list[Any]:
@@ -138,11 +143,21 @@ def unit_rows(ctx: CheckInputs, level: str, name_matches: str | None) -> pd.Data
     return out
 
 
-def _unknown_reason(frame: pd.DataFrame, states: np.ndarray, p: dict[str, Any]) -> str:
+def _unknown_reasons(frame: pd.DataFrame, states: np.ndarray, p: dict[str, Any]) -> list[str]:
+    """Per column the requirement reads: the undecided rows whose cell is empty (or the column absent)."""
     open_ = np.array([s is None for s in states], dtype=bool)
-    column = p["attribute"] or ", ".join(p["flags"])
-    return (f"{column} unknown for {int(open_.sum())} row(s) ({ids_where(frame, open_)}): "
-            f"state it in the table ({requirement(p)})")
+    out = []
+    for column in _columns(p):
+        if column not in frame.columns:
+            empty = np.ones(len(frame), dtype=bool)
+        else:
+            cells = frame[column]
+            empty = cells.isna().to_numpy() | (cells.astype(str).str.strip().isin(["", "<NA>", "nan"])).to_numpy()
+        rows = open_ & empty
+        if rows.any():
+            out.append(f"{column} unknown for {int(rows.sum())} row(s) ({ids_where(frame, rows)}): "
+                       f"state it in the table ({requirement(p)})")
+    return out
 
 
 def attribute_completeness(rule: Rule, ctx: CheckInputs) -> RuleResult:
@@ -252,7 +267,7 @@ def _open_reasons(sure: pd.DataFrame, states: np.ndarray, maybe: pd.DataFrame, m
     """What the bounds leave open, naming the rows and what to add."""
     out = []
     if any(s is None for s in states):
-        out.append(_unknown_reason(sure, states, p))
+        out += _unknown_reasons(sure, states, p)
     if len(maybe):
         items = [f"{i} ({u} unknown)" for i, u in zip(maybe["id"].astype(str), maybe["unknown"].astype(str))]
         out.append(f"{len(maybe)} row(s) may or may not be meant ({listing(items)})")
