@@ -53,10 +53,10 @@ def parse_attributes(frame: pd.DataFrame, path: str | Path | None) -> pd.DataFra
     numbers as floats (NaN when empty), ``departments`` stripped. Errors name file, row and field."""
     out = frame
     for column in FLAGS:
-        if column in out.columns:
+        if column in out.columns and not pd.api.types.is_bool_dtype(out[column]):
             out[column] = yes_no_column(out, column, path, default=None)
     for column in NUMBERS:
-        if column in out.columns and out[column].dtype == object:
+        if column in out.columns and not pd.api.types.is_numeric_dtype(out[column]):
             out[column] = numeric_column(out, column, path or "table", required=False, minimum=0)
     if "departments" in out.columns:
         out["departments"] = out["departments"].fillna("").astype(str).str.strip()

@@ -32,7 +32,7 @@ def require_file(path: str | Path, what: str = "input file") -> Path:
 COLUMN_ALIASES: dict[str, str] = {
     **{w: "id" for w in ("编号", "序号", "代码", "机构编号", "项目编号", "poiid", "uid")},
     **{w: "name" for w in ("名称", "机构名称", "设施名称", "医院名称", "单位名称", "项目名称", "养老机构名称",
-                           "托育机构名称")},
+                           "托育机构名称", "小区名称", "社区名称")},
     **{w: "type" for w in ("类型", "设施类型", "机构类型", "项目类型")},
     **{w: "category" for w in ("医院类别", "医院类型", "类别")},
     **{w: "beds" for w in ("床位数", "床位", "床位总数", "养老床位数", "核定床位数", "设置床位")},

@@ -95,9 +95,10 @@ def _share_row(level: str, unit: str, rows: pd.DataFrame, maybe: pd.DataFrame, p
     b = ShareBounds(rows, maybe, part_name(p), p["whole"], base[0], base[1], base[1] if base_open else 0.0)
     low, high = (0.0, 1.0) if absent else b.bounds()
     unknown = b.unknown(rows, maybe) + [f"no {o} file: its institutions are unknown" for o in absent]
-    if b.whole <= 0 and not unknown:
+    if (b.whole <= 0 and not unknown) or (not len(rows) and base[1] <= 0):
+        # No institution surely counted: the share may be one over an empty set (no verdict).
         return {"level": level, "unit": unit, "share_low": np.nan, "share_high": np.nan, "status": "not_evaluable",
-                "reason": f"no {p['whole']} stated"}
+                "reason": "; ".join([f"no {p['whole']} stated"] + unknown)}
     return {"level": level, "unit": unit, "whole": b.whole, "part_known": b.part_known, "share_low": low,
             "share_high": high, "status": judge_bounds(low, high, p["min_share"]), "reason": "; ".join(unknown)}
 
