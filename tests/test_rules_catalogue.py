@@ -31,7 +31,7 @@ def test_every_extract_id_has_a_row():
     assert len(ids) == 137
     rows = _rows()
     assert set(rows) == ids
-    for rid, (_, _, pack, kind, status) in rows.items():
+    for rid, (_, _, pack, _kind, status) in rows.items():
         assert status.startswith(("implemented", "not checkable from spatial data: ", "**not implemented**")), rid
         if status.startswith("not checkable"):
             assert pack == "—" and len(status) > 40, rid  # a reason, not just the label

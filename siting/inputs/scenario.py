@@ -29,6 +29,10 @@ one. Example (``scenarios/qinzhou.yaml``)::
     place: {grid_m: 500, distance: straight_line}   # options of `siting place` (siting.planning.place)
     overrides:                          # change a pack's rule for this study only
       A4: {params: {distance: network}, applies_to: {type: [elderly]}}
+    estates: ../data/qinzhou_estates.xlsx   # residential estates for the per-estate norms (siting.inputs.estates)
+    questions:                          # the plan's siting questions, answered by `siting report`
+      - {id: A15, source: {document: "003", line: "003 L332", quote: ...},
+         demand: {level: town, weight: population}, models: [{model: pmedian, p: 4}]}
 
 ``demand`` (for service-circle rules): ``file`` (population raster or points/polygons table,
 ``population_column``), or ``population`` (one census total over the network's extent, ``name``),
