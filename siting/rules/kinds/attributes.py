@@ -57,7 +57,7 @@ def requirement(p: dict[str, Any]) -> str:
         parts += [f"{what} at most {p['max_value']:g}"] if p["max_value"] is not None else []
     elif p["attribute"]:
         parts.append(f"{p['attribute']} = yes")
-    return "; ".join(parts) or "any"
+    return " & ".join(parts) or "any"  # not '; ': a reason joins its texts with that
 
 
 def _columns(p: dict[str, Any]) -> list[str]:
