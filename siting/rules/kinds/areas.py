@@ -277,5 +277,5 @@ def _census_row(name: str, pops: pd.DataFrame, rows: pd.DataFrame, maybe: pd.Dat
     verdict = judge_bounds(s.low, s.high, needed)
     row["state"] = {"pass": True, "fail": False}.get(verdict)
     if verdict == "not_evaluable":
-        row["why"] = "; ".join(s.unknown) + f"; at least {s.low:,.0f} of the {needed:,.0f} needed"
+        row["why"] = "; ".join(s.unknown) + f"; at least {s.low:,.0f} counted of the {needed:,.0f} needed"
     return row

@@ -53,8 +53,8 @@ def requirement(p: dict[str, Any]) -> str:
                                                                   if p["min_matches"] > 1 else ""))
     elif p["attribute"] and (p["min_value"] is not None or p["max_value"] is not None):
         what = p["attribute"] + (f" / {p['divide_by']}" if p["divide_by"] else "")
-        parts += [f"{what} at least {p['min_value']:g}"] if p["min_value"] is not None else []
-        parts += [f"{what} at most {p['max_value']:g}"] if p["max_value"] is not None else []
+        parts += [f"{what} ≥ {p['min_value']:g}"] if p["min_value"] is not None else []
+        parts += [f"{what} ≤ {p['max_value']:g}"] if p["max_value"] is not None else []
     elif p["attribute"]:
         parts.append(f"{p['attribute']} = yes")
     return " & ".join(parts) or "any"  # not '; ': a reason joins its texts with that
@@ -259,7 +259,7 @@ def _judge_total(res: RuleResult, p: dict[str, Any], states: np.ndarray, m_state
         res.figures["count_high"] = high
     res.status = judge_bounds(float(yes), high, float(p["min_total"]))
     if res.status == "not_evaluable":
-        res.reason = f"at least {yes} of the {p['min_total']} needed"
+        res.reason = f"at least {yes} counted of the {p['min_total']} needed"
 
 
 def _open_reasons(sure: pd.DataFrame, states: np.ndarray, maybe: pd.DataFrame, m_states: np.ndarray,
