@@ -62,7 +62,8 @@ def verdict(r: Rule, ctx: CheckInputs) -> str:
 
 #: How a missing cell looks after the readers (siting.inputs): the one spelling each rule sees.
 MISSING = {"beds": np.nan, "places": np.nan, "nursing_beds": np.nan, "level": np.nan, "owner_kind": "unknown",
-           "has_clinic": pd.NA, "tier": "", "county": "", "unit": "", "name": "", "lon": np.nan}
+           "has_clinic": pd.NA, "tier": "", "county": "", "unit": "", "name": "", "lon": np.nan,
+           "departments": "", "inclusive": pd.NA, "estate_class": "", "households": np.nan, "elderly_floor_area": np.nan}
 
 
 @st.composite
@@ -220,6 +221,98 @@ def test_service_coverage_never_guesses(data: st.DataObject) -> None:
         return CheckInputs(facilities=f, networks={"walk": net}, demand_layer=(demand, ""))
 
     consistent(r, ctx(holes), ctx(full))
+
+
+# ---- the kinds of issue 15 -------------------------------------------------------------------------
+
+@st.composite
+def with_attributes(draw: st.DrawFn, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a departments list and an inclusive flag on every row (complete)."""
+    n = len(frame)
+    out = frame.assign(departments=[draw(st.sampled_from(["老年病科、内科", "内科", "传染病区", "无"])) for _ in range(n)],
+                       inclusive=pd.array([draw(st.booleans()) for _ in range(n)], dtype="boolean"))
+    return out
+
+
+@settings(max_examples=max(1, int(25 * SCALE)))
+@given(st.data())
+def test_attribute_completeness_never_guesses(data: st.DataObject) -> None:
+    full = data.draw(with_attributes(data.draw(sites(("hospital", "elderly")))))
+    holes = data.draw(with_holes(full, ("departments", "level", "owner_kind", "inclusive")))
+    count = data.draw(st.booleans())
+    r = rule("attribute_completeness",
+             {"attribute": "departments", "matches": "老年", "min_level": data.draw(st.sampled_from([None, 2])),
+              "flags": data.draw(st.sampled_from([[], ["inclusive"]])),
+              "min_share": data.draw(st.floats(0, 1)), "min_total": data.draw(st.integers(0, 4)) if count else None},
+             {"type": ["hospital"], **data.draw(OWNER)})
+    empty = full.iloc[:0]
+    consistent(r, CheckInputs(facilities=holes, projects=empty), CheckInputs(facilities=full, projects=empty))
+
+
+@settings(max_examples=max(1, int(25 * SCALE)))
+@given(st.data())
+def test_presence_per_unit_never_guesses(data: st.DataObject) -> None:
+    full = data.draw(with_attributes(data.draw(sites(("hospital",)))))
+    holes = data.draw(with_holes(full, ("departments", "county", "owner_kind", "lon")))
+    r = rule("presence_per_unit", {"attribute": "departments", "matches": "传染病", "name_counts": True,
+                                   "include_city": data.draw(st.booleans()), "min_count": data.draw(st.integers(1, 2)),
+                                   "min_share": data.draw(st.floats(0, 1))}, {"type": ["hospital"], **data.draw(OWNER)})
+    empty = full.iloc[:0]
+    consistent(r, CheckInputs(facilities=holes, projects=empty, units=units()),
+               CheckInputs(facilities=full, projects=empty, units=units()))
+
+
+@settings(max_examples=max(1, int(25 * SCALE)))
+@given(st.data())
+def test_share_per_unit_never_guesses(data: st.DataObject) -> None:
+    full = data.draw(with_attributes(data.draw(sites(("elderly",)))))
+    holes = data.draw(with_holes(full, ("beds", "inclusive", "county", "owner_kind")))
+    r = rule("share_per_unit", {"whole": "beds", "part_flag": "inclusive", "min_share": data.draw(st.floats(0, 1)),
+                                "levels": data.draw(st.sampled_from([["city"], ["county"], ["city", "county"]])),
+                                "include_projects": False}, {"type": ["elderly"], **data.draw(OWNER)})
+    consistent(r, CheckInputs(facilities=holes, units=units()), CheckInputs(facilities=full, units=units()))
+
+
+@settings(max_examples=max(1, int(25 * SCALE)))
+@given(st.data())
+def test_ratio_per_estate_never_guesses(data: st.DataObject) -> None:
+    n = data.draw(st.integers(1, 5))
+    full = pd.DataFrame({"id": [f"e{i}" for i in range(n)], "name": [f"苑{i}" for i in range(n)],
+                         "estate_class": [data.draw(st.sampled_from(["new", "old"])) for _ in range(n)],
+                         "households": [float(data.draw(st.integers(1, 900))) for _ in range(n)],
+                         "elderly_floor_area": [float(data.draw(st.integers(0, 200))) for _ in range(n)]})
+    holes = data.draw(with_holes(full, ("estate_class", "households", "elderly_floor_area")))
+    r = rule("ratio_per_area", {"areas": "estate", "area_class": ["new"], "quantity": "elderly_floor_area",
+                                "base": "households", "per": 100, "min_ratio": 20, "min_share": data.draw(st.floats(0, 1))})
+    consistent(r, CheckInputs(estates=holes), CheckInputs(estates=full))
+
+
+@settings(max_examples=max(1, int(25 * SCALE)))
+@given(st.data())
+def test_distance_distribution_never_guesses(data: st.DataObject) -> None:
+    homes = data.draw(sites(("elderly",)))
+    hosp = data.draw(with_attributes(data.draw(sites(("hospital",), n_max=3, prefix="h"))))
+    homes_h = data.draw(with_holes(homes, ("lon", "owner_kind")))
+    hosp_h = data.draw(with_holes(hosp, ("lon", "departments")))
+    r = rule("distance_distribution", {"target_types": ["hospital"], "target_from": ["hospitals"],
+                                       "target_attribute": data.draw(st.sampled_from([None, "departments"])),
+                                       "target_matches": "老年|内科", "max_km": data.draw(st.floats(1, 15)),
+                                       "min_share": data.draw(st.floats(0, 1))}, {"type": ["elderly"], **data.draw(OWNER)})
+    empty = homes.iloc[:0]
+    consistent(r, CheckInputs(facilities=homes_h, hospitals=hosp_h, projects=empty),
+               CheckInputs(facilities=homes, hospitals=hosp, projects=empty))
+
+
+@settings(max_examples=max(1, int(25 * SCALE)))
+@given(st.data())
+def test_community_gap_list_never_guesses(data: st.DataObject) -> None:
+    full = data.draw(sites(("elderly", "childcare")))
+    holes = data.draw(with_holes(full, ("unit", "owner_kind")))
+    r = rule("community_gap_list", {"unit_level": "town"}, data.draw(OWNER))
+    empty = full.iloc[:0]
+    plans = units().assign(rectification=[data.draw(st.sampled_from(["", "整改"])) for _ in range(5)])
+    consistent(r, CheckInputs(facilities=holes, projects=empty, units=plans),
+               CheckInputs(facilities=full, projects=empty, units=plans))
 
 
 # ---- monotone and conserved ---------------------------------------------------------------------

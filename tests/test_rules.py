@@ -183,7 +183,7 @@ def test_missing_data_is_never_pass():
 
 def test_every_kind_refuses_to_pass_without_inputs(tmp_path):
     # One rule per registered kind with its required parameters set to plausible values.
-    values = {"number": 1.0, "int": 1, "str": None, "list[str]": ["elderly"]}
+    values = {"number": 1.0, "int": 1, "str": "places", "list[str]": ["elderly"]}
     rules = []
     for i, (name, kind) in enumerate(sorted(rule_kinds().items())):
         params = {}

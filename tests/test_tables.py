@@ -166,3 +166,22 @@ def test_check_writes_one_workbook_for_reviewers(tmp_path):
     hospitals = list(book["A4 医院"].iter_rows(values_only=True))
     assert hospitals[1][1:3] == ("钦州市第一人民医院", "general") and hospitals[1][4] == "name:人民医院"
     book.close()
+
+
+def test_attribute_columns_of_planners_tables(tmp_path):
+    """科室, 是否普惠, 是否示范, 是否公办, staff counts and sports facilities (issue 15), read once with located errors."""
+    text = ("名称,类型,科室,是否普惠,是否示范,是否公办,公共卫生医师数,经度,纬度\n"
+            "市妇幼保健院,妇幼保健院,婴幼儿照护服务指导中心、儿科,,,是,2人,108.62,21.96\n"
+            "阳光托育中心,托育机构,,是,否,否,,108.63,21.95\n"
+            "龙湾体育公园,体育公园,,,,,,108.64,21.94\n")
+    f = read_facilities(_write(tmp_path, text, "gbk"))
+    assert list(f["type"]) == ["hospital", "childcare", "sports"]
+    assert f["departments"].iloc[0] == "婴幼儿照护服务指导中心、儿科"
+    assert f["inclusive"].iloc[1] == True and f["demonstration"].iloc[1] == False  # noqa: E712 -- nullable boolean
+    assert f["inclusive"].isna().iloc[0] and f["public_health_physicians"].iloc[0] == 2.0
+    # 是否公办 fills the owner kind where no owner is stated: 是 -> government, 否 -> company.
+    assert list(f["owner_kind"]) == ["government", "company", "unknown"]
+    bad = _write(tmp_path, "名称,类型,是否普惠,经度,纬度\n某托育点,托育机构,大概,108.6,21.9\n", "utf-8")
+    with pytest.raises(InputError, match="'大概' is not yes/no") as err:
+        read_facilities(bad)
+    assert err.value.row == 1 and err.value.field == "inclusive"

@@ -33,7 +33,7 @@ import yaml
 LANGS: tuple[str, ...] = ("zh", "en")
 #: Rule packs whose readers are Chinese: their reports default to Chinese.
 CHINESE_PACKS = frozenset({"qinzhou", "guangxi", "jingdezhen", "gb50180", "qinzhou-2023", "guangxi-2021",
-                           "jingdezhen-draft", "gb50180-2018"})
+                           "jingdezhen-draft", "gb50180-2018", "qinzhou-health", "qinzhou-health-2023"})
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

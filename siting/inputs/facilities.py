@@ -23,14 +23,16 @@ import numpy as np
 import pandas as pd
 
 from siting.errors import InputError
+from siting.inputs.attributes import parse_attributes
 from siting.inputs.hospitals import CATEGORIES, HospitalClass, category_from_value, classify_name
 from siting.io import numeric_column, read_points
 from siting.io.values import facility_type_word, owner_kind_word, yes_no_column
 
 #: The facility types the rules know. Pass ``extra_types`` to accept more. ``integrated`` is
-#: combined medical and elderly care (医养结合), ``medical`` a hospital's own project.
+#: combined medical and elderly care (医养结合), ``medical`` a hospital's own project, ``sports`` a
+#: park, venue or fitness point (体育公园, 健身中心: the 15-minute fitness circle, A10).
 FACILITY_TYPES: tuple[str, ...] = (
-    "elderly", "childcare", "hospital", "clinic", "community_centre", "integrated", "kindergarten", "medical",
+    "elderly", "childcare", "hospital", "clinic", "community_centre", "integrated", "kindergarten", "medical", "sports",
 )
 #: Types that count as medical institutions (A5 partners).
 MEDICAL_TYPES: tuple[str, ...] = ("hospital", "clinic")
@@ -149,7 +151,10 @@ def validate_facilities(frame: pd.DataFrame, path: str | Path | None, *, extra_t
     float (NaN when empty; ``180张`` and ``1.2万`` read as numbers); ``has_clinic`` a nullable
     boolean; hospitals classified by :mod:`siting.inputs.hospitals` into ``category``,
     ``category_reason``, ``speciality`` and ``level`` (a hospital that cannot be classified is
-    'general' with ``category_assumed`` True); ``owner_kind`` filled in; ``tier`` normalised.
+    'general' with ``category_assumed`` True); ``owner_kind`` filled in (a yes/no ``public`` column,
+    是否公办, fills it where the owner says nothing); ``tier`` normalised; the attribute columns the
+    table has (``departments``, ``inclusive``, ``demonstration``, staff counts, ...) parsed by
+    :func:`siting.inputs.attributes.parse_attributes`.
     """
     if "name" not in frame.columns:
         raise InputError("missing column 'name'", path=path,
@@ -170,6 +175,12 @@ def validate_facilities(frame: pd.DataFrame, path: str | Path | None, *, extra_t
     for column in ("owner", "owner_kind"):
         out[column] = out[column].astype(str).str.strip() if column in out.columns else ""
     out["owner_kind"] = [normalise_owner_kind(k, o) for k, o in zip(out["owner_kind"], out["owner"])]
+    parse_attributes(out, path)
+    if "public" in out.columns:
+        # 是否公办 states the owner kind where 性质/举办主体 does not: 是 is 公办 (government), 否 民办 (company).
+        stated = out["public"].astype("boolean")
+        unknown = (out["owner_kind"] == "unknown").to_numpy() & ~stated.isna().to_numpy()
+        out.loc[unknown, "owner_kind"] = np.where(stated[unknown].to_numpy(dtype=bool), "government", "company")
     out["tier"] = tier_column(out, path)
     for column in ("unit", "county"):
         out[column] = out[column].astype(str).str.strip() if column in out.columns else ""

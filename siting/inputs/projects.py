@@ -16,6 +16,7 @@ import pandas as pd
 
 from siting.coords import to_wgs84
 from siting.errors import InputError
+from siting.inputs.attributes import parse_attributes
 from siting.inputs.facilities import facility_type_column, normalise_owner_kind
 from siting.io import numeric_column, read_table, require_columns
 from siting.io.values import yes_no_column
@@ -78,6 +79,7 @@ def normalise_projects(frame: pd.DataFrame, path: str | Path | None, crs: str = 
     for column in TEXT_COLUMNS:
         out[column] = out[column].astype(str).str.strip() if column in out.columns else ""
     out["owner_kind"] = [normalise_owner_kind(k, o) for k, o in zip(out["owner_kind"], out["owner"])]
+    parse_attributes(out, path)
     out.loc[~located, "location_precision"] = "unknown"
     out.loc[located & (out["location_precision"] == ""), "location_precision"] = "site"
     # A plan may say whether a project includes a clinic (医务室): A5 judges planned homes on it.

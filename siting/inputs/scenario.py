@@ -29,6 +29,10 @@ one. Example (``scenarios/qinzhou.yaml``)::
     place: {grid_m: 500, distance: straight_line}   # options of `siting place` (siting.planning.place)
     overrides:                          # change a pack's rule for this study only
       A4: {params: {distance: network}, applies_to: {type: [elderly]}}
+    estates: ../data/qinzhou_estates.xlsx   # residential estates for the per-estate norms (siting.inputs.estates)
+    questions:                          # the plan's siting questions, answered by `siting report`
+      - {id: A15, source: {document: "003", line: "003 L332", quote: ...},
+         demand: {level: town, weight: population}, models: [{model: pmedian, p: 4}]}
 
 ``demand`` (for service-circle rules): ``file`` (population raster or points/polygons table,
 ``population_column``), or ``population`` (one census total over the network's extent, ``name``),
@@ -58,12 +62,15 @@ from siting.units import MODES
 TOP_KEYS = {
     "name", "title", "description", "rules", "crs", "lang", "facilities", "hospitals", "facility_types",
     "projects", "baselines", "units", "population", "network", "study_area", "fetch", "demand",
-    "minutes", "candidates", "out", "overrides", "place",
+    "minutes", "candidates", "out", "overrides", "place", "estates", "questions",
 }
 #: Keys of the ``place`` section (read by :mod:`siting.planning.place`).
 PLACE_KEYS = {
     "projects", "grid_m", "max_candidates", "town_radius_m", "distance", "time_limit", "candidates_from", "candidate_kinds",
 }
+#: Keys of a siting question (``questions``, read by :mod:`siting.planning.questions`).
+QUESTION_KEYS = {"id", "title", "title_zh", "source", "demand", "candidates", "distance", "models", "note", "note_zh"}
+QUESTION_MODEL_KEYS = {"model", "p", "cutoff_km", "balance"}
 #: Keys of the ``demand`` section (read by :func:`siting.analysis.demand.build_demand`).
 DEMAND_KEYS = {"file", "population_column", "population", "name", "level", "year", "shares", "buildings",
                "units", "census", "unit_key", "default_levels"}
@@ -115,6 +122,35 @@ class PlaceSpec:
     time_limit: float | None = None
     candidates_from: str | None = None
     candidate_kinds: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """A siting question a plan poses in its own words (A15: 「根据人口数量和地域分布，布局建设若干个公共卫生应急物资储备中心」).
+
+    ``demand`` and ``candidates`` are the points of the scenario's units of a level (towns by
+    default): demand weighted by ``weight`` (``population`` or ``pop_60plus``, census figures or
+    labelled estimates), candidates optionally those whose name matches ``candidate_name_matches``.
+    ``models`` are location-allocation runs (``{model: pmedian, p: 4}``, ``{model: mclp, p: 4,
+    cutoff_km: 30}``, ``{model: cpmedian, p: 8, balance: 1.25}``: each centre serves at most 1.25
+    times an equal share). ``distance``: straight_line, or network (the drive network, when the
+    scenario's extract is present). ``source`` quotes the clause; ``line`` is where the question is
+    written in the scenario file.
+    """
+
+    id: str
+    title: str = ""
+    title_zh: str = ""
+    source: dict[str, str] = field(default_factory=dict)
+    demand_level: str = "town"
+    weight: str = "population"
+    candidate_level: str = "town"
+    candidate_name_matches: str | None = None
+    distance: str = "straight_line"
+    models: tuple[dict[str, Any], ...] = ()
+    note: str = ""
+    note_zh: str = ""
+    line: int = 0
 
 
 @dataclass
@@ -194,6 +230,10 @@ class Scenario:
     out: Path | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     place: PlaceSpec = field(default_factory=PlaceSpec)
+    #: Residential estates (小区) for the per-estate norms (siting.inputs.estates).
+    estates: Path | None = None
+    #: The plan's own siting questions, answered by `siting report` (siting.planning.questions).
+    questions: tuple[QuestionSpec, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
     def inventory(self, key: str) -> InventorySource | None:
@@ -362,6 +402,8 @@ def load_scenario(path: str | Path) -> Scenario:
     sc.hospitals, sc.hospitals_kind = _inventory(r, "hospitals")
     sc.facility_types = _facility_types(r)
     sc.projects, sc.candidates, sc.out = r.file(raw, "projects"), r.file(raw, "candidates"), r.file(raw, "out")
+    sc.estates = r.file(raw, "estates")
+    sc.questions = _questions(r)
     bl = r.section("baselines", {"file", "key"}, scalar_key="file")
     sc.baselines, sc.baselines_key = r.file(bl, "file"), r.text(bl, "key")
     un = r.section("units", {"boundaries", "table"}, scalar_key="boundaries")
@@ -515,3 +557,38 @@ def _place_spec(r: _Reader) -> PlaceSpec:
         candidates_from=r.text(pl, "candidates_from"),
         candidate_kinds=None if kinds is None else tuple(str(k) for k in (kinds if isinstance(kinds, list) else [kinds])),
     )
+
+
+def _questions(r: _Reader) -> tuple[QuestionSpec, ...]:
+    """The ``questions`` section: a list of siting questions, keys checked, lines kept."""
+    raw = r.raw.get("questions")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(q, dict) for q in raw):
+        raise r.fail(r.raw, "questions", "'questions' must be a list of mappings (id, title, source, models, ...)")
+    out = []
+    for q in raw:
+        _check_keys(q, QUESTION_KEYS, r.path, "a question")
+        if "id" not in q or not q.get("models"):
+            raise InputError(f"line {q.get('__line__', 0)}: a question needs an id and models", path=r.path,
+                             hint="e.g. {id: A15, models: [{model: pmedian, p: 4}]}")
+        models = q["models"]
+        if not isinstance(models, list) or not all(isinstance(m, dict) for m in models):
+            raise r.fail(q, "models", "'models' must be a list like [{model: pmedian, p: 4}]")
+        for m in models:
+            _check_keys(m, QUESTION_MODEL_KEYS, r.path, "a question's model")
+        demand = q.get("demand") or {}
+        cands = q.get("candidates") or {}
+        _check_keys(demand, {"level", "weight"}, r.path, f"the demand of question {q['id']}")
+        _check_keys(cands, {"level", "name_matches"}, r.path, f"the candidates of question {q['id']}")
+        distance = str(q.get("distance", "straight_line"))
+        if distance not in ("straight_line", "network"):
+            raise r.fail(q, "distance", f"question distance '{distance}' is not straight_line or network")
+        out.append(QuestionSpec(
+            id=str(q["id"]), title=str(q.get("title", "") or ""), title_zh=str(q.get("title_zh", "") or ""),
+            source={k: str(v) for k, v in strip_lines(q.get("source") or {}).items()},
+            demand_level=str(demand.get("level", "town")), weight=str(demand.get("weight", "population")),
+            candidate_level=str(cands.get("level", "town")), candidate_name_matches=cands.get("name_matches"),
+            distance=distance, models=tuple({**strip_lines(m), "__line__": m.get("__line__", 0)} for m in models),
+            note=str(q.get("note", "") or ""), note_zh=str(q.get("note_zh", "") or ""), line=int(q.get("__line__", 0))))
+    return tuple(out)

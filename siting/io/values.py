@@ -149,6 +149,8 @@ TYPE_WORDS: dict[str, str] = {
     **{w: "clinic" for w in ("诊所", "门诊部", "卫生室", "村卫生室", "医务室", "卫生服务站", "社区卫生服务站")},
     **{w: "integrated" for w in ("医养结合", "医养结合机构")},
     **{w: "community_centre" for w in ("社区中心", "社区综合服务中心", "社区养老服务中心", "社区服务中心")},
+    **{w: "sports" for w in ("体育设施", "健身设施", "体育公园", "运动公园", "体育运动公园", "生态运动公园", "体育场",
+                             "体育馆", "全民健身中心", "健身中心", "健身步道", "健身广场", "社区健身点", "体育场馆")},
 }
 #: Who runs a facility as Chinese tables write it (``举办主体``, ``性质``) -> owner kinds.
 #: 公建民营 (government-built, privately run) counts as government-provided, as the A4 rule

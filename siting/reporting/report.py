@@ -294,6 +294,7 @@ def report_context(sc: Any, inputs: Any, compliance: Any, lang: str, *, offline:
         rules=fmt_rules, coverage_charts=charts, coverage_notes=cov_notes,
         capacity_chart=capacity_chart(gaps, lang), capacity_rows=fmt_caps,
         hospital_tables=hospital_tables(compliance, lang),
+        questions=question_sections(sc, inputs, lang),
         inputs=sorted((label("input", k, lang), translate_text(str(v), lang))
                       for k, v in getattr(compliance, "inputs", {}).items()),
         adcode=sc.units_boundaries is not None,
@@ -330,3 +331,33 @@ def write_report(scenario: str | Path | Any, out: str | Path, *, offline: bool =
     return write_text(out, build_report(scenario, offline=offline, basemap=basemap, tianditu_key=tianditu_key,
                                         compliance=compliance, lang=lang, inputs=inputs, candidates=candidates,
                                         scores=scores))
+
+
+def question_sections(sc: Any, inputs: Any, lang: str = "en") -> list[dict[str, Any]]:
+    """One section per siting question of the scenario (:mod:`siting.planning.questions`), texts in ``lang``."""
+    if not getattr(sc, "questions", ()):
+        return []
+    from siting.planning.questions import answer_questions
+
+    out = []
+    for res in answer_questions(sc, inputs):
+        q, summary = res.spec, res.demand_summary()
+        runs = [{"model": label("model", r.model, lang), "p": r.p, "status": label("solve_status", r.status, lang),
+                 "objective": fmt_number(r.objective, 1), "gap": "—" if r.gap is None else f"{100 * r.gap:.2f} %",
+                 "chosen": t("report.list_sep", lang).join(r.chosen), "mean_km": fmt_number(r.mean_km, 1),
+                 "max_km": fmt_number(r.max_km, 1), "covered": "—" if r.covered_share is None else f"{100 * r.covered_share:.1f} %",
+                 "catchments": [{"site": c["site"], "towns": int(c["towns"]), "weight": fmt_number(float(round(c["weight"]))),
+                                 "farthest_km": fmt_number(float(c["farthest_km"]), 1), "members": c["members"]}
+                                for c in r.catchments.to_dict("records")]}
+                for r in res.runs]
+        out.append({
+            "id": q.id, "title": q.title_zh if lang == "zh" and q.title_zh else q.title,
+            "quote": q.source.get("quote", ""), "cite": ", ".join(x for x in (q.source.get("document", ""),
+                                                                            q.source.get("clause", ""), q.source.get("line", "")) if x),
+            "note": q.note_zh if lang == "zh" and q.note_zh else q.note,
+            "demand": t("report.q_demand", lang, towns=summary["towns"], census=summary["census"],
+                        estimated=summary["estimated"], weight=fmt_number(float(round(summary["weight"]))),
+                        group=label("words", summary["weight_name"], lang)),
+            "left_out": summary["left_out"], "distance": [translate_text(n, lang) for n in res.notes], "runs": runs,
+        })
+    return out

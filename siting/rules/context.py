@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from siting.errors import InputError
+from siting.inputs.attributes import parse_attributes
+from siting.inputs.estates import read_estates
 from siting.inputs.projects import read_projects
 from siting.inputs.scenario import DemandSpec
 from siting.inputs.sources import InventorySource
@@ -66,6 +68,9 @@ class CheckInputs:
     #: The central urban area (中心城区) as a GeoDataFrame of polygons (EPSG:4326), and how it was given.
     central: Any = None
     central_label: str = ""
+    #: Residential estates (小区): class, population, households and their facilities' floor areas
+    #: (:func:`siting.inputs.estates.read_estates`), for the per-estate norms (C5, D1-D7).
+    estates: pd.DataFrame | None = None
 
     # ---- network -----------------------------------------------------------------------------
 
@@ -169,8 +174,15 @@ class CheckInputs:
     def _subject_rows(self, applies_to: dict[str, Any]) -> pd.DataFrame:
         origins = applies_to.get("from", ["facilities", "projects"])
         parts = []
-        if "facilities" in origins and self.facilities is not None:
-            parts.append(self.facilities.assign(origin="facilities"))
+        if "hospitals" in origins and self.hospitals is not None:
+            parts.append(self.hospitals.assign(origin="hospitals"))
+        if self.facilities is not None and ("facilities" in origins or "hospitals" in origins):
+            rows = self.facilities
+            if "facilities" not in origins:  # hospitals: the hospitals file and the facility file's medical rows
+                rows = rows[rows["type"].isin(["hospital", "clinic"])]
+            if parts:  # a hospital listed in both files is one hospital
+                rows = rows[~rows["id"].astype(str).isin(parts[0]["id"].astype(str))]
+            parts.append(rows.assign(origin="facilities"))
         if "projects" in origins and self.projects is not None:
             parts.append(self.projects.assign(origin="projects"))
         if not parts:
@@ -179,8 +191,9 @@ class CheckInputs:
 
     def have_subject_data(self, applies_to: dict[str, Any] | None = None) -> bool:
         origins = (applies_to or {}).get("from", ["facilities", "projects"])
-        return ("facilities" in origins and self.facilities is not None) or (
-            "projects" in origins and self.projects is not None)
+        have = {"facilities": self.facilities is not None, "projects": self.projects is not None,
+                "hospitals": self.hospitals is not None or self.facilities is not None}
+        return any(have.get(o, False) for o in origins)
 
     def subject_sources(self, applies_to: dict[str, Any] | None = None) -> str:
         origins = (applies_to or {}).get("from", ["facilities", "projects"])
@@ -342,7 +355,7 @@ def _read_population(path: Path, key: str | None) -> pd.DataFrame:
 def _read_units(path: Path) -> pd.DataFrame:
     frame = read_table(path, "units table")
     require_columns(frame, ["code", "name", "level"], path)
-    return frame
+    return parse_attributes(frame, path)
 
 
 def gather_inputs(
@@ -368,6 +381,7 @@ def gather_inputs(
     demand: DemandSpec | None = None,
     scenario_path: Path | None = None,
     central: Any = None,
+    estates: str | Path | None = None,
 ) -> CheckInputs:
     """Read every given input file (validated) into a :class:`CheckInputs`.
 
@@ -417,6 +431,9 @@ def gather_inputs(
         ci.paths["network"] = f"{osm} ({network_mode}; hospitals by {hospital_mode})"
     if central:
         ci.central, ci.central_label = central_area(central, ci.unit_boundaries, ci.units)
+    if estates is not None:
+        ci.estates = read_estates(estates)
+        ci.paths["estates"] = str(estates)
     return ci
 
 
@@ -470,6 +487,7 @@ def inputs_from_scenario(scenario: Any, **overrides: Any) -> CheckInputs:
         "walk_kmh": sc.network.walk_kmh, "bike_kmh": sc.network.bike_kmh, "minutes": sc.minutes,
         "crs": sc.crs, "extra_types": tuple(sc.facility_types), "demand": sc.demand, "scenario_path": sc.path,
         "central": sc.study_area.central_file or list(sc.study_area.central_units) or None,
+        "estates": sc.estates,
     }
     kwargs.update({k: v for k, v in overrides.items() if v is not None})
     return gather_inputs(**kwargs)

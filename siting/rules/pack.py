@@ -43,6 +43,7 @@ BUILTIN_PACKS: dict[str, str] = {
     "guangxi": "guangxi-2021.yaml",
     "jingdezhen": "jingdezhen-draft.yaml",
     "gb50180": "gb50180-2018.yaml",
+    "qinzhou-health": "qinzhou-health-2023.yaml",
 }
 #: Rule ids of the seed extraction, by letter: highest number.
 CATALOGUE: dict[str, int] = {"A": 30, "B": 30, "C": 19, "D": 7, "E": 11, "F": 11, "G": 19, "H": 5, "I": 5}

@@ -25,7 +25,7 @@ APPLIES_TO_KEYS: dict[str, str] = {
     "category": "list[str]",
     "tier": "list[str]",
     "name_matches": "str",
-    "from": "list[str]",  # facilities | projects
+    "from": "list[str]",  # facilities | projects | hospitals
 }
 
 

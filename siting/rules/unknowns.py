@@ -38,8 +38,49 @@ def undetermined_note(maybe: pd.DataFrame, limit: int = LIMIT) -> str:
 
 
 def absent_sources(origins: list[str], ctx: Any) -> list[str]:
-    """The sources among ``origins`` ('facilities', 'projects') the inputs do not have."""
-    return [o for o in origins if getattr(ctx, o) is None]
+    """The sources among ``origins`` ('facilities', 'projects', 'hospitals') the inputs do not have.
+
+    Hospitals come from the hospitals file or the hospital rows of the facility file: they are
+    absent only when both files are.
+    """
+    return [o for o in origins if getattr(ctx, o) is None and not (o == "hospitals" and ctx.facilities is not None)]
+
+
+def states_count(states: Any) -> tuple[int, int, int]:
+    """(yes, no, unknown) among three-valued states (True, False, None)."""
+    values = list(states)
+    yes = sum(v is True for v in values)
+    no = sum(v is False for v in values)
+    return yes, no, len(values) - yes - no
+
+
+def bounded_share(sure: Any, maybe: Any) -> tuple[float, float]:
+    """The lowest and highest share of 'yes' among rows whose state may be unknown (None).
+
+    ``sure`` are the states of the rows a rule surely means, ``maybe`` those of rows it may or
+    may not mean. Lowest: every unknown is 'no', and every optional row that could be 'no' is
+    taken in; highest: every unknown is 'yes', and only optional rows that could be 'yes' are
+    taken in. NaN where no row need be counted at all.
+    """
+    yes, no, unknown = states_count(sure)
+    m_yes, m_no, m_unknown = states_count(maybe)
+    n = yes + no + unknown
+    low_den, high_den = n + m_no + m_unknown, n + m_yes + m_unknown
+    low = yes / low_den if low_den else float("nan")
+    high = (yes + unknown + m_yes + m_unknown) / high_den if high_den else float("nan")
+    return low, high
+
+
+def three_valued_and(parts: list[Any], n: int) -> np.ndarray:
+    """Element-wise AND of three-valued state arrays: False wins, then None (unknown), then True."""
+    out = np.full(n, True, dtype=object)
+    for part in parts:
+        for i, v in enumerate(part):
+            if v is False or out[i] is False:
+                out[i] = False
+            elif v is None:
+                out[i] = None
+    return out
 
 
 def located_rows(frame: pd.DataFrame) -> np.ndarray:
