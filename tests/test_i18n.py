@@ -449,7 +449,19 @@ def _network_cases() -> list:
     ]
 
 
-MISSING_DATA_CASES = [_capacity_cases, _proximity_cases, _unit_cases, _network_cases]
+def _plan_kind_cases() -> list:
+    """The rules of the plans' packs (every kind of issue 15) with no inputs, and on the bundled
+    Qinzhou and Jingdezhen scenarios offline (tables with holes: no hospitals, estates, departments)."""
+    from siting.inputs.scenario import load_scenario
+    from siting.rules import inputs_from_scenario, load_pack
+    from siting.rules.context import CheckInputs
+
+    rules = [r for n in ("qinzhou", "qinzhou-health", "guangxi", "jingdezhen") for r in load_pack(n).rules]
+    return [(rules, CheckInputs())] + [(rules, inputs_from_scenario(load_scenario(REPO / "scenarios" / f"{n}.yaml")))
+                                       for n in ("qinzhou", "jingdezhen")]
+
+
+MISSING_DATA_CASES = [_capacity_cases, _proximity_cases, _unit_cases, _network_cases, _plan_kind_cases]
 
 
 def test_the_missing_data_cases_run_every_rule_kind():
@@ -467,7 +479,8 @@ def test_rule_texts_with_missing_data_in_chinese(cases):
     the codes a planner types (a rule's ``applies_to`` filter, quoted as written in the pack)."""
     for rules, inputs in cases():
         report = _evaluate(rules, inputs)
-        codes = {str(r.applies_to) for r in rules}
+        # codes a planner types: a rule's applies_to filter, rule ids (B9-city-elderly), baselines keys
+        codes = {str(r.applies_to) for r in rules} | {r.id for r in rules} | {"[qinzhou]", "[jingdezhen]"}
         page, markdown = visible_text(report.to_html("zh")), report.to_markdown("zh")
         assert english_words(page, codes) == set(), [r.to_dict("zh") for r in report.results]
         assert english_words(markdown, codes) == set()

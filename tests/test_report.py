@@ -177,8 +177,12 @@ def test_report_map_rings_hospitals_from_the_facility_table(tmp_path: Path):
     n_hosp = int((fac["type"] == "hospital").sum())
     assert n_hosp > 0
     assert inner.count("L.circle(") == n_hosp
-    # every facility once: each hospital at its ring, the others coloured by verdict
-    assert inner.count("L.marker(") == len(fac)
+    # every facility once (each hospital at its ring, the others coloured by verdict), and again, by
+    # verdict, each hospital a rule judges: A6 (geriatrics in level-II+ general hospitals) may mean
+    # the general hospitals whose level is unknown
+    a6 = ((fac["type"] == "hospital") & (fac["category"] == "general") & fac["level"].isna()).sum()
+    assert a6 == 3
+    assert inner.count("L.marker(") == len(fac) + a6
     assert inner.count('"markerColor": "cadetblue"') == n_hosp
     assert "<title>monaco</title>" in page  # no title in the scenario: its name is used
 

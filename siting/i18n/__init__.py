@@ -145,8 +145,16 @@ def _match(text: str, depth: int, specific: bool) -> str | None:
             continue
         m = pattern.match(text)
         if m:
-            return zh.format(**{k: v if k in _CODE_FIELDS else _translate(v, depth + 1) for k, v in m.groupdict().items()})
+            return zh.format(**{k: _column_names(v) if k == "fields" else v if k in _CODE_FIELDS else _translate(v, depth + 1)
+                                for k, v in m.groupdict().items()})
     return None
+
+
+def _column_names(names: str) -> str:
+    """Column names joined by ', ' (``county, inclusive``) as a reader's words (县区、普惠); a name
+    the catalogue does not know stays as written."""
+    labels = catalogue()["labels"]
+    return "、".join(str((labels["words"].get(n) or labels["column"].get(n) or {"zh": n})["zh"]) for n in names.split(", "))
 
 
 def _translate(text: str, depth: int) -> str:

@@ -98,7 +98,7 @@ class RuleResult:
 #: Keys of violation rows whose values are texts to translate (the rest are names and codes).
 _TEXT_KEYS = ("problem", "unit", "missing_tiers", "group", "level", "location_precision")
 #: Keys of the rules' tables (A4's hospitals) whose values are texts to translate.
-_TABLE_TEXT_KEYS = ("category_reason", "why_not", "origin")
+_TABLE_TEXT_KEYS = ("category_reason", "why_not", "origin", "missing", "may_be_missing")
 #: Keys whose values are codes with a word in the catalogue's labels (key -> label group).
 _LABEL_KEYS = {"owner_kind": "owner_kind", "nearest_hospital_category": "category", "category": "category"}
 
