@@ -110,7 +110,10 @@ def test_whatif_union_equals_the_coverage_engine(whatif):
 def test_whatif_capacity_equals_the_rules_as_planned(whatif):
     _, _, compliance, sites, data, _ = whatif
     items = {c["id"]: c for c in data["capacity"]}
-    assert set(items) == {"C2", "C8"}  # C1 has no city population in this scenario
+    # the pack's capacity totals: C2 and C8 (stock + projects), C2-new (the projects' new places only);
+    # C1 has no city population in this scenario
+    assert set(items) == {"C2", "C2-new", "C8"}
+    assert items["C2-new"]["baseline"] == 0 and dict(items["C2-new"]["sites"]) == dict(items["C2"]["sites"])
     for cid, c in items.items():
         figures = compliance.result(cid).figures
         total = c["baseline"] + c["fixed"] + sum(v for _, v in c["sites"])  # every project ticked: the plan
