@@ -12,19 +12,32 @@ import time
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from siting.allocation.base import AllocationModel, SolveOptions
-from siting.allocation.capacity import AssignWithinCapacity, CapacityLp, CoverWithinCapacity, Modules
+from siting.allocation.capacity import (
+    AssignWithinCapacity,
+    CapacityLp,
+    CoverWithinCapacity,
+    Modules,
+    capacity_problems,
+    served_weight,
+)
 from siting.allocation.heuristics.capacitated import Service, improves, swap_capacitated
 from siting.allocation.lp import LpIndex
-from siting.allocation.mip import MipSolution, relative_gap
+from siting.allocation.mip import MipSolution
 from siting.allocation.problem import AllocationProblem
 from siting.allocation.result import AllocationResult
+from siting.allocation.status import relative_gap
 from siting.errors import SitingError
 
 #: The LP relaxation is solved for a bound when the heuristic serves alone and the model has at most
 #: this many times ``max_mip_nnz`` non-zeros (an LP is far cheaper than the MIP).
 LP_BOUND_FACTOR = 4
+
+
+#: How a capacitated p-median weighs the cost of serving a demand point.
+COST_WEIGHTS = ("demand", "none")
 
 
 class CMCLP(AllocationModel):
@@ -34,30 +47,49 @@ class CMCLP(AllocationModel):
     ``capacity``, or from modules: with ``module_size`` s a site opens up to
     ``max_modules`` modules of s places (childcare classes), its capacity being
     its own ``capacity`` (existing places, 0 when unknown) plus s per module;
-    ``module_budget`` caps the modules opened in total. Demand may be split
-    between sites. The objective is the demand weight served within the cutoff.
+    ``module_budget`` caps the modules opened in total. A demand point takes its ``load``
+    (default: its weight) of its site's capacity. Demand may be split between sites unless
+    ``single_source``: then each demand point is served in full by one site, or not at all.
+    The objective is the demand weight served within the cutoff.
     """
 
     name = "cmclp"
+    maximize = True
 
     def __init__(self, problem: AllocationProblem, *, cutoff: float, p: int | None = None,
                  module_size: float | None = None, max_modules: Any = None,
-                 module_budget: int | None = None) -> None:
+                 module_budget: int | None = None, single_source: bool = False) -> None:
         super().__init__(problem, cutoff=cutoff, p=p)
         if self.p is None:
             raise SitingError("cmclp needs p, the number of new sites")
         self.modules = Modules(module_size, max_modules, module_budget)
+        self.single_source = bool(single_source)
+
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:
+        return served_weight(self.problem, assignment)
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        out = super().infeasibilities(open_, assignment)
+        out += capacity_problems(self, self.modules, open_, assignment, split=not self.single_source)
+        assert self.cutoff is not None
+        far = assignment["cost"].to_numpy(dtype=float) > self.cutoff
+        if far.any():
+            out.append(f"{int(far.sum())} demand point(s) served beyond the cutoff")
+        return out
 
     def _solve(self, opts: SolveOptions) -> AllocationResult:
         return solve_capacitated(CoverWithinCapacity(self, self.modules, self.p, None), opts)
 
 
 class CPMedian(AllocationModel):
-    """Capacitated assignment (capacitated p-median): every demand point served, no site above capacity.
+    """Capacitated p-median: every demand point served, no site above capacity, least cost.
 
-    Minimises the weighted cost; demand may be split between sites. Capacity as in
-    :class:`CMCLP` (candidate ``capacity``, project capacity or modules). ``cutoff``, when
-    given, forbids pairs beyond it.
+    A demand point takes its ``load`` (default: its weight) of its site's capacity; the cost
+    of serving it is weighted by its weight (``cost_weight='demand'``, the default) or not
+    at all (``'none'``: plain costs, as in the published benchmarks). Demand may be split
+    between sites unless ``single_source`` (each demand point served by exactly one site).
+    Capacity as in :class:`CMCLP` (candidate ``capacity``, project capacity or modules).
+    ``cutoff``, when given, forbids pairs beyond it.
     """
 
     name = "cpmedian"
@@ -65,11 +97,43 @@ class CPMedian(AllocationModel):
 
     def __init__(self, problem: AllocationProblem, *, p: int | None = None, cutoff: float | None = None,
                  module_size: float | None = None, max_modules: Any = None,
-                 module_budget: int | None = None) -> None:
+                 module_budget: int | None = None, single_source: bool = False,
+                 cost_weight: str = "demand") -> None:
         super().__init__(problem, p=p, cutoff=cutoff)
         if self.p is None:
             raise SitingError("cpmedian needs p, the number of new sites")
+        if cost_weight not in COST_WEIGHTS:
+            raise SitingError(f"cost_weight must be one of {', '.join(COST_WEIGHTS)}, not {cost_weight!r}")
         self.modules = Modules(module_size, max_modules, module_budget)
+        self.single_source = bool(single_source)
+        self.cost_weight = cost_weight
+
+    def cost_weights(self) -> np.ndarray:
+        """What each demand point's cost is multiplied by: its weight, or 1."""
+        prob = self.problem
+        return prob.weights if self.cost_weight == "demand" else np.ones(prob.n_demand)
+
+    def active(self) -> np.ndarray:
+        """The demand points that must be served: those with a weight or a load."""
+        return (self.problem.weights > 0) | (self.problem.demand_load > 0)
+
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:
+        pos = pd.Index(self.problem.demand_ids).get_indexer(assignment["demand_id"])
+        share, cost = assignment["share"].to_numpy(dtype=float), assignment["cost"].to_numpy(dtype=float)
+        return float((self.cost_weights()[pos] * share * cost).sum())
+
+    def integral_objective(self) -> bool:
+        return (self.cost_weight == "none" or self.whole_weights()) and self.whole_costs() and self.single_source
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        out = super().infeasibilities(open_, assignment)
+        out += capacity_problems(self, self.modules, open_, assignment, split=not self.single_source)
+        pos = pd.Index(self.problem.demand_ids).get_indexer(assignment["demand_id"])
+        got = np.bincount(pos, weights=assignment["share"].to_numpy(dtype=float), minlength=self.problem.n_demand)
+        short = self.active() & (got < 1 - 1e-6)
+        if short.any():
+            out.append(f"{int(short.sum())} demand point(s) not served in full, e.g. {self.problem.demand_ids[short][0]}")
+        return out
 
     def _solve(self, opts: SolveOptions) -> AllocationResult:
         return solve_capacitated(AssignWithinCapacity(self, self.modules), opts)
@@ -185,15 +249,13 @@ class CapacitatedSolve:
                 f"{self.name}: the heuristic found no placement that meets the capacity, site and region rules "
                 f"and the MIP was not run ({why}); add capacity or sites, or run the MIP (method='mip' or a larger "
                 "max_mip_nnz)")
-        gap = relative_gap(heur_obj, bound)
-        st = "optimal" if gap is not None and gap <= self.opts.mip_rel_gap else "feasible"
-        if st == "optimal":
-            by_lp = "lp_bound" in details and bound == details["lp_bound"]
-            details["certified_by"] = "lp relaxation" if by_lp else "capacity bound"
         if self.too_big:
             details["reason"] = f"MIP too large ({self.nnz} non-zeros > max_mip_nnz {self.opts.max_mip_nnz})"
-        res = self.cm.result(sidx, hsol.x, st, bound, "heuristic", self.t0, details)
-        res.gap = 0.0 if st == "optimal" else gap
+        by_lp = "lp_bound" in details and bound == details["lp_bound"]
+        details["certified_by"] = "lp relaxation" if by_lp else "capacity bound"
+        res = self.cm.result(sidx, hsol.x, "feasible", bound, "heuristic", self.t0, details)
+        if res.status != "optimal":
+            del res.details["certified_by"]
         return res
 
     def _mip_start(self, x: np.ndarray, sidx: LpIndex, keep: np.ndarray) -> np.ndarray:
@@ -220,13 +282,5 @@ class CapacitatedSolve:
                     raise SitingError(f"{self.name} is infeasible: {cm.infeasible_reason()}")
                 raise SitingError(f"{self.name}: HiGHS found no solution within the time limit ({sol.status}); "
                                   "raise the time limit")
-            gap = relative_gap(heur_obj, bound)
-            st = "optimal" if gap is not None and gap <= opts.mip_rel_gap else sol.status
-            res = cm.result(sidx, hsol.x, st, bound, "heuristic", self.t0, details)
-            res.gap = 0.0 if st == "optimal" else gap
-            return res
-        res = cm.result(self.index, sol.x, sol.status, bound, "mip", self.t0, details)
-        res.gap = 0.0 if sol.status == "optimal" else relative_gap(res.objective, res.bound)
-        if res.gap is not None and res.gap <= opts.mip_rel_gap:
-            res.status, res.gap = "optimal", 0.0
-        return res
+            return cm.result(sidx, hsol.x, sol.status, bound, "heuristic", self.t0, details)
+        return cm.result(self.index, sol.x, sol.status, bound, "mip", self.t0, details)

@@ -89,6 +89,35 @@ def site_capacity(problem: AllocationProblem, modules: Modules) -> np.ndarray:
     return np.nan_to_num(np.asarray(eff, dtype=float), nan=0.0, neginf=0.0)
 
 
+def served_weight(problem: AllocationProblem, assignment: pd.DataFrame) -> float:
+    """The demand weight an assignment (``demand_id``, ``share``) serves."""
+    pos = pd.Index(problem.demand_ids).get_indexer(assignment["demand_id"])
+    return float((problem.weights[pos] * assignment["share"].to_numpy(dtype=float)).sum())
+
+
+def capacity_problems(model: AllocationModel, modules: Modules, open_: np.ndarray, assignment: pd.DataFrame, *,
+                      split: bool) -> list[str]:
+    """What breaks the capacity rules in an assignment (``demand_id``, ``facility_id``, ``share``): sites above
+    the most they could hold, demand served more than once, split demand when it must be served by one site."""
+    prob = model.problem
+    out = []
+    pos = pd.Index(prob.demand_ids).get_indexer(assignment["demand_id"])
+    site = pd.Index(prob.candidate_ids).get_indexer(assignment["facility_id"])
+    share = assignment["share"].to_numpy(dtype=float)
+    load = np.bincount(site, weights=share * prob.demand_load[pos], minlength=prob.n_candidates)
+    most = site_capacity(prob, modules)
+    over = load > most + 1e-6 * np.maximum(1.0, most)
+    if over.any():
+        j = int(np.flatnonzero(over)[0])
+        out.append(f"{int(over.sum())} site(s) above capacity, e.g. {prob.candidate_ids[j]} with {load[j]:g} > {most[j]:g}")
+    total = np.bincount(pos, weights=share, minlength=prob.n_demand)
+    if (total > 1 + 1e-6).any():
+        out.append(f"{int((total > 1 + 1e-6).sum())} demand point(s) served more than in full")
+    if not split and (np.bincount(pos, minlength=prob.n_demand) > 1).any() | (np.abs(share - np.round(share)) > 1e-6).any():
+        out.append("demand split between sites, though each point must be served by one site")
+    return out
+
+
 def _add_module_columns(lp: LpBuilder, problem: AllocationProblem, modules: Modules, y0: int) -> int:
     """Add the module count of each site (only on open sites, within the budget); return the first column."""
     m = problem.n_candidates

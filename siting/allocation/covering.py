@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from siting.allocation.base import AllocationModel, SolveOptions
 from siting.allocation.capacitated import CoverWithinCapacity, Modules, solve_capacitated
+from siting.allocation.capacity import capacity_problems, served_weight
 from siting.allocation.heuristics.cover import (
     drop_redundant,
     greedy_cover,
@@ -33,9 +35,9 @@ from siting.allocation.lp import (
     placement,
     project_start,
 )
-from siting.allocation.mip import relative_gap
 from siting.allocation.problem import AllocationProblem, group_rows, listing
 from siting.allocation.result import AllocationResult
+from siting.allocation.status import relative_gap
 from siting.errors import SitingError
 
 
@@ -89,7 +91,17 @@ class CoveringModel(AllocationModel):
         return cover_groups(self.problem, self.cutoff)
 
 
-class LSCP(CoveringModel):
+class SiteCountModel(CoveringModel):
+    """A covering model whose objective is the number of new sites (LSCP, CoverageTarget)."""
+
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:
+        return float((open_ & ~self.problem.fixed).sum())
+
+    def integral_objective(self) -> bool:
+        return True
+
+
+class LSCP(SiteCountModel):
     """Location set covering: the fewest new sites so that every demand point is within ``cutoff``.
 
     Demand with zero weight still has to be covered (as in spopt). Existing facilities
@@ -102,6 +114,13 @@ class LSCP(CoveringModel):
         super().__init__(problem, cutoff=cutoff)
         if problem.projects:
             raise SitingError("lscp chooses how many sites to open; it takes no project list")
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        out = super().infeasibilities(open_, assignment)
+        missed = ~self.covered_mask(open_)
+        if missed.any():
+            out.append(f"{int(missed.sum())} demand point(s) not covered, e.g. {self.problem.demand_ids[missed][0]}")
+        return out
 
     def _solve(self, opts: SolveOptions) -> AllocationResult:
         t0 = time.perf_counter()
@@ -132,12 +151,11 @@ class LSCP(CoveringModel):
                        mip_rel_gap=opts.mip_rel_gap, verbose=opts.verbose)
         bound = lag if sol.bound is None else max(lag, float(np.ceil(sol.bound - 1e-6)))
         if sol.x is None:
-            return self.result(heur_open, status="feasible", objective=float(len(greedy)), bound=bound,
+            return self.result(heur_open, status=sol.status, objective=float(len(greedy)), bound=bound,
                                method="heuristic", t0=t0, details=details)
         open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
         obj = float((open_ & ~prob.fixed).sum())
-        st = "optimal" if sol.status == "optimal" or bound >= obj else sol.status
-        return self.result(open_, status=st, objective=obj, bound=bound, method="mip", t0=t0, details=details)
+        return self.result(open_, status=sol.status, objective=obj, bound=bound, method="mip", t0=t0, details=details)
 
 
 class MCLP(CoveringModel):
@@ -147,11 +165,18 @@ class MCLP(CoveringModel):
     """
 
     name = "mclp"
+    maximize = True
 
     def __init__(self, problem: AllocationProblem, *, cutoff: float, p: int | None = None) -> None:
         super().__init__(problem, cutoff=cutoff, p=p)
         if self.p is None:
             raise SitingError("mclp needs p, the number of new sites")
+
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:
+        return self.covered_weight(open_)
+
+    def integral_objective(self) -> bool:
+        return self.whole_weights()
 
     def _heuristic(self, groups: CoverGroups, opts: SolveOptions, t0: float) -> tuple[list[int], dict[str, Any]]:
         """Greedy, then swaps (within regions when projects are region-bound): the sites and their details."""
@@ -208,19 +233,17 @@ class MCLP(CoveringModel):
                        verbose=opts.verbose)
         bound = lag_bound if sol.bound is None else min(lag_bound, sol.bound + const)
         if sol.x is None or (sol.objective or 0.0) + const < heur_obj - 1e-9:
-            st = "infeasible" if sol.status == "infeasible" else "feasible"
-            return self.result(heur_open, status=st, objective=heur_obj, bound=bound, method="heuristic",
+            return self.result(heur_open, status=sol.status, objective=heur_obj, bound=bound, method="heuristic",
                                t0=t0, details=details)
         open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
         if ok is not None:
             details["placement"] = placement(prob, projects, projects.values(sol.x))
         details["mip_seconds"] = sol.seconds
-        obj = self.covered_weight(open_)
-        st = "optimal" if sol.status == "optimal" or (relative_gap(obj, bound) or 0.0) <= opts.mip_rel_gap else sol.status
-        return self.result(open_, status=st, objective=obj, bound=bound, method="mip", t0=t0, details=details)
+        return self.result(open_, status=sol.status, objective=self.covered_weight(open_), bound=bound, method="mip",
+                           t0=t0, details=details)
 
 
-class CoverageTarget(CoveringModel):
+class CoverageTarget(SiteCountModel):
     """The fewest new sites so that at least ``share`` (0..1) of the demand weight is within ``cutoff``.
 
     With ``capacitated=True`` a demand point only counts as covered for the part a
@@ -239,6 +262,19 @@ class CoverageTarget(CoveringModel):
         self.share = float(share)
         self.capacitated = capacitated or module_size is not None
         self.modules = Modules(module_size, max_modules)
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        out = super().infeasibilities(open_, assignment)
+        prob = self.problem
+        total = float(prob.weights.sum())
+        if self.capacitated:
+            out += capacity_problems(self, self.modules, open_, assignment, split=True)
+            got = served_weight(prob, assignment)
+        else:
+            got = self.covered_weight(open_)
+        if got < self.share * total - 1e-6 * max(1.0, total):
+            out.append(f"{got:g} of {total:g} served within the cutoff, below the share {self.share:g}")
+        return out
 
     def _solve(self, opts: SolveOptions) -> AllocationResult:
         if self.capacitated:
@@ -270,7 +306,7 @@ class CoverageTarget(CoveringModel):
         sol = lp.solve(maximize=False, start=start, time_limit=opts.time_limit, mip_rel_gap=opts.mip_rel_gap,
                        verbose=opts.verbose)
         if sol.x is None:
-            return self.result(heur_open, status="feasible", objective=float(len(sel)), bound=sol.bound,
+            return self.result(heur_open, status=sol.status, objective=float(len(sel)), bound=sol.bound,
                                method="heuristic", t0=t0, details=details)
         open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
         return self.result(open_, status=sol.status, objective=float((open_ & ~prob.fixed).sum()),

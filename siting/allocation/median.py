@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from siting.allocation.base import AllocationModel, SolveOptions, require_reach, unreachable_error
 from siting.allocation.heuristics.median import (
@@ -31,9 +32,9 @@ from siting.allocation.lp import (
     placement,
     project_start,
 )
-from siting.allocation.mip import relative_gap
 from siting.allocation.problem import AllocationProblem
 from siting.allocation.result import AllocationResult
+from siting.allocation.status import relative_gap
 from siting.errors import SitingError
 
 
@@ -77,6 +78,19 @@ class PMedian(AllocationModel):
         super().__init__(problem, p=p, cutoff=cutoff)
         if self.p is None:
             raise SitingError("pmedian needs p, the number of new sites")
+
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:
+        return float(np.nansum(self.problem.weights * assignment["cost"].to_numpy(dtype=float)))
+
+    def integral_objective(self) -> bool:
+        return self.whole_weights() and self.whole_costs()
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        out = super().infeasibilities(open_, assignment)
+        lost = np.isnan(assignment["cost"].to_numpy(dtype=float)) & (self.problem.weights > 0)
+        if lost.any():
+            out.append(f"{int(lost.sum())} demand point(s) with weight reach no open site")
+        return out
 
     def coverage(self, open_: np.ndarray) -> dict[str, Any]:
         out = super().coverage(open_)
@@ -203,18 +217,11 @@ class PMedian(AllocationModel):
                        verbose=opts.verbose)
         bound = lag if sol.bound is None else max(lag, sol.bound)
         if sol.x is None or (sol.objective or np.inf) > best.cost + 1e-9 * max(1.0, best.cost):
-            st = "infeasible" if sol.status == "infeasible" else "feasible"
-            return self.result(heur_open, status=st, objective=best.cost, bound=min(bound, best.cost),
+            return self.result(heur_open, status=sol.status, objective=best.cost, bound=bound,
                                method="heuristic", t0=t0, details=details)
         open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
         if ok is not None:
             details["placement"] = placement(prob, projects, projects.values(sol.x))
         details["mip_seconds"] = sol.seconds
-        res = self.result(open_, status=sol.status, objective=None, bound=bound, method="mip", t0=t0,
-                          details=details)
-        assert res.assignment is not None
-        res.objective = float(np.nansum(prob.weights * res.assignment["cost"].to_numpy(dtype=float)))
-        res.gap = 0.0 if sol.status == "optimal" else relative_gap(res.objective, res.bound)
-        if res.gap is not None and res.gap <= opts.mip_rel_gap:
-            res.status, res.gap = "optimal", 0.0
-        return res
+        return self.result(open_, status=sol.status, objective=None, bound=bound, method="mip", t0=t0,
+                           details=details)
