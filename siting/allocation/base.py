@@ -65,12 +65,13 @@ def unreachable_error(model: AllocationModel, rows: np.ndarray, what: str) -> Si
     )
 
 
-def require_reach(model: AllocationModel, rows: np.ndarray, what: str) -> None:
-    """Raise :func:`unreachable_error` when a demand point with weight appears in none of the pairs' ``rows``."""
+def require_reach(model: AllocationModel, rows: np.ndarray, what: str, active: np.ndarray | None = None) -> None:
+    """Raise :func:`unreachable_error` when an ``active`` demand point (default: with weight) appears in none
+    of the pairs' ``rows``."""
     prob = model.problem
     has = np.zeros(prob.n_demand, dtype=bool)
     has[rows] = True
-    missing = ~has & (prob.weights > 0)
+    missing = ~has & (prob.weights > 0 if active is None else active)
     if missing.any():
         raise unreachable_error(model, np.flatnonzero(missing), what)
 

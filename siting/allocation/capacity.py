@@ -22,7 +22,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from siting.allocation.base import AllocationModel, require_reach
-from siting.allocation.heuristics.capacitated import CapacitatedPairs, greedy_capacitated
+from siting.allocation.heuristics.capacitated import CapacitatedPairs, assign_single, greedy_capacitated
+from siting.allocation.heuristics.knapsack import SitePairs
 from siting.allocation.heuristics.sites import Pairs, SiteRules
 from siting.allocation.lp import (
     LpBuilder,
@@ -202,9 +203,15 @@ class CapacityLp:
     r, c, d
         The pairs (demand row: a group or a demand point; candidate; cost).
     w
-        Weight per demand row.
+        Load per demand row: what serving it in full takes of a site's capacity (the amounts the
+        heuristics' knapsacks fill).
+    unit
+        Per pair: the cost of serving one unit of load in the heuristics' terms (the pair's
+        weighted cost per unit of load; for coverage ``big`` minus the weight per unit of load).
     big
-        Cost of unserved demand in the greedy's terms.
+        Cost of unserved demand in the heuristics' terms (above every ``unit``).
+    single
+        Single sourcing: each demand row is served in full by one site (binary service columns).
     count
         New sites to open (None: as few as ``need`` requires).
     need
@@ -218,8 +225,10 @@ class CapacityLp:
     c: np.ndarray
     d: np.ndarray
     w: np.ndarray
+    unit: np.ndarray
     big: float
     count: int | None
+    single: bool = False
     need: float | None = None
 
     def build(self, keep: np.ndarray | None, open_: np.ndarray | None) -> tuple[LpBuilder, LpIndex]:
@@ -236,6 +245,18 @@ class CapacityLp:
         """Weight every solution must serve, if any (for the capacity check)."""
         return self.need
 
+    def single_service(self, idx: LpIndex, open_: np.ndarray) -> np.ndarray | None:
+        """Service column values of a quick single-source assignment from the sites ``open_``, if the model has one."""
+        return None
+
+    def plain(self) -> bool:
+        """One capacity per site: no modules, no projects, no coverage target (the Lagrangian solve applies)."""
+        return self.modules.size is None and not self.model.problem.projects and self.need is None
+
+    def mip_nnz(self) -> int:
+        """The MIP's non-zeros (service, link and capacity entries per pair, and the site rows), without building it."""
+        return 4 * len(self.r) + 3 * self.model.problem.n_candidates
+
     def infeasible_reason(self) -> str:
         """What the MIP's 'infeasible' means for this model."""
         return "no placement satisfies the site, region and capacity rules"
@@ -246,8 +267,8 @@ class CapacityLp:
 
     def knapsack_pairs(self) -> CapacitatedPairs:
         """The pairs, weights and most each site could hold, as the heuristics see them."""
-        return CapacitatedPairs(Pairs(self.r, self.c, self.d), self.w, site_capacity(self.model.problem, self.modules),
-                                self.big)
+        return CapacitatedPairs(Pairs(self.r, self.c, self.unit), self.w,
+                                site_capacity(self.model.problem, self.modules), self.big)
 
     def greedy(self) -> list[int]:
         """Sites chosen by :func:`~siting.allocation.heuristics.capacitated.greedy_capacitated`, filled up to the count."""
@@ -259,7 +280,7 @@ class CapacityLp:
         """Per demand row: weight left unserved, and the highest cost it is served at (``big`` if none)."""
         share = idx.service(x)
         r = idx.pair_row
-        d = idx.pair_cost if idx.pair_cost is not None else np.zeros(len(r))
+        d = self.unit[idx.pair]
         served = np.bincount(r, weights=share * self.w[r], minlength=len(self.w))
         cur = np.full(len(self.w), -np.inf)
         on = share > 1e-9
@@ -295,21 +316,34 @@ class CapacityLp:
 
 
 class CoverWithinCapacity(CapacityLp):
-    """Capacitated coverage on demand groups: most weight served with ``count`` sites, or fewest sites for a ``share``."""
+    """Capacitated coverage on demand groups: most weight served with ``count`` sites, or fewest sites for a ``share``.
 
-    def __init__(self, model: AllocationModel, modules: Modules, count: int | None, share: float | None) -> None:
-        self.model, self.modules, self.count, self.share = model, modules, count, share
+    Demand points with the same covering set form one group (split demand), or each is its own
+    (``single``: served in full by one site or not at all).
+    """
+
+    def __init__(self, model: AllocationModel, modules: Modules, count: int | None, share: float | None,
+                 single: bool = False) -> None:
+        self.model, self.modules, self.count, self.share, self.single = model, modules, count, share, single
         prob = model.problem
         assert model.cutoff is not None
         A = prob.coverage(model.cutoff)
         reach = np.diff(A.indptr) > 0
         self.rows = np.flatnonzero(reach & (prob.weights > 0))
-        self.labels, first = group_rows(A[self.rows])
+        if single:
+            self.labels, first = np.arange(len(self.rows)), np.arange(len(self.rows))
+        else:
+            self.labels, first = group_rows(A[self.rows])
         self.wg = np.bincount(self.labels, weights=prob.weights[self.rows], minlength=len(first))
+        self.w = np.bincount(self.labels, weights=prob.demand_load[self.rows], minlength=len(first))
         G = sp.csr_matrix(A[self.rows][first]).tocoo()
         self.r, self.c = G.row.astype(np.int64), G.col.astype(np.int64)
         self.d = np.zeros(len(self.r))
-        self.w, self.big = self.wg, 1.0
+        self.pair = np.arange(len(self.r))
+        # the heuristics fill sites by load: one unit of load is worth the group's weight per unit
+        per_unit = np.divide(self.wg, self.w, out=np.zeros_like(self.wg), where=self.w > 0)
+        self.big = float(per_unit.max()) + 1.0 if len(per_unit) else 1.0
+        self.unit = self.big - per_unit[self.r]
         self.g_n = len(first)
         self.maximize = share is None
         self.need = None if share is None else share * float(prob.weights.sum())
@@ -330,21 +364,22 @@ class CoverWithinCapacity(CapacityLp):
         y0 = add_site_columns(lp, prob, prob.openable.astype(float) if self.share is not None else 0.0)
         _fix_sites(lp, y0, open_)
         projects = add_site_count(lp, prob, y0, self.count)
-        x0 = lp.add_columns(wg[gr] if self.share is None else np.zeros(len(gr)), 0.0, 1.0, False)
+        x0 = lp.add_columns(wg[gr] if self.share is None else np.zeros(len(gr)), 0.0, 1.0, self.single)
         xc = x0 + np.arange(len(gr))
         lp.add_rows(gr, xc, 1.0, -np.inf, 1.0, self.g_n)  # each group served at most once
         if open_ is None:  # with the sites fixed, only open sites' pairs are kept: no x <= y rows needed
             add_link_rows(lp, xc, y0 + gc)
-        m0 = add_capacity_rows(lp, self.model, self.modules, y0, projects, gc, xc, wg[gr])
+        m0 = add_capacity_rows(lp, self.model, self.modules, y0, projects, gc, xc, self.w[gr])
         if self.need is not None:
             lp.add_rows(np.zeros(len(gr)), xc, wg[gr], self.need, np.inf, 1)
-        return lp, LpIndex(y0, projects, x0, gr, gc, None, m0)
+        return lp, LpIndex(y0, projects, x0, gr, gc, None, m0, self.pair if keep is None else self.pair[keep])
 
     def quick_bound(self) -> float | None:
-        """No site serves more than its capacity or the demand it reaches (module budget and overlaps ignored)."""
+        """No site serves more than the weight its capacity can hold of the demand it reaches (module budget and
+        overlaps ignored): a fractional knapsack per site."""
         prob = self.model.problem
-        reach = np.bincount(self.c, weights=self.wg[self.r], minlength=prob.n_candidates)
-        most = np.minimum(reach, site_capacity(prob, self.modules))
+        pairs = SitePairs.of(self.r, self.c, -self.wg[self.r], self.w, site_capacity(prob, self.modules), False)
+        most = -pairs.values(np.zeros(self.g_n))
         from_fixed = float(most[prob.fixed].sum())
         extra = np.sort(most[prob.openable])[::-1]
         if self.share is None:
@@ -379,7 +414,7 @@ class CoverWithinCapacity(CapacityLp):
         open_ = idx.open_sites(x, m)
         share = idx.service(x)
         served = share * self.wg[gr]
-        load = np.bincount(gc, weights=served, minlength=m)
+        load = np.bincount(gc, weights=share * self.w[gr], minlength=m)
         details = {"groups": self.g_n, **details}
         if idx.m0 >= 0:
             assert self.modules.size is not None
@@ -395,60 +430,81 @@ class CoverWithinCapacity(CapacityLp):
         total = float(prob.weights.sum())
         res.coverage["served_weight"] = float(served.sum())
         res.coverage["served_pct"] = 100.0 * float(served.sum()) / total if total else None
-        res.objective = float(served.sum()) if self.share is None else float((open_ & ~prob.fixed).sum())
         return res
 
 
 class AssignWithinCapacity(CapacityLp):
-    """Capacitated assignment: every demand point served, no site over capacity, least weighted cost."""
+    """Capacitated assignment: every demand point served, no site over capacity, least cost.
+
+    A demand point's cost is weighted by ``cost_weight`` (its weight, or 1) and it takes its load
+    of its site's capacity; ``single``: each point served in full by one site.
+    """
 
     maximize = False
 
-    def __init__(self, model: AllocationModel, modules: Modules) -> None:
-        self.model, self.modules, self.count = model, modules, model.p
+    def __init__(self, model: AllocationModel, modules: Modules, *, cost_weight: np.ndarray, active: np.ndarray,
+                 single: bool = False) -> None:
+        self.model, self.modules, self.count, self.single = model, modules, model.p, single
         prob = model.problem
         r, c, d = prob.pairs(model.cutoff)
-        w = prob.weights
-        require_reach(model, r, "have no eligible candidate in reach")
-        keep = w[r] > 0
+        require_reach(model, r[active[r]], "have no eligible candidate in reach", active)
+        keep = active[r]
         self.r, self.c, self.d = r[keep], c[keep], d[keep]
-        self.w = prob.weights
-        self.big = 10.0 * (float(self.d.max()) + 1.0) if len(self.d) else 1.0
-        self.active = np.unique(self.r)
+        self.pair = np.arange(len(self.r))
+        self.cw = np.asarray(cost_weight, dtype=float)
+        self.w = prob.demand_load
+        per_unit = np.divide(self.cw, self.w, out=np.zeros_like(self.cw), where=self.w > 0)
+        self.unit = self.d * per_unit[self.r]
+        self.big = 10.0 * (float(self.unit.max()) + 1.0) if len(self.unit) else 1.0
+        self.active = np.flatnonzero(active)
         self.pos = np.full(prob.n_demand, -1)
         self.pos[self.active] = np.arange(len(self.active))
 
     def must_serve(self) -> float | None:
-        return float(self.model.problem.weights.sum())
+        return float(self.w[self.active].sum())
+
+    def single_service(self, idx: LpIndex, open_: np.ndarray) -> np.ndarray | None:
+        """Service column values of a single-source assignment from the sites ``open_`` over the pairs of ``idx``
+        (:func:`~siting.allocation.heuristics.capacitated.assign_single`), or None when it finds none."""
+        sites = np.flatnonzero(open_)
+        col = np.full(len(open_), -1)
+        col[sites] = np.arange(len(sites))
+        r, c = self.pos[idx.pair_row], col[idx.pair_site]
+        cost = np.full((len(self.active), len(sites)), np.inf)
+        cost[r, c] = self.cw[idx.pair_row] * self.d[idx.pair]
+        got = assign_single(cost, self.w[self.active], site_capacity(self.model.problem, self.modules)[sites])
+        if got is None:
+            return None
+        return (got[r] == c).astype(float)
 
     def infeasible_reason(self) -> str:
         return ("the open sites' capacity cannot serve all the demand (or the region rules cannot be "
                 "met); add capacity, sites or modules")
 
     def build(self, keep: np.ndarray | None, open_: np.ndarray | None) -> tuple[LpBuilder, LpIndex]:
-        prob, w = self.model.problem, self.model.problem.weights
-        r, c, d = (self.r, self.c, self.d) if keep is None else (self.r[keep], self.c[keep], self.d[keep])
+        prob = self.model.problem
+        pair = self.pair if keep is None else self.pair[keep]
+        r, c, d = self.r[pair], self.c[pair], self.d[pair]
         lp = LpBuilder()
         y0 = add_site_columns(lp, prob)
         _fix_sites(lp, y0, open_)
         projects = add_site_count(lp, prob, y0, self.count)
-        x0 = lp.add_columns(w[r] * d, 0.0, 1.0, False)
+        x0 = lp.add_columns(self.cw[r] * d, 0.0, 1.0, self.single)
         xc = x0 + np.arange(len(r))
         lp.add_rows(self.pos[r], xc, 1.0, 1.0, 1.0, len(self.active))  # every demand point served in full
         if open_ is None:  # as in CoverWithinCapacity.build
             add_link_rows(lp, xc, y0 + c)
-        m0 = add_capacity_rows(lp, self.model, self.modules, y0, projects, c, xc, w[r])
-        return lp, LpIndex(y0, projects, x0, r, c, d, m0)
+        m0 = add_capacity_rows(lp, self.model, self.modules, y0, projects, c, xc, self.w[r])
+        return lp, LpIndex(y0, projects, x0, r, c, d, m0, pair)
 
     def quick_bound(self) -> float | None:
         """Every demand point at its cheapest usable site, capacity and site count ignored."""
-        w = self.model.problem.weights
         cheapest = pd.Series(self.d).groupby(self.r).min()
-        return float((w[cheapest.index.to_numpy()] * cheapest.to_numpy()).sum())
+        return float((self.cw[cheapest.index.to_numpy()] * cheapest.to_numpy()).sum())
 
     def result(self, idx: LpIndex, x: np.ndarray, status: str, bound: float | None, method: str,
                t0: float, details: dict[str, Any]) -> AllocationResult:
-        prob, w = self.model.problem, self.model.problem.weights
+        prob, w = self.model.problem, self.cw
         m = prob.n_candidates
         r, c, d = idx.pair_row, idx.pair_site, idx.pair_cost
         assert d is not None
@@ -459,7 +515,7 @@ class AssignWithinCapacity(CapacityLp):
             "demand_id": prob.demand_ids[r[on]], "facility_id": prob.candidate_ids[c[on]],
             "share": share[on], "cost": d[on],
         }).sort_values(["demand_id", "share"], ascending=[True, False], kind="stable").reset_index(drop=True)
-        load = np.bincount(c, weights=share * w[r], minlength=m)
+        load = np.bincount(c, weights=share * self.w[r], minlength=m)
         details = {**details, "load": self._loads(open_, load)}
         if idx.m0 >= 0:
             details["modules"] = {str(prob.candidate_ids[j]): int(round(x[idx.m0 + j])) for j in np.flatnonzero(open_)}
@@ -468,5 +524,5 @@ class AssignWithinCapacity(CapacityLp):
         res = self.model.result(open_, status=status, objective=obj, bound=bound, method=method, t0=t0,
                                 assignment=assignment, details=details)
         res.coverage["weighted_cost"] = obj
-        res.coverage["mean_cost"] = obj / float(w.sum()) if w.sum() else None
+        res.coverage["mean_cost"] = obj / float(w[self.active].sum()) if w[self.active].sum() else None
         return res

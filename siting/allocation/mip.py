@@ -88,7 +88,7 @@ def _quiet_highs() -> Any:
 
 
 def _highs(*, verbose: bool, time_limit: float | None, mip_rel_gap: float, threads: int | None,
-           node_limit: int | None = None) -> Any:
+           node_limit: int | None = None, options: dict[str, Any] | None = None) -> Any:
     """A HiGHS instance with the solve options set (quiet unless ``verbose``)."""
     import highspy
 
@@ -101,6 +101,8 @@ def _highs(*, verbose: bool, time_limit: float | None, mip_rel_gap: float, threa
         h.setOptionValue("threads", int(threads))
     if node_limit is not None:
         h.setOptionValue("mip_max_nodes", int(node_limit))
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     return h
 
 
@@ -133,6 +135,7 @@ def solve_mip(
     start: np.ndarray | None = None,
     threads: int | None = None,
     node_limit: int | None = None,
+    options: dict[str, Any] | None = None,
     verbose: bool = False,
 ) -> MipSolution:
     """Solve ``opt c@x  s.t.  row_lower <= A@x <= row_upper, col_lower <= x <= col_upper``.
@@ -153,6 +156,8 @@ def solve_mip(
         A feasible incumbent to start from (all columns), e.g. from a heuristic.
     node_limit
         Most branch-and-bound nodes (None: no limit).
+    options
+        Further HiGHS options by name (e.g. ``mip_heuristic_effort``).
 
     The solution is checked (:func:`solution_problems`) and the status derived from it
     (:func:`~siting.allocation.status.derive_status`), whatever HiGHS says.
@@ -163,7 +168,7 @@ def solve_mip(
                      np.asarray(row_upper, dtype=float), np.asarray(col_lower, dtype=float),
                      np.asarray(col_upper, dtype=float), np.asarray(integer, dtype=bool), maximize)
     h = _highs(verbose=verbose, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads,
-               node_limit=node_limit)
+               node_limit=node_limit, options=options)
     _pass(h, model)
     if start is not None:
         h.setSolution(len(model.c), np.arange(len(model.c), dtype=np.int32), np.asarray(start, dtype=np.float64))
@@ -175,7 +180,7 @@ def solve_mip(
         # solution; the check rejects it, and the model is solved again without the start.
         retry = solve_mip(c, A, row_lower, row_upper, col_lower, col_upper, integer, maximize=maximize,
                           time_limit=time_limit, mip_rel_gap=mip_rel_gap, start=None, threads=threads,
-                          node_limit=node_limit, verbose=verbose)
+                          node_limit=node_limit, options=options, verbose=verbose)
         retry.seconds += sol.seconds
         retry.warm_start_rejected = True
         retry.problems = sol.problems + retry.problems

@@ -101,3 +101,16 @@ def inconsistencies(status: str, objective: float | None, bound: float | None, g
     elif expected is not None and expected <= gap_tol and bound is not None and not out:
         out.append(f"status {status} with a closed gap ({expected!r}): it is optimal")
     return out
+
+
+def proof_threshold(upper: float, integral: bool) -> tuple[float, float]:
+    """(threshold, floor) for proving an incumbent worth ``upper`` (minimising) optimal.
+
+    A better solution is worth at most the threshold; when none is, the optimum is at least the
+    floor: ``upper`` itself on a whole-valued objective, else the threshold, which lies within
+    half of :data:`GAP_TOL` of ``upper``.
+    """
+    if integral:
+        return upper - 0.5, upper
+    thr = upper - 0.5 * GAP_TOL * max(abs(upper), 1e-9)
+    return thr, thr
