@@ -160,7 +160,8 @@ def test_lagrangian_lscp_bound_by_hand() -> None:
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("p", [1, 2, 3])
-def test_lagrangian_cover_bound_holds_and_its_reduced_cost_test_is_sound(seed: int, p: int) -> None:
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_lagrangian_cover_bound_holds_and_its_reduced_cost_test_is_sound(seed: int, p: int, momentum: float) -> None:
     A, w = random_cover(seed)
     m = A.shape[1]
     allowed = np.ones(m, dtype=bool)
@@ -168,7 +169,8 @@ def test_lagrangian_cover_bound_holds_and_its_reduced_cost_test_is_sound(seed: i
     cand = list(np.flatnonzero(allowed))
     best = best_cover(A, w, p, cand)
     lower = best - 0.5  # integer weights: only the optimal sets do better
-    bound, closed, opened = lagrangian_cover_bound(sp.csr_matrix(A.astype(float)), w, allowed, p, lower)
+    bound, closed, opened, _ = lagrangian_cover_bound(sp.csr_matrix(A.astype(float)), w, allowed, p, lower,
+                                                      momentum=momentum, patience=30 if momentum else 10)
     assert bound >= best - 1e-9
     for j in np.flatnonzero(closed):  # no optimal set opens j
         assert max(covered(A, w, s) for s in itertools.combinations(cand, p) if j in s) < best

@@ -22,7 +22,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from siting.allocation.base import AllocationModel, require_reach
-from siting.allocation.heuristics.capacitated import CapacitatedPairs, assign_single, greedy_capacitated
+from siting.allocation.heuristics.capacitated import (
+    CapacitatedPairs,
+    assign_single,
+    cover_single,
+    greedy_capacitated,
+)
 from siting.allocation.heuristics.knapsack import SitePairs
 from siting.allocation.heuristics.sites import Pairs, SiteRules
 from siting.allocation.lp import (
@@ -347,6 +352,20 @@ class CoverWithinCapacity(CapacityLp):
         self.g_n = len(first)
         self.maximize = share is None
         self.need = None if share is None else share * float(prob.weights.sum())
+
+    def single_service(self, idx: LpIndex, open_: np.ndarray) -> np.ndarray | None:
+        """Service column values of whole rows served from the sites ``open_`` over the pairs of ``idx``
+        (:func:`~siting.allocation.heuristics.capacitated.cover_single`); None for a coverage target."""
+        if self.need is not None:
+            return None
+        sites = np.flatnonzero(open_)
+        col = np.full(len(open_), -1)
+        col[sites] = np.arange(len(sites))
+        r, c = idx.pair_row, col[idx.pair_site]
+        reach = np.zeros((self.g_n, len(sites)), dtype=bool)
+        reach[r, c] = True
+        got = cover_single(reach, self.wg, self.w, site_capacity(self.model.problem, self.modules)[sites])
+        return (got[r] == c).astype(float)
 
     def infeasible_reason(self) -> str:
         if self.share is None:

@@ -23,6 +23,7 @@ from siting.allocation.heuristics.cover import (
     greedy_cover,
     lagrangian_cover_bound,
     lagrangian_lscp_bound,
+    perturbed_cover_swaps,
     swap_cover,
     times_covered,
 )
@@ -39,6 +40,10 @@ from siting.allocation.problem import AllocationProblem, group_rows, listing
 from siting.allocation.result import AllocationResult
 from siting.allocation.status import relative_gap
 from siting.errors import SitingError
+
+#: Non-zeros of an MCLP's covering matrix above which 'auto' leaves out the MIP, whose LP alone would take
+#: minutes, and gives the time to the iterated swaps and the Lagrangian bound.
+MIP_COVER_NNZ = 150_000
 
 
 @dataclass(frozen=True)
@@ -204,14 +209,29 @@ class MCLP(CoveringModel):
         const = float(prob.weights[groups.by_fixed].sum())
         ok = prob.region_allowed()
         sel, details = self._heuristic(groups, opts, t0)
-        heur_open = self.open_sites(sel)
         heur_obj = details["heuristic_objective"]
         tl = time.perf_counter()
-        lag, closed, opened = lagrangian_cover_bound(G, wg, prob.openable, self.p, heur_obj - const,
-                                                     time_budget=max(1.0, 0.2 * (opts.time_limit or 20.0)))
+        lag, closed, opened, mu = lagrangian_cover_bound(G, wg, prob.openable, self.p, heur_obj - const,
+                                                         time_budget=max(1.0, 0.2 * (opts.time_limit or 20.0)))
         lag_bound = lag + const
         details.update(lagrangian_bound=lag_bound, bound_seconds=time.perf_counter() - tl,
                        fixed_closed=int(closed.sum()), fixed_open=int(opened.sum()))
+        # a covering matrix this large makes an LP of minutes: the time goes to the heuristic and the bound instead
+        lp_hopeless = opts.method == "auto" and G.nnz > MIP_COVER_NNZ
+        if ok is None and (relative_gap(heur_obj, lag_bound) or 0.0) > opts.mip_rel_gap:
+            # the gap is open: iterated swaps for a better incumbent, a deflected ascent for a better bound
+            sel, kicks = perturbed_cover_swaps(G, wg, self.site_rules(), sel,
+                                               time_budget=(0.4 if lp_hopeless else 0.2) * (opts.time_left(t0) or 20.0))
+            heur_obj = self.covered_weight(self.open_sites(sel))
+            lag2, closed, opened, _ = lagrangian_cover_bound(G, wg, prob.openable, self.p, heur_obj - const,
+                                                             iterations=100_000, patience=30, momentum=0.5, mu0=mu,
+                                                             time_budget=(0.9 if lp_hopeless else 0.3)
+                                                             * (opts.time_left(t0) or 20.0))
+            lag_bound = min(lag_bound, lag2 + const)
+            details.update(heuristic="greedy+swap+ils", ils_kicks=kicks, heuristic_objective=heur_obj,
+                           lagrangian_bound=lag_bound, fixed_closed=int(closed.sum()), fixed_open=int(opened.sum()),
+                           bound_seconds=time.perf_counter() - tl)
+        heur_open = self.open_sites(sel)
         lp = LpBuilder()
         y0 = add_site_columns(lp, prob)
         lb, ub = lp.bounds(y0)
@@ -221,8 +241,10 @@ class MCLP(CoveringModel):
         projects = add_site_count(lp, prob, y0, self.p)
         too_big = opts.method == "auto" and lp.nnz > opts.max_mip_nnz
         proven = relative_gap(heur_obj, lag_bound) is not None and (relative_gap(heur_obj, lag_bound) or 0.0) <= opts.mip_rel_gap
-        if opts.method == "heuristic" or too_big or (proven and opts.method == "auto"):
+        if opts.method == "heuristic" or too_big or lp_hopeless or (proven and opts.method == "auto"):
             details["mip_nnz"] = lp.nnz
+            if lp_hopeless and not proven:
+                details["reason"] = f"covering matrix of {G.nnz} non-zeros: its LP alone takes minutes"
             if ok is not None:
                 details["placement"] = placement(prob, projects, project_start(prob, projects, sel))
             return self.result(heur_open, status="optimal" if proven else "feasible", objective=heur_obj,

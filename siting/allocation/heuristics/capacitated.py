@@ -268,3 +268,30 @@ def assign_single(cost: np.ndarray, load: np.ndarray, capacity: np.ndarray, *, m
     if (site < 0).any():
         return None
     return _improve_assign(np.asarray(cost, dtype=float), np.asarray(load, dtype=float), rem, site, max_pass)
+
+
+@numba.njit(cache=True)
+def _cover_single(reach, weight, load, cap):  # pragma: no cover - compiled
+    """Serve rows whole, the most weight per unit of load first, each at the reachable site with the most room."""
+    n, k = reach.shape
+    rem = cap.copy()
+    site = np.full(n, -1, np.int64)
+    density = np.empty(n)
+    for i in range(n):
+        density[i] = weight[i] / load[i] if load[i] > 0 else np.inf
+    for i in np.argsort(-density):
+        best, room = -1, -1.0
+        for s in range(k):
+            if reach[i, s] and rem[s] >= load[i] - 1e-9 and rem[s] > room:
+                best, room = s, rem[s]
+        if best >= 0:
+            site[i] = best
+            rem[best] -= load[i]
+    return site
+
+
+def cover_single(reach: np.ndarray, weight: np.ndarray, load: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Rows served whole within capacity (``reach``: rows x sites, True where a site may serve the row): the
+    most weight per unit of load first, each at the reachable site with the most room left; -1: unserved."""
+    return _cover_single(np.asarray(reach, dtype=np.bool_), np.asarray(weight, dtype=float),
+                         np.asarray(load, dtype=float), np.asarray(capacity, dtype=float))

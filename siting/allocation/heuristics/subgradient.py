@@ -85,21 +85,24 @@ def _pick(sp_: SiteProblem, rho: np.ndarray, forced: np.ndarray, allowed: np.nda
 
 def site_lagrangian(sp_: SiteProblem, upper: float, lam0: np.ndarray, *, forced: np.ndarray | None = None,
                     closed: np.ndarray | None = None, stop: float | None = None, iterations: int = 1000,
-                    patience: int = 20, theta: float = 2.0, time_budget: float = 10.0) -> SiteDual:
+                    patience: int = 20, theta: float = 2.0, time_budget: float = 10.0,
+                    abandon: int | None = None) -> SiteDual:
     """The Lagrangian bound by subgradient steps from ``lam0``, towards the target ``upper`` (a solution's value).
 
     ``forced`` free sites are counted open, ``closed`` ones never; the bound is then valid for
     the solutions that respect both. Stops once the bound exceeds ``stop`` (enough to prove
-    something), after ``iterations`` steps, when the step has shrunk or the time is up.
+    something), after ``iterations`` steps, when the step has shrunk or the time is up, or, with
+    ``abandon``, after that many steps when the bound has not come a third of the way to ``stop``.
     """
     m = len(sp_.fixed)
     forced = np.zeros(m, dtype=bool) if forced is None else forced
     allowed = sp_.free & ~(np.zeros(m, dtype=bool) if closed is None else closed)
     lam = np.clip(np.asarray(lam0, dtype=float), sp_.lam_lo, sp_.lam_hi)
     best: SiteDual | None = None
+    first = -np.inf
     step = StepSize(patience, theta)
     t0 = time.perf_counter()
-    for _ in range(iterations):
+    for k in range(iterations):
         rho = sp_.values(lam)
         pick = _pick(sp_, rho, forced, allowed)
         if len(pick) < min(sp_.p, int((allowed | forced).sum())):
@@ -108,8 +111,11 @@ def site_lagrangian(sp_: SiteProblem, upper: float, lam0: np.ndarray, *, forced:
         improved = best is None or val > best.bound + 1e-12 * max(abs(best.bound), 1.0)
         if improved:
             best = SiteDual(val, lam, rho, pick)
+        first = val if k == 0 else first
         step.record(improved)
         if (stop is not None and val > stop) or upper - val <= 1e-9 * max(abs(upper), 1.0):
+            break
+        if abandon is not None and stop is not None and k == abandon and best.bound - first < (stop - first) / 3:
             break
         is_open = sp_.fixed.copy()
         is_open[pick] = True
@@ -168,7 +174,8 @@ def probe_sites(sp_: SiteProblem, dual: SiteDual, threshold: float, closed: np.n
             forced = np.zeros(len(closed), dtype=bool)
             forced[j] = True
             b = site_lagrangian(sp_, upper, dual.lam, forced=forced, closed=closed, stop=threshold,
-                                iterations=iterations, patience=10, theta=0.5, time_budget=time_budget)
+                                iterations=iterations, patience=10, theta=0.5, time_budget=time_budget,
+                                abandon=iterations // 6)
             probes += 1
             if b.bound > threshold:
                 closed[j] = True
