@@ -47,8 +47,6 @@ class MipSolution:
         HiGHS's own model status, for the record only.
     problems
         What was wrong with what HiGHS returned (a rejected solution or bound), if anything.
-    reduced_costs
-        The columns' reduced costs at an LP's optimum (:class:`IncrementalModel` only).
     """
 
     status: str
@@ -60,7 +58,6 @@ class MipSolution:
     warm_start_rejected: bool = False
     solver_status: str = ""
     problems: tuple[str, ...] = ()
-    reduced_costs: np.ndarray | None = None
 
 
 def _quiet_highs() -> Any:
@@ -260,77 +257,3 @@ def _read(h: Any, model: MipModel, seconds: float) -> MipSolution:
     return MipSolution(status, x, objective, checked, gap, seconds, solver_status=solver_status,
                        problems=tuple(problems))
 
-
-class IncrementalModel:
-    """A HiGHS model kept between solves, its rows added block by block: the master of a cutting-plane method.
-
-    Solved as an LP (warm-started from the previous basis) or, with ``integer`` columns, as a MIP;
-    every answer is checked and its status derived as in :func:`solve_mip`.
-    """
-
-    def __init__(self, c: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray, *, maximize: bool,
-                 verbose: bool = False) -> None:
-        import highspy
-
-        self.c = np.asarray(c, dtype=float)
-        self.col_lower = np.asarray(col_lower, dtype=float).copy()
-        self.col_upper = np.asarray(col_upper, dtype=float).copy()
-        self.maximize = maximize
-        self.blocks: list[sp.csr_matrix] = []
-        self.lower: list[np.ndarray] = []
-        self.upper: list[np.ndarray] = []
-        self.h = _highs(verbose=verbose, time_limit=None, mip_rel_gap=1e-6, threads=None)
-        n = len(self.c)
-        inf = self.h.getInfinity()
-        self.h.addVars(n, np.clip(self.col_lower, -inf, inf), np.clip(self.col_upper, -inf, inf))
-        self.h.changeColsCost(n, np.arange(n, dtype=np.int32), self.c)
-        self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize)
-
-    def add_rows(self, A: sp.spmatrix, lower: np.ndarray, upper: np.ndarray) -> None:
-        """Add the rows ``lower <= A x <= upper``."""
-        A = sp.csr_matrix(A)
-        A.sort_indices()
-        inf = self.h.getInfinity()
-        lo = np.clip(np.asarray(lower, dtype=float), -inf, inf)
-        hi = np.clip(np.asarray(upper, dtype=float), -inf, inf)
-        self.h.addRows(A.shape[0], lo, hi, A.nnz, A.indptr[:-1].astype(np.int32), A.indices.astype(np.int32),
-                       A.data.astype(np.float64))
-        self.blocks.append(A)
-        self.lower.append(lo)
-        self.upper.append(hi)
-
-    def fix(self, cols: np.ndarray, value: float) -> None:
-        """Fix columns ``cols`` at ``value`` (reduced-cost fixing)."""
-        cols = np.asarray(cols, dtype=np.int32)
-        if len(cols):
-            self.col_lower[cols] = value
-            self.col_upper[cols] = value
-            vals = np.full(len(cols), float(value))
-            self.h.changeColsBounds(len(cols), cols, vals, vals)
-
-    def model(self, integer: np.ndarray) -> MipModel:
-        """The model as it stands, for checking a solution."""
-        A = sp.vstack(self.blocks, format="csr") if self.blocks else sp.csr_matrix((0, len(self.c)))
-        return MipModel(self.c, A, np.concatenate(self.lower) if self.lower else np.empty(0),
-                        np.concatenate(self.upper) if self.upper else np.empty(0), self.col_lower, self.col_upper,
-                        integer, self.maximize)
-
-    def solve(self, *, integer: np.ndarray | None = None, time_limit: float | None = None,
-              start: np.ndarray | None = None, options: dict[str, Any] | None = None) -> MipSolution:
-        """Solve as an LP (``integer`` None) or a MIP; the reduced costs come with an LP's solution."""
-        n = len(self.c)
-        flags = np.zeros(n, dtype=bool) if integer is None else np.asarray(integer, dtype=bool)
-        self.h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), flags.astype(np.uint8))
-        # HiGHS measures its time limit from the instance's creation: add the time already used
-        used = float(self.h.getRunTime())
-        self.h.setOptionValue("time_limit", used + float(time_limit) if time_limit is not None else float("inf"))
-        for key, value in (options or {}).items():
-            self.h.setOptionValue(key, value)
-        if start is not None:
-            self.h.setSolution(n, np.arange(n, dtype=np.int32), np.asarray(start, dtype=np.float64))
-        t0 = time.perf_counter()
-        self.h.run()
-        sol = _read(self.h, self.model(flags), time.perf_counter() - t0)
-        if integer is None and sol.x is not None:
-            sol.reduced_costs = np.asarray(self.h.getSolution().col_dual, dtype=float)
-        return sol
