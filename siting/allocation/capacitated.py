@@ -387,7 +387,7 @@ class KnapsackSolve(CapacitatedSolve):
             rounds += 1
             lam = dual.lam
             better = best is None or dual.bound > best.bound + 1e-7 * max(1.0, abs(best.bound))
-            best = dual if better else best
+            best = dual if better or best is None else best
             improved = self._better(inc, self._incumbent(sorted(int(j) for j in dual.pick)))
             inc = improved or inc
             stall = 0 if better or improved else stall + 1
@@ -442,6 +442,8 @@ class KnapsackSolve(CapacitatedSolve):
             left = opts.time_left(self.t0)
             sol, idx = self._restricted_mip(keep, closed, thr, None if left is None else share * left)
             mip_bound = np.inf if sol.status == "infeasible" else sol.bound
+            if getattr(cm, "lam_cap", None) is not None:
+                mip_bound = None  # the MIP saw only each point's cheapest pairs: its bound is not the model's
             bound = max(bound, dual.bound if mip_bound is None else min(mip_bound, floor))
             details.update(pairs_kept=int(keep.sum()), mip_seconds=details.get("mip_seconds", 0.0) + sol.seconds,
                            mip_rounds=rounds)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -45,6 +46,8 @@ from siting.errors import SitingError
 
 #: Modules per site when a module size is given without a maximum.
 DEFAULT_MAX_MODULES = 10
+#: Pairs a capacitated p-median works on at most: beyond, each demand point keeps its cheapest candidates.
+MAX_ASSIGN_PAIRS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -452,6 +455,38 @@ class CoverWithinCapacity(CapacityLp):
         return res
 
 
+@numba.njit(cache=True)
+def _row_nearest(ptr, d, k):  # pragma: no cover - compiled
+    """Per row of pairs sorted by row (``ptr``): which pairs are among its ``k`` cheapest, and the cost of its
+    cheapest pair left out (inf: none)."""
+    n = len(ptr) - 1
+    keep = np.zeros(len(d), np.bool_)
+    first_out = np.full(n, np.inf)
+    for i in range(n):
+        a, b = ptr[i], ptr[i + 1]
+        o = np.argsort(d[a:b], kind="mergesort")
+        for t in range(min(k, b - a)):
+            keep[a + o[t]] = True
+        if b - a > k:
+            first_out[i] = d[a + o[k]]
+    return keep, first_out
+
+
+def nearest_pairs(r: np.ndarray, c: np.ndarray, d: np.ndarray, k: int, cw: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each demand row's ``k`` cheapest pairs, and per row the weighted cost of the first pair left out (inf: none).
+
+    A solution over these pairs is a solution of the whole model; a Lagrangian multiplier kept below the
+    first cost left out prices every pair left out at a non-negative reduced cost, so the bound holds too.
+    """
+    if len(r) and (np.diff(r) < 0).any():
+        o = np.argsort(r, kind="stable")
+        r, c, d = r[o], c[o], d[o]
+    ptr = np.searchsorted(r, np.arange(len(cw) + 1)).astype(np.int64)
+    keep, first_out = _row_nearest(ptr, np.asarray(d, dtype=float), int(k))
+    return r[keep], c[keep], d[keep], cw * first_out
+
+
 class AssignWithinCapacity(CapacityLp):
     """Capacitated assignment: every demand point served, no site over capacity, least cost.
 
@@ -468,9 +503,13 @@ class AssignWithinCapacity(CapacityLp):
         r, c, d = prob.pairs(model.cutoff)
         require_reach(model, r[active[r]], "have no eligible candidate in reach", active)
         keep = active[r]
-        self.r, self.c, self.d = r[keep], c[keep], d[keep]
-        self.pair = np.arange(len(self.r))
         self.cw = np.asarray(cost_weight, dtype=float)
+        self.r, self.c, self.d = r[keep], c[keep], d[keep]
+        self.lam_cap: np.ndarray | None = None  # with pairs left out: the multipliers stay below their costs
+        if len(self.r) > MAX_ASSIGN_PAIRS:
+            k = max(30, MAX_ASSIGN_PAIRS // max(1, int(active.sum())))
+            self.r, self.c, self.d, self.lam_cap = nearest_pairs(self.r, self.c, self.d, k, self.cw)
+        self.pair = np.arange(len(self.r))
         self.w = prob.demand_load
         per_unit = np.divide(self.cw, self.w, out=np.zeros_like(self.cw), where=self.w > 0)
         self.unit = self.d * per_unit[self.r]

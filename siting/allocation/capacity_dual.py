@@ -50,8 +50,9 @@ class KnapsackDual:
             lo, hi = -wg, np.zeros(n)
         else:
             cost = cm.cw[cm.r] * cm.d  # type: ignore[attr-defined]
-            # every pair is there: any multiplier is valid (with pairs left out, it would stay below their costs)
-            lo, hi = np.zeros(n), np.full(n, np.inf)
+            # with every pair there any multiplier is valid; with pairs left out, it stays below their costs
+            cap = getattr(cm, "lam_cap", None)
+            lo, hi = np.zeros(n), np.full(n, np.inf) if cap is None else cap
         pairs = SitePairs.of(cm.r, cm.c, cost, cm.w, site_capacity(prob, cm.modules), cm.single)
         sites = SiteProblem(
             values=pairs.values,

@@ -115,7 +115,7 @@ def site_lagrangian(sp_: SiteProblem, upper: float, lam0: np.ndarray, *, forced:
         step.record(improved)
         if (stop is not None and val > stop) or upper - val <= 1e-9 * max(abs(upper), 1.0):
             break
-        if abandon is not None and stop is not None and k == abandon and best.bound - first < (stop - first) / 3:
+        if abandon is not None and stop is not None and k == abandon and (best is None or best.bound - first < (stop - first) / 3):
             break
         is_open = sp_.fixed.copy()
         is_open[pick] = True
