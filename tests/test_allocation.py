@@ -360,3 +360,31 @@ def test_capacitated_heuristic_alone_says_when_capacity_is_short() -> None:
         CPMedian.from_cost_matrix(COST, W, p=1, **kw(capacity=[50, 50, 50])).solve(max_mip_nnz=1)
     with pytest.raises(SitingError, match="infeasible"):
         CPMedian.from_cost_matrix(COST, W, p=1, **kw(capacity=[50, 50, 50])).solve(method="mip")
+
+
+def test_cli_single_source_and_cost_weight(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Two demand points of load 2 each; X holds 3, Z holds 10, Y is far; p = 2.
+
+    Worked by hand (cost per point, or per unit of load when split): with plain costs X takes
+    a and half of b, Z the other half: 1 + 0.5 + 2 = 3.5; single-sourced, a -> X and b -> Z: 1 + 4
+    = 5. Weighted by demand (a 5, b 1): split 5 + 0.5 + 2 = 7.5; single-sourced 5 + 4 = 9.
+    """
+    (tmp_path / "d.csv").write_text("id,weight,load\na,5,2\nb,1,2\n")
+    (tmp_path / "c.csv").write_text("id,capacity\nX,3\nY,3\nZ,10\n")
+    (tmp_path / "m.csv").write_text("origin_id,destination_id,cost\n" + "".join(
+        f"{i},{j},{c}\n" for i in "ab" for j, c in zip("XYZ", (1, 10, 4))))
+    files = [f"--demand={tmp_path / 'd.csv'}", f"--candidates={tmp_path / 'c.csv'}", f"--matrix={tmp_path / 'm.csv'}"]
+    expected = {("none", True): 5.0, ("none", False): 3.5, ("demand", True): 9.0, ("demand", False): 7.5}
+    for (weight, single), value in expected.items():
+        args = ["allocate", "--model", "cpmedian", *files, "--p", "2", "--cost-weight", weight, "--json"]
+        assert main(args + (["--single-source"] if single else [])) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["objective"] == pytest.approx(value), (weight, single)
+        assert sorted(out["selected"]) == ["X", "Z"] and out["status"] == "optimal" and out["gap"] == 0
+    # the default weighs by demand and splits
+    assert main(["allocate", "--model", "cpmedian", *files, "--p", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["objective"] == pytest.approx(7.5)
+    assert main(["allocate", "--model", "pmedian", *files, "--p", "2", "--single-source"]) == 2
+    assert "single sourcing applies to cmclp, cpmedian" in capsys.readouterr().err
+    assert main(["allocate", "--model", "cmclp", *files, "--p", "2", "--cutoff", "5", "--cost-weight", "none"]) == 2
+    assert "cost weight applies to cpmedian" in capsys.readouterr().err

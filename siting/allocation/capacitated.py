@@ -25,6 +25,7 @@ from siting.allocation.capacity import (
     served_weight,
 )
 from siting.allocation.capacity_dual import KnapsackDual
+from siting.allocation.catalogue import COST_WEIGHTS
 from siting.allocation.heuristics.capacitated import Service, improves, swap_capacitated
 from siting.allocation.heuristics.subgradient import (
     SiteDual,
@@ -42,10 +43,6 @@ from siting.errors import SitingError
 #: The LP relaxation is solved for a bound when the heuristic serves alone and the model has at most
 #: this many times ``max_mip_nnz`` non-zeros (an LP is far cheaper than the MIP).
 LP_BOUND_FACTOR = 4
-
-
-#: How a capacitated p-median weighs the cost of serving a demand point.
-COST_WEIGHTS = ("demand", "none")
 
 
 class CMCLP(AllocationModel):
