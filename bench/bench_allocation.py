@@ -70,7 +70,7 @@ def fmt(v: Any) -> str:
     if v is None:
         return "null"
     if isinstance(v, float):
-        return f"{v:.6g}" if abs(v) < 1e6 else f"{v:.10g}"
+        return f"{v:.10g}"  # SJC optima have two decimals
     return str(v)
 
 
