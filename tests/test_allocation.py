@@ -308,12 +308,12 @@ def test_capacitated_heuristic_alone_hand() -> None:
     assert (r1.method, r1.selected, r1.objective, r1.bound, r1.status) == ("heuristic", ["B"], 50, 50, "optimal")
     r2 = CMCLP.from_cost_matrix(COST, W, cutoff=3, p=2, **kw(capacity=cap)).solve(max_mip_nnz=1)
     assert r2.method == "heuristic" and sorted(r2.selected) == ["B", "C"] and r2.objective == pytest.approx(90)
-    assert r2.bound == pytest.approx(95) and r2.status == "feasible"  # 50 + 45: the two best sites' most
-    assert r2.gap == pytest.approx((95 - 90) / 90)
+    # the sites' most (50 + 45 = 95) ignores that B and C share d3: B and C reach 90 between them, which the
+    # Lagrangian bound (knapsacks per site, the rows' overlap priced by their multipliers) proves
+    assert r2.bound == pytest.approx(90) and r2.status == "optimal" and r2.gap == 0
     assert r2.details["load"]["C"] <= 45 + 1e-9
-    # asked for the heuristic on a small model, the LP relaxation bounds it too: still valid for the optimum 90
     r2b = CMCLP.from_cost_matrix(COST, W, cutoff=3, p=2, **kw(capacity=cap)).solve(method="heuristic")
-    assert r2b.method == "heuristic" and 90 - 1e-6 <= r2b.bound <= 95 + 1e-6 and "lp_bound" in r2b.details
+    assert r2b.method == "heuristic" and r2b.bound == pytest.approx(90) and r2b.status == "optimal"
     # modules: 3 classes of 25 in all, at most 2 per site -> 75 served; bound ignores the budget: 12 + 50 + 50 top two
     mod = CMCLP.from_cost_matrix(COST, W, cutoff=3, p=2, module_size=25, max_modules=2, module_budget=3,
                                  **kw()).solve(max_mip_nnz=1)
@@ -323,11 +323,12 @@ def test_capacitated_heuristic_alone_hand() -> None:
     rp = CMCLP.from_cost_matrix(COST, W, cutoff=3, **kw(capacity=cap, projects=[Project("big", capacity=70)])
                                 ).solve(max_mip_nnz=1)
     assert rp.selected == ["C"] and rp.objective == pytest.approx(70) and rp.status == "optimal"
-    # cpmedian p=1: C (100) cannot hold 102; A costs 642, B 12*5 + 20*2 + 30*3 + 40*8 = 510
-    # bound: everyone at the cheapest site, 12*1 + 20*2 + 30*2 + 40*1 = 152
+    # cpmedian p=1: C (100) cannot hold 102; A costs 642, B 12*5 + 20*2 + 30*3 + 40*8 = 510. The quick bound
+    # (everyone at the cheapest site, 152) is far below; the Lagrangian relaxation prices the 2 people C would
+    # leave unserved at the multipliers of their rows, high enough that C's knapsack is worth less than B's: 510
     cp = CPMedian.from_cost_matrix(COST, W, p=1, **kw(capacity=[200, 200, 100])).solve(max_mip_nnz=1)
-    assert (cp.method, cp.selected, cp.objective, cp.bound) == ("heuristic", ["B"], pytest.approx(510), 152)
-    assert cp.gap == pytest.approx((510 - 152) / 510) and cp.status == "feasible"
+    assert (cp.method, cp.selected, cp.objective, cp.bound) == ("heuristic", ["B"], pytest.approx(510), pytest.approx(510))
+    assert cp.gap == 0 and cp.status == "optimal" and cp.details["certified_by"] == "lagrangian bound"
     # capacitated target: half the demand (51) needs two sites, as no site can serve more than 50
     tg = CoverageTarget.from_cost_matrix(COST, W, cutoff=3, share=0.5, capacitated=True,
                                          **kw(capacity=[100, 50, 45])).solve(max_mip_nnz=1)
@@ -383,3 +384,31 @@ def test_mclp_places_every_project_even_when_nothing_can_be_covered() -> None:
     assert res.objective == 0 and res.status == "optimal"
     placed = res.details["placement"]
     assert set(placed) == {"a", "b"} and placed["b"] == "c60" and int(placed["a"][1:]) < 60
+
+
+def test_cli_single_source_and_cost_weight(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Two demand points of load 2 each; X holds 3, Z holds 10, Y is far; p = 2.
+
+    Worked by hand (cost per point, or per unit of load when split): with plain costs X takes
+    a and half of b, Z the other half: 1 + 0.5 + 2 = 3.5; single-sourced, a -> X and b -> Z: 1 + 4
+    = 5. Weighted by demand (a 5, b 1): split 5 + 0.5 + 2 = 7.5; single-sourced 5 + 4 = 9.
+    """
+    (tmp_path / "d.csv").write_text("id,weight,load\na,5,2\nb,1,2\n")
+    (tmp_path / "c.csv").write_text("id,capacity\nX,3\nY,3\nZ,10\n")
+    (tmp_path / "m.csv").write_text("origin_id,destination_id,cost\n" + "".join(
+        f"{i},{j},{c}\n" for i in "ab" for j, c in zip("XYZ", (1, 10, 4))))
+    files = [f"--demand={tmp_path / 'd.csv'}", f"--candidates={tmp_path / 'c.csv'}", f"--matrix={tmp_path / 'm.csv'}"]
+    expected = {("none", True): 5.0, ("none", False): 3.5, ("demand", True): 9.0, ("demand", False): 7.5}
+    for (weight, single), value in expected.items():
+        args = ["allocate", "--model", "cpmedian", *files, "--p", "2", "--cost-weight", weight, "--json"]
+        assert main(args + (["--single-source"] if single else [])) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["objective"] == pytest.approx(value), (weight, single)
+        assert sorted(out["selected"]) == ["X", "Z"] and out["status"] == "optimal" and out["gap"] == 0
+    # the default weighs by demand and splits
+    assert main(["allocate", "--model", "cpmedian", *files, "--p", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["objective"] == pytest.approx(7.5)
+    assert main(["allocate", "--model", "pmedian", *files, "--p", "2", "--single-source"]) == 2
+    assert "single sourcing applies to cmclp, cpmedian" in capsys.readouterr().err
+    assert main(["allocate", "--model", "cmclp", *files, "--p", "2", "--cutoff", "5", "--cost-weight", "none"]) == 2
+    assert "cost weight applies to cpmedian" in capsys.readouterr().err

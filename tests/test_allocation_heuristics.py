@@ -33,9 +33,11 @@ from siting.allocation.heuristics.median import (
     SortedCosts,
     greedy_median,
     lagrangian_median_bound,
+    median_site_problem,
     teitz_bart,
 )
 from siting.allocation.heuristics.sites import Pairs, SiteRules, projects_fit
+from siting.allocation.heuristics.subgradient import closed_by_reduced_cost, probe_sites
 
 
 def rules(m: int, fixed: Sequence[int] = (), closed: Sequence[int] = (), region_ok: np.ndarray | None = None
@@ -158,7 +160,8 @@ def test_lagrangian_lscp_bound_by_hand() -> None:
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("p", [1, 2, 3])
-def test_lagrangian_cover_bound_holds_and_its_reduced_cost_test_is_sound(seed: int, p: int) -> None:
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_lagrangian_cover_bound_holds_and_its_reduced_cost_test_is_sound(seed: int, p: int, momentum: float) -> None:
     A, w = random_cover(seed)
     m = A.shape[1]
     allowed = np.ones(m, dtype=bool)
@@ -166,7 +169,8 @@ def test_lagrangian_cover_bound_holds_and_its_reduced_cost_test_is_sound(seed: i
     cand = list(np.flatnonzero(allowed))
     best = best_cover(A, w, p, cand)
     lower = best - 0.5  # integer weights: only the optimal sets do better
-    bound, closed, opened = lagrangian_cover_bound(sp.csr_matrix(A.astype(float)), w, allowed, p, lower)
+    bound, closed, opened, _ = lagrangian_cover_bound(sp.csr_matrix(A.astype(float)), w, allowed, p, lower,
+                                                      momentum=momentum, patience=30 if momentum else 10)
     assert bound >= best - 1e-9
     for j in np.flatnonzero(closed):  # no optimal set opens j
         assert max(covered(A, w, s) for s in itertools.combinations(cand, p) if j in s) < best
@@ -231,10 +235,22 @@ def test_lagrangian_median_bound_is_at_most_the_optimum(seed: int, p: int) -> No
     free = range(1, m)
     cost = {s: median_cost(D, w, (0, *s)) for s in itertools.combinations(free, p)}
     best = min(cost.values())
-    bound, _, _, closed = lagrangian_median_bound(sc, site_rules, p, best, np.zeros(len(w)))
-    assert bound <= best + 1e-9
+    dual, closed = lagrangian_median_bound(sc, site_rules, p, best, np.zeros(len(w)))
+    assert dual.bound <= best + 1e-9
     for j in np.flatnonzero(closed):  # no optimal set opens a closed site
         assert min(v for s, v in cost.items() if j in s) > best - 1e-9
+    # reduced costs and probing against a threshold just below the optimum close only sites that every
+    # solution that good would have to leave out: here all of them, as none is that good
+    sp_ = median_site_problem(sc, site_rules, p)
+    thr = best - 1e-6
+    shut = closed_by_reduced_cost(sp_, dual, thr)[0]
+    shut, _ = probe_sites(sp_, dual, thr, shut, upper=best, time_budget=5.0)
+    for j in np.flatnonzero(shut):
+        assert min(v for s, v in cost.items() if j in s) > thr
+    # and at the optimum itself, the sites of an optimal set stay open
+    keep = probe_sites(sp_, dual, best + 1e-6, np.zeros(m, dtype=bool), upper=best, time_budget=5.0)[0]
+    opt = min(cost, key=cost.__getitem__)
+    assert not keep[list(opt)].any()
     # Teitz-Bart from the greedy can only improve on it, and never beats the optimum
     greedy = greedy_median(sc, site_rules, p)
     swapped, _ = teitz_bart(sc, site_rules, greedy)

@@ -25,9 +25,16 @@ import numpy as np
 import pandas as pd
 
 from siting.allocation.heuristics.sites import SiteRules, open_mask
-from siting.allocation.mip import relative_gap
 from siting.allocation.problem import AllocationProblem, build_problem, listing, problem_from_geodataframes
 from siting.allocation.result import AllocationResult
+from siting.allocation.status import (
+    GAP_TOL,
+    clamp_bound,
+    derive_status,
+    inconsistencies,
+    integral_bound,
+    relative_gap,
+)
 from siting.errors import SitingError
 
 #: Default largest MIP (non-zeros in the constraint matrix) before the heuristic serves alone.
@@ -58,12 +65,13 @@ def unreachable_error(model: AllocationModel, rows: np.ndarray, what: str) -> Si
     )
 
 
-def require_reach(model: AllocationModel, rows: np.ndarray, what: str) -> None:
-    """Raise :func:`unreachable_error` when a demand point with weight appears in none of the pairs' ``rows``."""
+def require_reach(model: AllocationModel, rows: np.ndarray, what: str, active: np.ndarray | None = None) -> None:
+    """Raise :func:`unreachable_error` when an ``active`` demand point (default: with weight) appears in none
+    of the pairs' ``rows``."""
     prob = model.problem
     has = np.zeros(prob.n_demand, dtype=bool)
     has[rows] = True
-    missing = ~has & (prob.weights > 0)
+    missing = ~has & (prob.weights > 0 if active is None else active)
     if missing.any():
         raise unreachable_error(model, np.flatnonzero(missing), what)
 
@@ -73,6 +81,7 @@ class AllocationModel:
 
     name: ClassVar[str] = ""
     uses_cutoff: ClassVar[bool] = True
+    maximize: ClassVar[bool] = False
 
     def __init__(self, problem: AllocationProblem, *, p: int | None = None, cutoff: float | None = None) -> None:
         self.problem = problem
@@ -168,13 +177,27 @@ class AllocationModel:
             out["covered"] = cost <= self.cutoff
         return out
 
-    def covered_weight(self, open_: np.ndarray) -> float:
-        """Demand weight within the cutoff of an open site."""
+    def covered_mask(self, open_: np.ndarray) -> np.ndarray:
+        """Per demand point: within the cutoff of an open site."""
         prob = self.problem
         r, c, _ = prob.pairs(self.cutoff, usable_only=False)
         hit = np.zeros(prob.n_demand, dtype=bool)
         hit[r[open_[c]]] = True
-        return float(prob.weights[hit].sum())
+        return hit
+
+    def covered_weight(self, open_: np.ndarray) -> float:
+        """Demand weight within the cutoff of an open site."""
+        return float(self.problem.weights[self.covered_mask(open_)].sum())
+
+    def whole_weights(self) -> bool:
+        """True when every demand weight is a whole number."""
+        w = self.problem.weights
+        return bool(np.all(w == np.round(w)))
+
+    def whole_costs(self) -> bool:
+        """True when every cost is a whole number."""
+        d = self.problem.cost
+        return bool(np.all(d == np.round(d)))
 
     def coverage(self, open_: np.ndarray) -> dict[str, Any]:
         """The coverage figures of a result: total weight and, with a cutoff, what is covered with and without the new sites."""
@@ -193,23 +216,93 @@ class AllocationModel:
             "covered_pct_fixed_only": 100.0 * before / total if total else None,
         }
 
+    # ------------------------------------------------------------------ checking
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:  # pragma: no cover - per model
+        """The model's objective for the open sites ``open_`` and their ``assignment``, recomputed from them."""
+        raise NotImplementedError
+
+    def integral_objective(self) -> bool:
+        """True when every solution's objective is a whole number (a bound may then be rounded)."""
+        return False
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        """What keeps ``open_`` with ``assignment`` from being a solution of the model (empty: nothing)."""
+        prob = self.problem
+        out = []
+        if (prob.fixed & ~open_).any():
+            out.append(f"{int((prob.fixed & ~open_).sum())} fixed site(s) closed")
+        new = open_ & ~prob.fixed
+        if (new & ~prob.openable).any():
+            out.append(f"{int((new & ~prob.openable).sum())} site(s) opened that may not open")
+        if self.p is not None and int(new.sum()) > self.p:
+            out.append(f"{int(new.sum())} new sites opened, more than p = {self.p}")
+        used = assignment["facility_id"].dropna().astype(str)
+        shut = ~used.isin([str(x) for x in prob.candidate_ids[open_]])
+        if shut.any():
+            out.append(f"{int(shut.sum())} demand point(s) assigned to a closed site, e.g. {used[shut].iloc[0]}")
+        return out
+
+    def certify(self, objective: float, bound: float | None, stopped: str, details: dict[str, Any]
+                ) -> tuple[str, float | None, float | None]:
+        """(status, bound, gap) of a solution worth ``objective``, derived from it and the bound, never claimed.
+
+        ``stopped`` says why the search ended ('optimal' when a solver claims it, 'time_limit',
+        'feasible' ...): it is only used when the gap is open. A bound on the wrong side of the
+        objective is dropped (``details['bound_rejected']``); on a whole-valued objective an open
+        bound is rounded to the whole value it proves.
+        """
+        checked = clamp_bound(objective, bound, self.maximize)
+        if bound is not None and checked is None:
+            details["bound_rejected"] = bound
+        if self.integral_objective() and (relative_gap(objective, checked) or 0.0) > GAP_TOL:
+            checked = clamp_bound(objective, integral_bound(checked, self.maximize), self.maximize)
+        claim = stopped if stopped in ("time_limit", "feasible") else "feasible"
+        status, gap = derive_status(objective, checked, maximize=self.maximize, stopped=claim)
+        return status, checked, gap
+
+    def verify(self, res: AllocationResult) -> list[str]:
+        """Everything wrong with a result: an infeasible solution, an objective that is not the solution's,
+        a status, bound or gap that does not follow from them (empty: nothing)."""
+        prob = self.problem
+        open_ = np.isin(prob.candidate_ids.astype(str), res.open_ids)
+        assignment = self.nearest_assignment(open_) if res.assignment is None else res.assignment
+        out = self.infeasibilities(open_, assignment)
+        value = self.objective_of(open_, assignment)
+        if res.objective is None or abs(res.objective - value) > 1e-6 * max(1.0, abs(value)):
+            out.append(f"objective {res.objective!r} reported, {value!r} recomputed from the solution")
+        return out + inconsistencies(res.status, res.objective, res.bound, res.gap, maximize=self.maximize)
+
+    # ------------------------------------------------------------------ results
     def result(self, open_: np.ndarray, *, status: str, objective: float | None, bound: float | None,
                method: str, t0: float, assignment: pd.DataFrame | None = None,
                details: dict[str, Any] | None = None) -> AllocationResult:
-        """Assemble the result of the open sites ``open_`` (the nearest-site assignment unless one is given)."""
+        """Assemble the result of the open sites ``open_`` (the nearest-site assignment unless one is given).
+
+        The solution is checked (:meth:`infeasibilities`; a failure is a bug and raises), its
+        objective recomputed (:meth:`objective_of`; ``objective``, when given, must agree) and the
+        status, bound and gap derived from them (:meth:`certify`); ``status`` only says why the
+        search stopped.
+        """
         prob = self.problem
-        new = np.flatnonzero(open_ & ~prob.fixed)
+        assignment = self.nearest_assignment(open_) if assignment is None else assignment
+        wrong = self.infeasibilities(open_, assignment)
+        value = self.objective_of(open_, assignment)
+        if objective is not None and abs(objective - value) > 1e-6 * max(1.0, abs(value)):
+            wrong.append(f"objective {objective!r} claimed, {value!r} recomputed")
+        if wrong:
+            raise RuntimeError(f"{self.name}: the solution found breaks the model ({'; '.join(wrong)}); "
+                               "this is a bug in siting, please report it")
         details = dict(details or {})
-        if method == "heuristic" and status == "optimal":
+        st, bound, gap = self.certify(value, bound, status, details)
+        if method == "heuristic" and st == "optimal":
             details.setdefault("certified_by", "lagrangian bound")
+        new = np.flatnonzero(open_ & ~prob.fixed)
         return AllocationResult(
-            model=self.name, status=status, objective=objective, bound=bound,
-            gap=0.0 if status == "optimal" else relative_gap(objective, bound),
+            model=self.name, status=st, objective=value, bound=bound, gap=gap,
             selected=[str(x) for x in prob.candidate_ids[new]],
             fixed=[str(x) for x in prob.candidate_ids[np.flatnonzero(prob.fixed)]],
-            assignment=self.nearest_assignment(open_) if assignment is None else assignment,
-            coverage=self.coverage(open_), method=method, seconds=time.perf_counter() - t0,
-            details=details,
+            assignment=assignment, coverage=self.coverage(open_), method=method,
+            seconds=time.perf_counter() - t0, details=details,
         )
 
     # ------------------------------------------------------------------ solving

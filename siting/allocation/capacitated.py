@@ -9,17 +9,35 @@ The LPs themselves are in :mod:`~siting.allocation.capacity`.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from siting.allocation.base import AllocationModel, SolveOptions
-from siting.allocation.capacity import AssignWithinCapacity, CapacityLp, CoverWithinCapacity, Modules
+from siting.allocation.capacity import (
+    AssignWithinCapacity,
+    CapacityLp,
+    CoverWithinCapacity,
+    Modules,
+    capacity_problems,
+    served_weight,
+)
+from siting.allocation.capacity_dual import KnapsackDual
+from siting.allocation.catalogue import COST_WEIGHTS
 from siting.allocation.heuristics.capacitated import Service, improves, swap_capacitated
-from siting.allocation.lp import LpIndex
-from siting.allocation.mip import MipSolution, relative_gap
+from siting.allocation.heuristics.subgradient import (
+    SiteDual,
+    closed_by_reduced_cost,
+    probe_sites,
+    site_lagrangian,
+)
+from siting.allocation.lp import LpBuilder, LpIndex
+from siting.allocation.mip import MipSolution
 from siting.allocation.problem import AllocationProblem
 from siting.allocation.result import AllocationResult
+from siting.allocation.status import proof_threshold, relative_gap
 from siting.errors import SitingError
 
 #: The LP relaxation is solved for a bound when the heuristic serves alone and the model has at most
@@ -34,30 +52,49 @@ class CMCLP(AllocationModel):
     ``capacity``, or from modules: with ``module_size`` s a site opens up to
     ``max_modules`` modules of s places (childcare classes), its capacity being
     its own ``capacity`` (existing places, 0 when unknown) plus s per module;
-    ``module_budget`` caps the modules opened in total. Demand may be split
-    between sites. The objective is the demand weight served within the cutoff.
+    ``module_budget`` caps the modules opened in total. A demand point takes its ``load``
+    (default: its weight) of its site's capacity. Demand may be split between sites unless
+    ``single_source``: then each demand point is served in full by one site, or not at all.
+    The objective is the demand weight served within the cutoff.
     """
 
     name = "cmclp"
+    maximize = True
 
     def __init__(self, problem: AllocationProblem, *, cutoff: float, p: int | None = None,
                  module_size: float | None = None, max_modules: Any = None,
-                 module_budget: int | None = None) -> None:
+                 module_budget: int | None = None, single_source: bool = False) -> None:
         super().__init__(problem, cutoff=cutoff, p=p)
         if self.p is None:
             raise SitingError("cmclp needs p, the number of new sites")
         self.modules = Modules(module_size, max_modules, module_budget)
+        self.single_source = bool(single_source)
+
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:
+        return served_weight(self.problem, assignment)
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        out = super().infeasibilities(open_, assignment)
+        out += capacity_problems(self, self.modules, open_, assignment, split=not self.single_source)
+        assert self.cutoff is not None
+        far = assignment["cost"].to_numpy(dtype=float) > self.cutoff
+        if far.any():
+            out.append(f"{int(far.sum())} demand point(s) served beyond the cutoff")
+        return out
 
     def _solve(self, opts: SolveOptions) -> AllocationResult:
-        return solve_capacitated(CoverWithinCapacity(self, self.modules, self.p, None), opts)
+        return solve_capacitated(CoverWithinCapacity(self, self.modules, self.p, None, self.single_source), opts)
 
 
 class CPMedian(AllocationModel):
-    """Capacitated assignment (capacitated p-median): every demand point served, no site above capacity.
+    """Capacitated p-median: every demand point served, no site above capacity, least cost.
 
-    Minimises the weighted cost; demand may be split between sites. Capacity as in
-    :class:`CMCLP` (candidate ``capacity``, project capacity or modules). ``cutoff``, when
-    given, forbids pairs beyond it.
+    A demand point takes its ``load`` (default: its weight) of its site's capacity; the cost
+    of serving it is weighted by its weight (``cost_weight='demand'``, the default) or not
+    at all (``'none'``: plain costs, as in the published benchmarks). Demand may be split
+    between sites unless ``single_source`` (each demand point served by exactly one site).
+    Capacity as in :class:`CMCLP` (candidate ``capacity``, project capacity or modules).
+    ``cutoff``, when given, forbids pairs beyond it.
     """
 
     name = "cpmedian"
@@ -65,18 +102,58 @@ class CPMedian(AllocationModel):
 
     def __init__(self, problem: AllocationProblem, *, p: int | None = None, cutoff: float | None = None,
                  module_size: float | None = None, max_modules: Any = None,
-                 module_budget: int | None = None) -> None:
+                 module_budget: int | None = None, single_source: bool = False,
+                 cost_weight: str = "demand") -> None:
         super().__init__(problem, p=p, cutoff=cutoff)
         if self.p is None:
             raise SitingError("cpmedian needs p, the number of new sites")
+        if cost_weight not in COST_WEIGHTS:
+            raise SitingError(f"cost_weight must be one of {', '.join(COST_WEIGHTS)}, not {cost_weight!r}")
         self.modules = Modules(module_size, max_modules, module_budget)
+        self.single_source = bool(single_source)
+        self.cost_weight = cost_weight
+
+    def cost_weights(self) -> np.ndarray:
+        """What each demand point's cost is multiplied by: its weight, or 1."""
+        prob = self.problem
+        return prob.weights if self.cost_weight == "demand" else np.ones(prob.n_demand)
+
+    def active(self) -> np.ndarray:
+        """The demand points that must be served: those with a weight or a load."""
+        return (self.problem.weights > 0) | (self.problem.demand_load > 0)
+
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:
+        pos = pd.Index(self.problem.demand_ids).get_indexer(assignment["demand_id"])
+        share, cost = assignment["share"].to_numpy(dtype=float), assignment["cost"].to_numpy(dtype=float)
+        return float((self.cost_weights()[pos] * share * cost).sum())
+
+    def integral_objective(self) -> bool:
+        return (self.cost_weight == "none" or self.whole_weights()) and self.whole_costs() and self.single_source
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        out = super().infeasibilities(open_, assignment)
+        out += capacity_problems(self, self.modules, open_, assignment, split=not self.single_source)
+        pos = pd.Index(self.problem.demand_ids).get_indexer(assignment["demand_id"])
+        got = np.bincount(pos, weights=assignment["share"].to_numpy(dtype=float), minlength=self.problem.n_demand)
+        short = self.active() & (got < 1 - 1e-6)
+        if short.any():
+            out.append(f"{int(short.sum())} demand point(s) not served in full, e.g. {self.problem.demand_ids[short][0]}")
+        return out
 
     def _solve(self, opts: SolveOptions) -> AllocationResult:
-        return solve_capacitated(AssignWithinCapacity(self, self.modules), opts)
+        return solve_capacitated(AssignWithinCapacity(self, self.modules, cost_weight=self.cost_weights(),
+                                                      active=self.active(), single=self.single_source), opts)
 
 
 def solve_capacitated(cm: CapacityLp, opts: SolveOptions) -> AllocationResult:
-    """Greedy + exact service as the warm start and fallback, the MIP to certify, bounds throughout."""
+    """Greedy + exact service as the warm start and fallback, the MIP to certify, bounds throughout.
+
+    With one capacity per site (no modules, no projects, no coverage target) the Lagrangian
+    relaxation by knapsacks bounds it, closes sites and pairs, and the MIP runs on what is left
+    (:class:`KnapsackSolve`).
+    """
+    if cm.plain():
+        return KnapsackSolve(cm, opts).run()
     return CapacitatedSolve(cm, opts).run()
 
 
@@ -94,26 +171,39 @@ class CapacitatedSolve:
         self.cm, self.opts = cm, opts
         self.name = cm.model.name
         self.t0 = time.perf_counter()
-        self.full, self.index = cm.build(None, None)
-        self.nnz = self.full.nnz
+        if cm.plain():  # built only when the MIP runs, on the pairs the bound leaves
+            self.full, self.index, self.nnz = LpBuilder(), LpIndex(-1), cm.mip_nnz()
+        else:
+            self.full, self.index = cm.build(None, None)
+            self.nnz = self.full.nnz
         self.too_big = opts.method == "auto" and self.nnz > opts.max_mip_nnz
 
     def serve(self, sites: list[int]) -> tuple[MipSolution, LpIndex, np.ndarray]:
-        """The best service from ``sites`` alone: its solution, index and the pairs kept (those of open sites)."""
+        """The best service from ``sites`` alone (for single sourcing, a good one): its solution, index and the
+        pairs kept (those of open sites)."""
         cm = self.cm
         o = cm.model.open_sites(sites)
         keep = o[cm.c]
         small, idx = cm.build(keep, o)
-        # with the sites fixed, only modules and project placement stay integer
-        pure_lp = idx.m0 < 0 and not len(idx.projects.pairs_k)
-        sol = small.solve(maximize=cm.maximize, start=None, time_limit=self.opts.time_left(self.t0),
-                          mip_rel_gap=self.opts.mip_rel_gap, verbose=False, relax=pure_lp)
+        if cm.single:
+            quick = cm.single_service(idx, o)
+            if quick is not None:
+                x = np.concatenate([o.astype(float), quick])
+                value = float(np.concatenate(small.c) @ x)
+                return MipSolution("feasible", x, value, None, None, 0.0), idx, keep
+        # with the sites fixed, only modules, project placement and single sourcing stay integer
+        pure_lp = idx.m0 < 0 and not len(idx.projects.pairs_k) and not cm.single
+        left = self.opts.time_left(self.t0)
+        sol = small.solve(maximize=cm.maximize, start=None,
+                          time_limit=left if pure_lp or left is None else min(left, 10.0),
+                          mip_rel_gap=self.opts.mip_rel_gap if pure_lp else 1e-4, verbose=False, relax=pure_lp)
         return sol, idx, keep
 
     def evaluate(self, sites: list[int]) -> Service | None:
-        """The heuristic's price of ``sites``: their best service, or None when they cannot serve as required."""
+        """The heuristic's price of ``sites``: their best service (the best found, for single sourcing), or None
+        when they cannot serve as required."""
         sol, idx, _ = self.serve(sites)
-        if sol.x is None or sol.status != "optimal" or sol.objective is None:
+        if sol.x is None or sol.objective is None:
             return None
         unserved, cost = self.cm.service_state(idx, sol.x)
         return Service(sol.objective, unserved, cost)
@@ -185,15 +275,13 @@ class CapacitatedSolve:
                 f"{self.name}: the heuristic found no placement that meets the capacity, site and region rules "
                 f"and the MIP was not run ({why}); add capacity or sites, or run the MIP (method='mip' or a larger "
                 "max_mip_nnz)")
-        gap = relative_gap(heur_obj, bound)
-        st = "optimal" if gap is not None and gap <= self.opts.mip_rel_gap else "feasible"
-        if st == "optimal":
-            by_lp = "lp_bound" in details and bound == details["lp_bound"]
-            details["certified_by"] = "lp relaxation" if by_lp else "capacity bound"
         if self.too_big:
             details["reason"] = f"MIP too large ({self.nnz} non-zeros > max_mip_nnz {self.opts.max_mip_nnz})"
-        res = self.cm.result(sidx, hsol.x, st, bound, "heuristic", self.t0, details)
-        res.gap = 0.0 if st == "optimal" else gap
+        by_lp = "lp_bound" in details and bound == details["lp_bound"]
+        details["certified_by"] = "lp relaxation" if by_lp else "capacity bound"
+        res = self.cm.result(sidx, hsol.x, "feasible", bound, "heuristic", self.t0, details)
+        if res.status != "optimal":
+            del res.details["certified_by"]
         return res
 
     def _mip_start(self, x: np.ndarray, sidx: LpIndex, keep: np.ndarray) -> np.ndarray:
@@ -220,13 +308,169 @@ class CapacitatedSolve:
                     raise SitingError(f"{self.name} is infeasible: {cm.infeasible_reason()}")
                 raise SitingError(f"{self.name}: HiGHS found no solution within the time limit ({sol.status}); "
                                   "raise the time limit")
-            gap = relative_gap(heur_obj, bound)
-            st = "optimal" if gap is not None and gap <= opts.mip_rel_gap else sol.status
-            res = cm.result(sidx, hsol.x, st, bound, "heuristic", self.t0, details)
-            res.gap = 0.0 if st == "optimal" else gap
-            return res
-        res = cm.result(self.index, sol.x, sol.status, bound, "mip", self.t0, details)
-        res.gap = 0.0 if sol.status == "optimal" else relative_gap(res.objective, res.bound)
-        if res.gap is not None and res.gap <= opts.mip_rel_gap:
-            res.status, res.gap = "optimal", 0.0
-        return res
+            return cm.result(sidx, hsol.x, sol.status, bound, "heuristic", self.t0, details)
+        return cm.result(self.index, sol.x, sol.status, bound, "mip", self.t0, details)
+
+
+@dataclass
+class Incumbent:
+    """The best solution found: its value in the minimising form, sites, and the service solution."""
+
+    value: float
+    sites: list[int]
+    sol: MipSolution
+    idx: LpIndex
+
+
+class KnapsackSolve(CapacitatedSolve):
+    """A capacitated model with one capacity per site, solved by its Lagrangian relaxation (knapsacks per site)
+    and the MIP on what the bound leaves.
+
+    The heuristic's sites and service give the first incumbent; subgradient steps raise the bound, and
+    the sites each round of steps opens are served exactly, as a Lagrangian heuristic. Reduced costs
+    and probing then close sites, and for single sourcing pairs, that no better solution uses; the MIP
+    runs on the rest, cut off at the threshold, so that its bound holds for the whole model.
+    """
+
+    def run(self) -> AllocationResult:
+        cm, opts = self.cm, self.opts
+        sel, swaps, tg = self.heuristic_sites(opts.method == "heuristic" or self.too_big)
+        inc = self._incumbent(sel)
+        details: dict[str, Any] = {"heuristic": "greedy+swap+lagrangian", "swaps": swaps,
+                                   "greedy_seconds": tg - self.t0, "mip_nnz": self.nnz,
+                                   "heuristic_objective": None if inc is None else cm_value(cm, inc.value)}
+        kd = KnapsackDual.of(cm)
+        dual, inc, rounds = self._ascent(kd, inc, budget=0.3 * (opts.time_left(self.t0) or 60.0))
+        details.update(lagrangian_bound=cm_value(cm, dual.bound), lagrangian_rounds=rounds,
+                       heuristic_seconds=time.perf_counter() - self.t0)
+        if inc is None:
+            short = cm.capacity_short()
+            raise SitingError(f"{self.name} is infeasible: {short}" if short else
+                              f"{self.name}: no placement found that meets the capacity and site rules; "
+                              "add capacity or sites, or raise the time limit")
+        if (relative_gap(inc.value, dual.bound) or 0.0) <= opts.mip_rel_gap or opts.method == "heuristic" \
+                or self.too_big:
+            if self.too_big:
+                details["reason"] = f"MIP too large ({self.nnz} non-zeros > max_mip_nnz {opts.max_mip_nnz})"
+            return self._answer(inc, "feasible", dual.bound, "heuristic", details)
+        return self._prove(kd, dual, inc, details)
+
+    def _incumbent(self, sites: list[int]) -> Incumbent | None:
+        """The service from ``sites`` as an incumbent, or None when they cannot serve as required."""
+        sol, idx, _ = self.serve(sites)
+        if sol.x is None or sol.objective is None:
+            return None
+        return Incumbent(-sol.objective if self.cm.maximize else sol.objective, list(sites), sol, idx)
+
+    def _answer(self, inc: Incumbent, status: str, bound_min: float | None, method: str,
+                details: dict[str, Any]) -> AllocationResult:
+        """The incumbent as the result, with a bound in the minimising form."""
+        bound = None if bound_min is None else cm_value(self.cm, bound_min)
+        assert inc.sol.x is not None
+        return self.cm.result(inc.idx, inc.sol.x, status, bound, method, self.t0, details)
+
+    def _ascent(self, kd: KnapsackDual, inc: Incumbent | None, budget: float
+                ) -> tuple[SiteDual, Incumbent | None, int]:
+        """Subgradient rounds, each followed by the service from the sites it opens, then swaps from the best
+        sites: (best dual, incumbent, rounds)."""
+        t0 = time.perf_counter()
+        lam = kd.start(self._row_costs(kd, inc))
+        best: SiteDual | None = None
+        rounds = stall = 0
+        while time.perf_counter() - t0 < budget and stall < 3:
+            target = inc.value if inc is not None else float(kd.sites.lam_hi.sum())
+            dual = site_lagrangian(kd.sites, target, lam, iterations=300, patience=40,
+                                   time_budget=budget - (time.perf_counter() - t0))
+            rounds += 1
+            lam = dual.lam
+            better = best is None or dual.bound > best.bound + 1e-7 * max(1.0, abs(best.bound))
+            best = dual if better or best is None else best
+            improved = self._better(inc, self._incumbent(sorted(int(j) for j in dual.pick)))
+            inc = improved or inc
+            stall = 0 if better or improved else stall + 1
+            if inc is not None and (relative_gap(inc.value, best.bound) or 0.0) <= self.opts.mip_rel_gap:
+                break
+        assert best is not None
+        # swaps from the incumbent's sites and from the relaxation's: all of them when pricing is quick
+        starts = [s for s in ([] if inc is None else [inc.sites]) + [sorted(int(j) for j in best.pick)] if s]
+        top = self.cm.model.problem.n_candidates if self.cm.single else 6
+        for k, start in enumerate(starts):
+            if inc is not None and (relative_gap(inc.value, best.bound) or 0.0) <= self.opts.mip_rel_gap:
+                break
+            left = max(0.5, (budget - (time.perf_counter() - t0)) / (len(starts) - k))
+            sel, _, _ = swap_capacitated(self.evaluate, self.cm.knapsack_pairs(), self.cm.model.site_rules(),
+                                         start, maximize=self.cm.maximize, time_budget=left, top=top)
+            inc = self._better(inc, self._incumbent(sel)) or inc
+        return best, inc, rounds
+
+    def _better(self, inc: Incumbent | None, trial: Incumbent | None) -> Incumbent | None:
+        """``trial`` when it beats ``inc``, else None."""
+        if trial is None or (inc is not None and trial.value >= inc.value - 1e-9 * max(1.0, abs(inc.value))):
+            return None
+        return trial
+
+    def _row_costs(self, kd: KnapsackDual, inc: Incumbent | None) -> np.ndarray | None:
+        """Per demand row: its cost in the incumbent (the highest over its pairs), None without one."""
+        if inc is None or inc.sol.x is None:
+            return None
+        share = inc.idx.service(inc.sol.x)
+        on = share > 1e-9
+        cost = np.full(len(kd.sites.lam_hi), -np.inf)
+        np.maximum.at(cost, inc.idx.pair_row[on], kd.cost[inc.idx.pair[on]])
+        return np.where(np.isfinite(cost), cost, kd.sites.lam_hi)
+
+    def _prove(self, kd: KnapsackDual, dual: SiteDual, inc: Incumbent, details: dict[str, Any]) -> AllocationResult:
+        """Close sites (reduced costs, probing) and pairs, then the MIP on the rest, cut off at the threshold;
+        again, with the pairs a better incumbent leaves, while the MIP finds better solutions."""
+        cm, opts = self.cm, self.opts
+        closed = np.zeros(cm.model.problem.n_candidates, dtype=bool)
+        bound, rounds, share = dual.bound, 0, 0.4
+        while True:
+            rounds += 1
+            thr, floor = proof_threshold(inc.value, cm.model.integral_objective())
+            closed |= closed_by_reduced_cost(kd.sites, dual, thr)[0]
+            closed, probes = probe_sites(kd.sites, dual, thr, closed, upper=inc.value,
+                                         time_budget=(0.2 if rounds == 1 else 0.05) * (opts.time_left(self.t0) or 60.0))
+            details.update(probes=details.get("probes", 0) + probes, closed_by_probing=int(closed.sum()))
+            if not (kd.sites.free & ~closed).any() and cm.count:
+                details["certified_by"] = "lagrangian probing"
+                return self._answer(inc, "feasible", max(dual.bound, floor), "heuristic", details)
+            keep = ~closed[cm.c] & (kd.pair_fixing(dual, thr) if cm.single else True)
+            left = opts.time_left(self.t0)
+            sol, idx = self._restricted_mip(keep, closed, thr, None if left is None else share * left)
+            mip_bound = np.inf if sol.status == "infeasible" else sol.bound
+            if getattr(cm, "lam_cap", None) is not None:
+                mip_bound = None  # the MIP saw only each point's cheapest pairs: its bound is not the model's
+            bound = max(bound, dual.bound if mip_bound is None else min(mip_bound, floor))
+            details.update(pairs_kept=int(keep.sum()), mip_seconds=details.get("mip_seconds", 0.0) + sol.seconds,
+                           mip_rounds=rounds)
+            found = None if sol.x is None or sol.objective is None else Incumbent(sol.objective, [], sol, idx)
+            better = self._better(inc, found)
+            inc = better or inc
+            # a better solution shrinks the pairs left: the MIP runs again on them; without one, it gets all the
+            # time left once, and its answer stands
+            if sol.status in ("optimal", "infeasible") or share == 1.0 or (opts.time_left(self.t0) or 1.0) <= 1.0:
+                return self._answer(inc, sol.status if sol.status == "time_limit" or better is None else "feasible",
+                                    bound, "mip" if better is not None and inc is better else "heuristic", details)
+            share = 0.4 if better is not None else 1.0
+
+    def _restricted_mip(self, keep: np.ndarray, closed: np.ndarray, thr: float, time_limit: float | None
+                        ) -> tuple[MipSolution, LpIndex]:
+        """The MIP over the pairs ``keep``, ``closed`` sites shut, cut off at ``thr`` (minimising form); its
+        objective and bound are in the minimising form too."""
+        cm, opts = self.cm, self.opts
+        lp, idx = cm.build(keep, None)
+        _, upper = lp.bounds(idx.y0)
+        upper[closed] = 0.0
+        sign = -1.0 if cm.maximize else 1.0
+        sol = lp.solve(maximize=cm.maximize, start=None, time_limit=time_limit, mip_rel_gap=opts.mip_rel_gap,
+                       verbose=opts.verbose, cutoff=sign * thr)
+        if cm.maximize:
+            sol.objective = None if sol.objective is None else -sol.objective
+            sol.bound = None if sol.bound is None else -sol.bound
+        return sol, idx
+
+def cm_value(cm: CapacityLp, value_min: float) -> float:
+    """A value of the minimising form in the model's own terms (negated for a maximising model)."""
+    return -value_min if cm.maximize else value_min
+

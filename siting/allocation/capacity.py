@@ -17,12 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from siting.allocation.base import AllocationModel, require_reach
-from siting.allocation.heuristics.capacitated import CapacitatedPairs, greedy_capacitated
+from siting.allocation.heuristics.capacitated import (
+    CapacitatedPairs,
+    assign_single,
+    cover_single,
+    greedy_capacitated,
+)
+from siting.allocation.heuristics.knapsack import SitePairs
 from siting.allocation.heuristics.sites import Pairs, SiteRules
 from siting.allocation.lp import (
     LpBuilder,
@@ -39,6 +46,8 @@ from siting.errors import SitingError
 
 #: Modules per site when a module size is given without a maximum.
 DEFAULT_MAX_MODULES = 10
+#: Pairs a capacitated p-median works on at most: beyond, each demand point keeps its cheapest candidates.
+MAX_ASSIGN_PAIRS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,35 @@ def site_capacity(problem: AllocationProblem, modules: Modules) -> np.ndarray:
         val = np.where(np.isnan(pc)[:, None], base[None, :], pc[:, None]) + mods[None, :]
         eff = np.where(problem.openable, np.where(ok, val, -np.inf).max(axis=0), eff)
     return np.nan_to_num(np.asarray(eff, dtype=float), nan=0.0, neginf=0.0)
+
+
+def served_weight(problem: AllocationProblem, assignment: pd.DataFrame) -> float:
+    """The demand weight an assignment (``demand_id``, ``share``) serves."""
+    pos = pd.Index(problem.demand_ids).get_indexer(assignment["demand_id"])
+    return float((problem.weights[pos] * assignment["share"].to_numpy(dtype=float)).sum())
+
+
+def capacity_problems(model: AllocationModel, modules: Modules, open_: np.ndarray, assignment: pd.DataFrame, *,
+                      split: bool) -> list[str]:
+    """What breaks the capacity rules in an assignment (``demand_id``, ``facility_id``, ``share``): sites above
+    the most they could hold, demand served more than once, split demand when it must be served by one site."""
+    prob = model.problem
+    out = []
+    pos = pd.Index(prob.demand_ids).get_indexer(assignment["demand_id"])
+    site = pd.Index(prob.candidate_ids).get_indexer(assignment["facility_id"])
+    share = assignment["share"].to_numpy(dtype=float)
+    load = np.bincount(site, weights=share * prob.demand_load[pos], minlength=prob.n_candidates)
+    most = site_capacity(prob, modules)
+    over = load > most + 1e-6 * np.maximum(1.0, most)
+    if over.any():
+        j = int(np.flatnonzero(over)[0])
+        out.append(f"{int(over.sum())} site(s) above capacity, e.g. {prob.candidate_ids[j]} with {load[j]:g} > {most[j]:g}")
+    total = np.bincount(pos, weights=share, minlength=prob.n_demand)
+    if (total > 1 + 1e-6).any():
+        out.append(f"{int((total > 1 + 1e-6).sum())} demand point(s) served more than in full")
+    if not split and (np.bincount(pos, minlength=prob.n_demand) > 1).any() | (np.abs(share - np.round(share)) > 1e-6).any():
+        out.append("demand split between sites, though each point must be served by one site")
+    return out
 
 
 def _add_module_columns(lp: LpBuilder, problem: AllocationProblem, modules: Modules, y0: int) -> int:
@@ -173,9 +211,15 @@ class CapacityLp:
     r, c, d
         The pairs (demand row: a group or a demand point; candidate; cost).
     w
-        Weight per demand row.
+        Load per demand row: what serving it in full takes of a site's capacity (the amounts the
+        heuristics' knapsacks fill).
+    unit
+        Per pair: the cost of serving one unit of load in the heuristics' terms (the pair's
+        weighted cost per unit of load; for coverage ``big`` minus the weight per unit of load).
     big
-        Cost of unserved demand in the greedy's terms.
+        Cost of unserved demand in the heuristics' terms (above every ``unit``).
+    single
+        Single sourcing: each demand row is served in full by one site (binary service columns).
     count
         New sites to open (None: as few as ``need`` requires).
     need
@@ -189,8 +233,10 @@ class CapacityLp:
     c: np.ndarray
     d: np.ndarray
     w: np.ndarray
+    unit: np.ndarray
     big: float
     count: int | None
+    single: bool = False
     need: float | None = None
 
     def build(self, keep: np.ndarray | None, open_: np.ndarray | None) -> tuple[LpBuilder, LpIndex]:
@@ -207,6 +253,18 @@ class CapacityLp:
         """Weight every solution must serve, if any (for the capacity check)."""
         return self.need
 
+    def single_service(self, idx: LpIndex, open_: np.ndarray) -> np.ndarray | None:
+        """Service column values of a quick single-source assignment from the sites ``open_``, if the model has one."""
+        return None
+
+    def plain(self) -> bool:
+        """One capacity per site: no modules, no projects, no coverage target (the Lagrangian solve applies)."""
+        return self.modules.size is None and not self.model.problem.projects and self.need is None
+
+    def mip_nnz(self) -> int:
+        """The MIP's non-zeros (service, link and capacity entries per pair, and the site rows), without building it."""
+        return 4 * len(self.r) + 3 * self.model.problem.n_candidates
+
     def infeasible_reason(self) -> str:
         """What the MIP's 'infeasible' means for this model."""
         return "no placement satisfies the site, region and capacity rules"
@@ -217,8 +275,8 @@ class CapacityLp:
 
     def knapsack_pairs(self) -> CapacitatedPairs:
         """The pairs, weights and most each site could hold, as the heuristics see them."""
-        return CapacitatedPairs(Pairs(self.r, self.c, self.d), self.w, site_capacity(self.model.problem, self.modules),
-                                self.big)
+        return CapacitatedPairs(Pairs(self.r, self.c, self.unit), self.w,
+                                site_capacity(self.model.problem, self.modules), self.big)
 
     def greedy(self) -> list[int]:
         """Sites chosen by :func:`~siting.allocation.heuristics.capacitated.greedy_capacitated`, filled up to the count."""
@@ -230,7 +288,7 @@ class CapacityLp:
         """Per demand row: weight left unserved, and the highest cost it is served at (``big`` if none)."""
         share = idx.service(x)
         r = idx.pair_row
-        d = idx.pair_cost if idx.pair_cost is not None else np.zeros(len(r))
+        d = self.unit[idx.pair]
         served = np.bincount(r, weights=share * self.w[r], minlength=len(self.w))
         cur = np.full(len(self.w), -np.inf)
         on = share > 1e-9
@@ -266,24 +324,51 @@ class CapacityLp:
 
 
 class CoverWithinCapacity(CapacityLp):
-    """Capacitated coverage on demand groups: most weight served with ``count`` sites, or fewest sites for a ``share``."""
+    """Capacitated coverage on demand groups: most weight served with ``count`` sites, or fewest sites for a ``share``.
 
-    def __init__(self, model: AllocationModel, modules: Modules, count: int | None, share: float | None) -> None:
-        self.model, self.modules, self.count, self.share = model, modules, count, share
+    Demand points with the same covering set form one group (split demand), or each is its own
+    (``single``: served in full by one site or not at all).
+    """
+
+    def __init__(self, model: AllocationModel, modules: Modules, count: int | None, share: float | None,
+                 single: bool = False) -> None:
+        self.model, self.modules, self.count, self.share, self.single = model, modules, count, share, single
         prob = model.problem
         assert model.cutoff is not None
         A = prob.coverage(model.cutoff)
         reach = np.diff(A.indptr) > 0
         self.rows = np.flatnonzero(reach & (prob.weights > 0))
-        self.labels, first = group_rows(A[self.rows])
+        if single:
+            self.labels, first = np.arange(len(self.rows)), np.arange(len(self.rows))
+        else:
+            self.labels, first = group_rows(A[self.rows])
         self.wg = np.bincount(self.labels, weights=prob.weights[self.rows], minlength=len(first))
+        self.w = np.bincount(self.labels, weights=prob.demand_load[self.rows], minlength=len(first))
         G = sp.csr_matrix(A[self.rows][first]).tocoo()
         self.r, self.c = G.row.astype(np.int64), G.col.astype(np.int64)
         self.d = np.zeros(len(self.r))
-        self.w, self.big = self.wg, 1.0
+        self.pair = np.arange(len(self.r))
+        # the heuristics fill sites by load: one unit of load is worth the group's weight per unit
+        per_unit = np.divide(self.wg, self.w, out=np.zeros_like(self.wg), where=self.w > 0)
+        self.big = float(per_unit.max()) + 1.0 if len(per_unit) else 1.0
+        self.unit = self.big - per_unit[self.r]
         self.g_n = len(first)
         self.maximize = share is None
         self.need = None if share is None else share * float(prob.weights.sum())
+
+    def single_service(self, idx: LpIndex, open_: np.ndarray) -> np.ndarray | None:
+        """Service column values of whole rows served from the sites ``open_`` over the pairs of ``idx``
+        (:func:`~siting.allocation.heuristics.capacitated.cover_single`); None for a coverage target."""
+        if self.need is not None:
+            return None
+        sites = np.flatnonzero(open_)
+        col = np.full(len(open_), -1)
+        col[sites] = np.arange(len(sites))
+        r, c = idx.pair_row, col[idx.pair_site]
+        reach = np.zeros((self.g_n, len(sites)), dtype=bool)
+        reach[r, c] = True
+        got = cover_single(reach, self.wg, self.w, site_capacity(self.model.problem, self.modules)[sites])
+        return (got[r] == c).astype(float)
 
     def infeasible_reason(self) -> str:
         if self.share is None:
@@ -301,21 +386,22 @@ class CoverWithinCapacity(CapacityLp):
         y0 = add_site_columns(lp, prob, prob.openable.astype(float) if self.share is not None else 0.0)
         _fix_sites(lp, y0, open_)
         projects = add_site_count(lp, prob, y0, self.count)
-        x0 = lp.add_columns(wg[gr] if self.share is None else np.zeros(len(gr)), 0.0, 1.0, False)
+        x0 = lp.add_columns(wg[gr] if self.share is None else np.zeros(len(gr)), 0.0, 1.0, self.single)
         xc = x0 + np.arange(len(gr))
         lp.add_rows(gr, xc, 1.0, -np.inf, 1.0, self.g_n)  # each group served at most once
         if open_ is None:  # with the sites fixed, only open sites' pairs are kept: no x <= y rows needed
             add_link_rows(lp, xc, y0 + gc)
-        m0 = add_capacity_rows(lp, self.model, self.modules, y0, projects, gc, xc, wg[gr])
+        m0 = add_capacity_rows(lp, self.model, self.modules, y0, projects, gc, xc, self.w[gr])
         if self.need is not None:
             lp.add_rows(np.zeros(len(gr)), xc, wg[gr], self.need, np.inf, 1)
-        return lp, LpIndex(y0, projects, x0, gr, gc, None, m0)
+        return lp, LpIndex(y0, projects, x0, gr, gc, None, m0, self.pair if keep is None else self.pair[keep])
 
     def quick_bound(self) -> float | None:
-        """No site serves more than its capacity or the demand it reaches (module budget and overlaps ignored)."""
+        """No site serves more than the weight its capacity can hold of the demand it reaches (module budget and
+        overlaps ignored): a fractional knapsack per site."""
         prob = self.model.problem
-        reach = np.bincount(self.c, weights=self.wg[self.r], minlength=prob.n_candidates)
-        most = np.minimum(reach, site_capacity(prob, self.modules))
+        pairs = SitePairs.of(self.r, self.c, -self.wg[self.r], self.w, site_capacity(prob, self.modules), False)
+        most = -pairs.values(np.zeros(self.g_n))
         from_fixed = float(most[prob.fixed].sum())
         extra = np.sort(most[prob.openable])[::-1]
         if self.share is None:
@@ -350,7 +436,7 @@ class CoverWithinCapacity(CapacityLp):
         open_ = idx.open_sites(x, m)
         share = idx.service(x)
         served = share * self.wg[gr]
-        load = np.bincount(gc, weights=served, minlength=m)
+        load = np.bincount(gc, weights=share * self.w[gr], minlength=m)
         details = {"groups": self.g_n, **details}
         if idx.m0 >= 0:
             assert self.modules.size is not None
@@ -366,60 +452,117 @@ class CoverWithinCapacity(CapacityLp):
         total = float(prob.weights.sum())
         res.coverage["served_weight"] = float(served.sum())
         res.coverage["served_pct"] = 100.0 * float(served.sum()) / total if total else None
-        res.objective = float(served.sum()) if self.share is None else float((open_ & ~prob.fixed).sum())
         return res
 
 
+@numba.njit(cache=True)
+def _row_nearest(ptr, d, k):  # pragma: no cover - compiled
+    """Per row of pairs sorted by row (``ptr``): which pairs are among its ``k`` cheapest, and the cost of its
+    cheapest pair left out (inf: none)."""
+    n = len(ptr) - 1
+    keep = np.zeros(len(d), np.bool_)
+    first_out = np.full(n, np.inf)
+    for i in range(n):
+        a, b = ptr[i], ptr[i + 1]
+        o = np.argsort(d[a:b], kind="mergesort")
+        for t in range(min(k, b - a)):
+            keep[a + o[t]] = True
+        if b - a > k:
+            first_out[i] = d[a + o[k]]
+    return keep, first_out
+
+
+def nearest_pairs(r: np.ndarray, c: np.ndarray, d: np.ndarray, k: int, cw: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each demand row's ``k`` cheapest pairs, and per row the weighted cost of the first pair left out (inf: none).
+
+    A solution over these pairs is a solution of the whole model; a Lagrangian multiplier kept below the
+    first cost left out prices every pair left out at a non-negative reduced cost, so the bound holds too.
+    """
+    if len(r) and (np.diff(r) < 0).any():
+        o = np.argsort(r, kind="stable")
+        r, c, d = r[o], c[o], d[o]
+    ptr = np.searchsorted(r, np.arange(len(cw) + 1)).astype(np.int64)
+    keep, first_out = _row_nearest(ptr, np.asarray(d, dtype=float), int(k))
+    return r[keep], c[keep], d[keep], cw * first_out
+
+
 class AssignWithinCapacity(CapacityLp):
-    """Capacitated assignment: every demand point served, no site over capacity, least weighted cost."""
+    """Capacitated assignment: every demand point served, no site over capacity, least cost.
+
+    A demand point's cost is weighted by ``cost_weight`` (its weight, or 1) and it takes its load
+    of its site's capacity; ``single``: each point served in full by one site.
+    """
 
     maximize = False
 
-    def __init__(self, model: AllocationModel, modules: Modules) -> None:
-        self.model, self.modules, self.count = model, modules, model.p
+    def __init__(self, model: AllocationModel, modules: Modules, *, cost_weight: np.ndarray, active: np.ndarray,
+                 single: bool = False) -> None:
+        self.model, self.modules, self.count, self.single = model, modules, model.p, single
         prob = model.problem
         r, c, d = prob.pairs(model.cutoff)
-        w = prob.weights
-        require_reach(model, r, "have no eligible candidate in reach")
-        keep = w[r] > 0
+        require_reach(model, r[active[r]], "have no eligible candidate in reach", active)
+        keep = active[r]
+        self.cw = np.asarray(cost_weight, dtype=float)
         self.r, self.c, self.d = r[keep], c[keep], d[keep]
-        self.w = prob.weights
-        self.big = 10.0 * (float(self.d.max()) + 1.0) if len(self.d) else 1.0
-        self.active = np.unique(self.r)
+        self.lam_cap: np.ndarray | None = None  # with pairs left out: the multipliers stay below their costs
+        if len(self.r) > MAX_ASSIGN_PAIRS:
+            k = max(30, MAX_ASSIGN_PAIRS // max(1, int(active.sum())))
+            self.r, self.c, self.d, self.lam_cap = nearest_pairs(self.r, self.c, self.d, k, self.cw)
+        self.pair = np.arange(len(self.r))
+        self.w = prob.demand_load
+        per_unit = np.divide(self.cw, self.w, out=np.zeros_like(self.cw), where=self.w > 0)
+        self.unit = self.d * per_unit[self.r]
+        self.big = 10.0 * (float(self.unit.max()) + 1.0) if len(self.unit) else 1.0
+        self.active = np.flatnonzero(active)
         self.pos = np.full(prob.n_demand, -1)
         self.pos[self.active] = np.arange(len(self.active))
 
     def must_serve(self) -> float | None:
-        return float(self.model.problem.weights.sum())
+        return float(self.w[self.active].sum())
+
+    def single_service(self, idx: LpIndex, open_: np.ndarray) -> np.ndarray | None:
+        """Service column values of a single-source assignment from the sites ``open_`` over the pairs of ``idx``
+        (:func:`~siting.allocation.heuristics.capacitated.assign_single`), or None when it finds none."""
+        sites = np.flatnonzero(open_)
+        col = np.full(len(open_), -1)
+        col[sites] = np.arange(len(sites))
+        r, c = self.pos[idx.pair_row], col[idx.pair_site]
+        cost = np.full((len(self.active), len(sites)), np.inf)
+        cost[r, c] = self.cw[idx.pair_row] * self.d[idx.pair]
+        got = assign_single(cost, self.w[self.active], site_capacity(self.model.problem, self.modules)[sites])
+        if got is None:
+            return None
+        return (got[r] == c).astype(float)
 
     def infeasible_reason(self) -> str:
         return ("the open sites' capacity cannot serve all the demand (or the region rules cannot be "
                 "met); add capacity, sites or modules")
 
     def build(self, keep: np.ndarray | None, open_: np.ndarray | None) -> tuple[LpBuilder, LpIndex]:
-        prob, w = self.model.problem, self.model.problem.weights
-        r, c, d = (self.r, self.c, self.d) if keep is None else (self.r[keep], self.c[keep], self.d[keep])
+        prob = self.model.problem
+        pair = self.pair if keep is None else self.pair[keep]
+        r, c, d = self.r[pair], self.c[pair], self.d[pair]
         lp = LpBuilder()
         y0 = add_site_columns(lp, prob)
         _fix_sites(lp, y0, open_)
         projects = add_site_count(lp, prob, y0, self.count)
-        x0 = lp.add_columns(w[r] * d, 0.0, 1.0, False)
+        x0 = lp.add_columns(self.cw[r] * d, 0.0, 1.0, self.single)
         xc = x0 + np.arange(len(r))
         lp.add_rows(self.pos[r], xc, 1.0, 1.0, 1.0, len(self.active))  # every demand point served in full
         if open_ is None:  # as in CoverWithinCapacity.build
             add_link_rows(lp, xc, y0 + c)
-        m0 = add_capacity_rows(lp, self.model, self.modules, y0, projects, c, xc, w[r])
-        return lp, LpIndex(y0, projects, x0, r, c, d, m0)
+        m0 = add_capacity_rows(lp, self.model, self.modules, y0, projects, c, xc, self.w[r])
+        return lp, LpIndex(y0, projects, x0, r, c, d, m0, pair)
 
     def quick_bound(self) -> float | None:
         """Every demand point at its cheapest usable site, capacity and site count ignored."""
-        w = self.model.problem.weights
         cheapest = pd.Series(self.d).groupby(self.r).min()
-        return float((w[cheapest.index.to_numpy()] * cheapest.to_numpy()).sum())
+        return float((self.cw[cheapest.index.to_numpy()] * cheapest.to_numpy()).sum())
 
     def result(self, idx: LpIndex, x: np.ndarray, status: str, bound: float | None, method: str,
                t0: float, details: dict[str, Any]) -> AllocationResult:
-        prob, w = self.model.problem, self.model.problem.weights
+        prob, w = self.model.problem, self.cw
         m = prob.n_candidates
         r, c, d = idx.pair_row, idx.pair_site, idx.pair_cost
         assert d is not None
@@ -430,7 +573,7 @@ class AssignWithinCapacity(CapacityLp):
             "demand_id": prob.demand_ids[r[on]], "facility_id": prob.candidate_ids[c[on]],
             "share": share[on], "cost": d[on],
         }).sort_values(["demand_id", "share"], ascending=[True, False], kind="stable").reset_index(drop=True)
-        load = np.bincount(c, weights=share * w[r], minlength=m)
+        load = np.bincount(c, weights=share * self.w[r], minlength=m)
         details = {**details, "load": self._loads(open_, load)}
         if idx.m0 >= 0:
             details["modules"] = {str(prob.candidate_ids[j]): int(round(x[idx.m0 + j])) for j in np.flatnonzero(open_)}
@@ -439,5 +582,5 @@ class AssignWithinCapacity(CapacityLp):
         res = self.model.result(open_, status=status, objective=obj, bound=bound, method=method, t0=t0,
                                 assignment=assignment, details=details)
         res.coverage["weighted_cost"] = obj
-        res.coverage["mean_cost"] = obj / float(w.sum()) if w.sum() else None
+        res.coverage["mean_cost"] = obj / float(w[self.active].sum()) if w[self.active].sum() else None
         return res

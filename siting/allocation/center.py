@@ -80,6 +80,20 @@ class PCenter(AllocationModel):
             raise SitingError("pcenter needs p, the number of new sites")
         self._by_cost: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:
+        cost = assignment["cost"].to_numpy(dtype=float)[self.problem.weights > 0]
+        return float(cost.max()) if len(cost) else 0.0
+
+    def integral_objective(self) -> bool:
+        return self.whole_costs()
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        out = super().infeasibilities(open_, assignment)
+        lost = np.isnan(assignment["cost"].to_numpy(dtype=float)) & (self.problem.weights > 0)
+        if lost.any():
+            out.append(f"{int(lost.sum())} demand point(s) with weight reach no open site")
+        return out
+
     # ------------------------------------------------------------------ one radius
     def _groups(self, radius: float) -> sp.csr_matrix | None:
         """Covering sets (merged) of the active demand no fixed site reaches within ``radius``; None if one is unreachable."""
@@ -216,14 +230,12 @@ class PCenter(AllocationModel):
                 proven: int, details: dict[str, Any], t0: float) -> AllocationResult:
         """The result of the open sites; optimal when their radius meets the bound."""
         a = self.nearest_assignment(open_)
-        obj = float(a["cost"].to_numpy(dtype=float)[self.problem.weights > 0].max())
-        if bound is not None and obj <= bound:
-            status = "optimal"
+        obj = self.objective_of(open_, a)
         if place:
             details["placement"] = place
         res = self.result(open_, status=status, objective=obj, bound=bound, method=how, t0=t0, assignment=a,
                           details=details)
-        if status == "optimal" and how == "heuristic":
+        if res.status == "optimal" and how == "heuristic":
             res.details["certified_by"] = "lagrangian set-cover bound" if proven >= 0 else "nearest-site bound"
         return res
 

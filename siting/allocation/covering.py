@@ -12,31 +12,45 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from siting.allocation.base import AllocationModel, SolveOptions
 from siting.allocation.capacitated import CoverWithinCapacity, Modules, solve_capacitated
+from siting.allocation.capacity import capacity_problems, served_weight
 from siting.allocation.heuristics.cover import (
     drop_redundant,
     greedy_cover,
     lagrangian_cover_bound,
     lagrangian_lscp_bound,
+    perturbed_cover_swaps,
+    reduce_cover,
     swap_cover,
     times_covered,
 )
+from siting.allocation.heuristics.sites import SiteRules
 from siting.allocation.lp import (
     LpBuilder,
-    add_cover_rows,
     add_covered_columns,
     add_site_columns,
     add_site_count,
     placement,
     project_start,
 )
-from siting.allocation.mip import relative_gap
+from siting.allocation.mip import solve_mip
 from siting.allocation.problem import AllocationProblem, group_rows, listing
 from siting.allocation.result import AllocationResult
+from siting.allocation.status import relative_gap
 from siting.errors import SitingError
+
+#: HiGHS options for set covers: reliability branching without strong branching, cuts at the root only, a
+#: small cut pool, no primal heuristics (a greedy cover starts it) and no symmetry detection. On the set
+#: covers of the benchmark they take HiGHS' time from seconds of cut separation to its branching.
+SET_COVER_OPTIONS = {"mip_pscost_minreliable": 0, "mip_allow_cut_separation_at_nodes": False,
+                     "mip_pool_soft_limit": 200, "mip_heuristic_effort": 0.0, "mip_detect_symmetry": False}
+#: Non-zeros of an MCLP's covering matrix above which 'auto' leaves out the MIP, whose LP alone would take
+#: minutes, and gives the time to the iterated swaps and the Lagrangian bound.
+MIP_COVER_NNZ = 150_000
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,17 @@ class CoveringModel(AllocationModel):
         return cover_groups(self.problem, self.cutoff)
 
 
-class LSCP(CoveringModel):
+class SiteCountModel(CoveringModel):
+    """A covering model whose objective is the number of new sites (LSCP, CoverageTarget)."""
+
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:
+        return float((open_ & ~self.problem.fixed).sum())
+
+    def integral_objective(self) -> bool:
+        return True
+
+
+class LSCP(SiteCountModel):
     """Location set covering: the fewest new sites so that every demand point is within ``cutoff``.
 
     Demand with zero weight still has to be covered (as in spopt). Existing facilities
@@ -102,6 +126,13 @@ class LSCP(CoveringModel):
         super().__init__(problem, cutoff=cutoff)
         if problem.projects:
             raise SitingError("lscp chooses how many sites to open; it takes no project list")
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        out = super().infeasibilities(open_, assignment)
+        missed = ~self.covered_mask(open_)
+        if missed.any():
+            out.append(f"{int(missed.sum())} demand point(s) not covered, e.g. {self.problem.demand_ids[missed][0]}")
+        return out
 
     def _solve(self, opts: SolveOptions) -> AllocationResult:
         t0 = time.perf_counter()
@@ -116,28 +147,47 @@ class LSCP(CoveringModel):
             )
         greedy = greedy_cover(G, np.ones(G.shape[0]), self.site_rules(), target=float(G.shape[0]))
         greedy = drop_redundant(G, prob.fixed, greedy)
-        lp = LpBuilder()
-        y0 = add_site_columns(lp, prob, prob.openable.astype(float))
-        add_cover_rows(lp, G, y0)
         heur_open = self.open_sites(greedy)
         lag = lagrangian_lscp_bound(G, prob.openable, float(len(greedy)),
                                     time_budget=max(1.0, 0.1 * (opts.time_limit or 60.0)))
         details = {"heuristic": "greedy", "heuristic_objective": len(greedy), "groups": int(G.shape[0]),
                    "lagrangian_bound": lag}
         proven = lag >= len(greedy)
-        if opts.method == "heuristic" or (opts.method == "auto" and (lp.nnz > opts.max_mip_nnz or proven)):
+        if opts.method == "heuristic" or (opts.method == "auto" and proven):
             return self.result(heur_open, status="optimal" if proven else "feasible",
                                objective=float(len(greedy)), bound=lag, method="heuristic", t0=t0, details=details)
-        sol = lp.solve(maximize=False, start=heur_open.astype(float), time_limit=opts.time_left(t0),
-                       mip_rel_gap=opts.mip_rel_gap, verbose=opts.verbose)
-        bound = lag if sol.bound is None else max(lag, float(np.ceil(sol.bound - 1e-6)))
-        if sol.x is None:
-            return self.result(heur_open, status="feasible", objective=float(len(greedy)), bound=bound,
+        return self._reduced_mip(G, greedy, lag, details, opts, t0)
+
+    def _reduced_mip(self, G: sp.csr_matrix, greedy: list[int], lag: float, details: dict[str, Any],
+                     opts: SolveOptions, t0: float) -> AllocationResult:
+        """The set-cover MIP after dominated rows and columns are dropped, from the better of two greedy covers."""
+        prob = self.problem
+        keep_r, keep_c = reduce_cover(G, prob.openable)
+        cols = np.flatnonzero(keep_c)
+        H = sp.csr_matrix(G[keep_r][:, cols])
+        m = len(cols)
+        free = SiteRules(np.zeros(m, dtype=bool), np.ones(m, dtype=bool))
+        alt = drop_redundant(H, free.fixed, greedy_cover(H, np.ones(H.shape[0]), free, target=float(H.shape[0])))
+        best = [int(cols[j]) for j in alt] if len(alt) < len(greedy) else greedy
+        lag = max(lag, lagrangian_lscp_bound(H, np.ones(m, dtype=bool), float(len(best)),
+                                             time_budget=max(1.0, 0.1 * (opts.time_left(t0) or 60.0))))
+        details.update(rows_kept=int(keep_r.sum()), columns_kept=m, heuristic_objective=len(best),
+                       lagrangian_bound=lag)
+        if len(best) <= lag or (opts.method == "auto" and 2 * H.nnz > opts.max_mip_nnz):
+            return self.result(self.open_sites(best), status="feasible", objective=float(len(best)), bound=lag,
                                method="heuristic", t0=t0, details=details)
-        open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
-        obj = float((open_ & ~prob.fixed).sum())
-        st = "optimal" if sol.status == "optimal" or bound >= obj else sol.status
-        return self.result(open_, status=st, objective=obj, bound=bound, method="mip", t0=t0, details=details)
+        start = np.isin(cols, best).astype(float) if np.isin(best, cols).all() else None
+        sol = solve_mip(np.ones(m), H, np.ones(H.shape[0]), np.full(H.shape[0], np.inf), np.zeros(m), np.ones(m),
+                        np.ones(m, dtype=bool), time_limit=opts.time_left(t0), mip_rel_gap=opts.mip_rel_gap,
+                        start=start, verbose=opts.verbose, options=SET_COVER_OPTIONS)
+        bound = lag if sol.bound is None else max(lag, float(np.ceil(sol.bound - 1e-6)))
+        details["mip_seconds"] = sol.seconds
+        if sol.x is None or (sol.objective or np.inf) >= len(best):
+            return self.result(self.open_sites(best), status=sol.status, objective=float(len(best)), bound=bound,
+                               method="heuristic", t0=t0, details=details)
+        open_ = self.open_sites(cols[sol.x > 0.5])
+        return self.result(open_, status=sol.status, objective=float((open_ & ~prob.fixed).sum()), bound=bound,
+                           method="mip", t0=t0, details=details)
 
 
 class MCLP(CoveringModel):
@@ -147,11 +197,18 @@ class MCLP(CoveringModel):
     """
 
     name = "mclp"
+    maximize = True
 
     def __init__(self, problem: AllocationProblem, *, cutoff: float, p: int | None = None) -> None:
         super().__init__(problem, cutoff=cutoff, p=p)
         if self.p is None:
             raise SitingError("mclp needs p, the number of new sites")
+
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:
+        return self.covered_weight(open_)
+
+    def integral_objective(self) -> bool:
+        return self.whole_weights()
 
     def _heuristic(self, groups: CoverGroups, opts: SolveOptions, t0: float) -> tuple[list[int], dict[str, Any]]:
         """Greedy, then swaps (within regions when projects are region-bound): the sites and their details."""
@@ -179,14 +236,29 @@ class MCLP(CoveringModel):
         const = float(prob.weights[groups.by_fixed].sum())
         ok = prob.region_allowed()
         sel, details = self._heuristic(groups, opts, t0)
-        heur_open = self.open_sites(sel)
         heur_obj = details["heuristic_objective"]
         tl = time.perf_counter()
-        lag, closed, opened = lagrangian_cover_bound(G, wg, prob.openable, self.p, heur_obj - const,
-                                                     time_budget=max(1.0, 0.2 * (opts.time_limit or 20.0)))
+        lag, closed, opened, mu = lagrangian_cover_bound(G, wg, prob.openable, self.p, heur_obj - const,
+                                                         time_budget=max(1.0, 0.2 * (opts.time_limit or 20.0)))
         lag_bound = lag + const
         details.update(lagrangian_bound=lag_bound, bound_seconds=time.perf_counter() - tl,
                        fixed_closed=int(closed.sum()), fixed_open=int(opened.sum()))
+        # a covering matrix this large makes an LP of minutes: the time goes to the heuristic and the bound instead
+        lp_hopeless = opts.method == "auto" and G.nnz > MIP_COVER_NNZ
+        if ok is None and (relative_gap(heur_obj, lag_bound) or 0.0) > opts.mip_rel_gap:
+            # the gap is open: iterated swaps for a better incumbent, a deflected ascent for a better bound
+            sel, kicks = perturbed_cover_swaps(G, wg, self.site_rules(), sel,
+                                               time_budget=(0.4 if lp_hopeless else 0.2) * (opts.time_left(t0) or 20.0))
+            heur_obj = self.covered_weight(self.open_sites(sel))
+            lag2, closed, opened, _ = lagrangian_cover_bound(G, wg, prob.openable, self.p, heur_obj - const,
+                                                             iterations=100_000, patience=30, momentum=0.5, mu0=mu,
+                                                             time_budget=(0.9 if lp_hopeless else 0.3)
+                                                             * (opts.time_left(t0) or 20.0))
+            lag_bound = min(lag_bound, lag2 + const)
+            details.update(heuristic="greedy+swap+ils", ils_kicks=kicks, heuristic_objective=heur_obj,
+                           lagrangian_bound=lag_bound, fixed_closed=int(closed.sum()), fixed_open=int(opened.sum()),
+                           bound_seconds=time.perf_counter() - tl)
+        heur_open = self.open_sites(sel)
         lp = LpBuilder()
         y0 = add_site_columns(lp, prob)
         lb, ub = lp.bounds(y0)
@@ -197,9 +269,12 @@ class MCLP(CoveringModel):
         too_big = opts.method == "auto" and lp.nnz > opts.max_mip_nnz
         proven = relative_gap(heur_obj, lag_bound) is not None and (relative_gap(heur_obj, lag_bound) or 0.0) <= opts.mip_rel_gap
         # Sites that leave a project without one of its own are no solution of a model with projects.
-        proven = proven and (ok is None or project_start(prob, projects, sel) is not None)
-        if opts.method == "heuristic" or too_big or (proven and opts.method == "auto"):
+        placed = ok is None or project_start(prob, projects, sel) is not None
+        proven = proven and placed
+        if opts.method == "heuristic" or too_big or (lp_hopeless and placed) or (proven and opts.method == "auto"):
             details["mip_nnz"] = lp.nnz
+            if lp_hopeless and not proven:
+                details["reason"] = f"covering matrix of {G.nnz} non-zeros: its LP alone takes minutes"
             if ok is not None:
                 details["placement"] = placement(prob, projects, project_start(prob, projects, sel))
             return self.result(heur_open, status="optimal" if proven else "feasible", objective=heur_obj,
@@ -210,19 +285,17 @@ class MCLP(CoveringModel):
                        verbose=opts.verbose)
         bound = lag_bound if sol.bound is None else min(lag_bound, sol.bound + const)
         if sol.x is None or (sol.objective or 0.0) + const < heur_obj - 1e-9:
-            st = "infeasible" if sol.status == "infeasible" else "feasible"
-            return self.result(heur_open, status=st, objective=heur_obj, bound=bound, method="heuristic",
+            return self.result(heur_open, status=sol.status, objective=heur_obj, bound=bound, method="heuristic",
                                t0=t0, details=details)
         open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
         if ok is not None:
             details["placement"] = placement(prob, projects, projects.values(sol.x))
         details["mip_seconds"] = sol.seconds
-        obj = self.covered_weight(open_)
-        st = "optimal" if sol.status == "optimal" or (relative_gap(obj, bound) or 0.0) <= opts.mip_rel_gap else sol.status
-        return self.result(open_, status=st, objective=obj, bound=bound, method="mip", t0=t0, details=details)
+        return self.result(open_, status=sol.status, objective=self.covered_weight(open_), bound=bound, method="mip",
+                           t0=t0, details=details)
 
 
-class CoverageTarget(CoveringModel):
+class CoverageTarget(SiteCountModel):
     """The fewest new sites so that at least ``share`` (0..1) of the demand weight is within ``cutoff``.
 
     With ``capacitated=True`` a demand point only counts as covered for the part a
@@ -241,6 +314,19 @@ class CoverageTarget(CoveringModel):
         self.share = float(share)
         self.capacitated = capacitated or module_size is not None
         self.modules = Modules(module_size, max_modules)
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        out = super().infeasibilities(open_, assignment)
+        prob = self.problem
+        total = float(prob.weights.sum())
+        if self.capacitated:
+            out += capacity_problems(self, self.modules, open_, assignment, split=True)
+            got = served_weight(prob, assignment)
+        else:
+            got = self.covered_weight(open_)
+        if got < self.share * total - 1e-6 * max(1.0, total):
+            out.append(f"{got:g} of {total:g} served within the cutoff, below the share {self.share:g}")
+        return out
 
     def _solve(self, opts: SolveOptions) -> AllocationResult:
         if self.capacitated:
@@ -272,7 +358,7 @@ class CoverageTarget(CoveringModel):
         sol = lp.solve(maximize=False, start=start, time_limit=opts.time_limit, mip_rel_gap=opts.mip_rel_gap,
                        verbose=opts.verbose)
         if sol.x is None:
-            return self.result(heur_open, status="feasible", objective=float(len(sel)), bound=sol.bound,
+            return self.result(heur_open, status=sol.status, objective=float(len(sel)), bound=sol.bound,
                                method="heuristic", t0=t0, details=details)
         open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
         return self.result(open_, status=sol.status, objective=float((open_ & ~prob.fixed).sum()),

@@ -9,6 +9,7 @@ Every model's MIP is made of the same few blocks, each added by a named helper:
 :func:`add_cover_rows`      every row of a covering matrix has an open site (LSCP, p-center)
 :func:`add_covered_columns` ``u_g ≤ Σ_{j covers g} y_j``: group ``g`` counts as covered (MCLP)
 :func:`add_link_rows`       ``x ≤ y``: a pair serves only from an open site (p-median, capacity)
+:func:`add_radius_rows`     the p-median's cost by distance levels (the radius formulation)
 ==========================  =============================================================
 
 :class:`LpIndex` says where each block of columns starts, so that a solution can be read back.
@@ -81,14 +82,21 @@ class LpBuilder:
         return int(sum(len(r) for r in self.r))
 
     def solve(self, *, maximize: bool, start: np.ndarray | None, time_limit: float | None,
-              mip_rel_gap: float, verbose: bool, relax: bool = False) -> MipSolution:
-        """Solve with HiGHS; ``relax`` drops integrality (the LP relaxation, for a bound)."""
+              mip_rel_gap: float, verbose: bool, relax: bool = False, cutoff: float | None = None,
+              first_better: bool = False) -> MipSolution:
+        """Solve with HiGHS; ``relax`` drops integrality (the LP relaxation, for a bound).
+
+        ``cutoff``: only solutions better than it are of interest (HiGHS prunes the rest, and reports
+        'infeasible' when there is none). ``first_better``: stop at the first solution found.
+        """
         cat = np.concatenate
         A = sp.csr_matrix((cat(self.v), (cat(self.r), cat(self.k))), shape=(self.n_row, self.n_col))
         return solve_mip(
             cat(self.c), A, cat(self.rlo), cat(self.rhi), cat(self.lb), cat(self.ub),
             np.zeros(self.n_col, dtype=bool) if relax else cat(self.integer),
             maximize=maximize, time_limit=time_limit, mip_rel_gap=mip_rel_gap, start=start, verbose=verbose,
+            options={**({} if cutoff is None else {"objective_bound": float(cutoff)}),
+                     **({"mip_max_improving_sols": 1} if first_better else {})},
         )
 
 
@@ -126,6 +134,8 @@ class LpIndex:
         Service columns, one per (demand row, site) pair: ``pair_row``, ``pair_site``, ``pair_cost``.
     m0
         Module columns, one per candidate.
+    pair
+        Per service column: its position among the model's pairs (they may be a subset).
     """
 
     y0: int
@@ -135,6 +145,7 @@ class LpIndex:
     pair_site: np.ndarray = field(default_factory=_empty)
     pair_cost: np.ndarray | None = None
     m0: int = -1
+    pair: np.ndarray = field(default_factory=_empty)
 
     def open_sites(self, x: np.ndarray, n_candidates: int) -> np.ndarray:
         """Which candidates are open in a solution ``x``."""
@@ -203,6 +214,57 @@ def add_link_rows(lp: LpBuilder, x_cols: np.ndarray, y_cols: np.ndarray) -> None
     pair = np.arange(len(x_cols))
     lp.add_rows(np.concatenate([pair, pair]), np.concatenate([x_cols, y_cols]),
                 np.concatenate([np.ones(len(pair)), -np.ones(len(pair))]), -np.inf, 0.0, len(pair))
+
+
+@dataclass(frozen=True)
+class RadiusColumns:
+    """The radius formulation's columns: ``z[z0 + t]`` = 1 when level ``t``'s row has no open site within
+    ``level_cost[t]``; the objective is ``constant + Σ cost·z``."""
+
+    z0: int
+    level_row: np.ndarray
+    level_cost: np.ndarray
+    constant: float
+
+    def start(self, nearest: np.ndarray) -> np.ndarray:
+        """Warm-start values of ``z`` for rows whose nearest open site costs ``nearest`` (per row)."""
+        return (nearest[self.level_row] > self.level_cost + 1e-12 * np.abs(self.level_cost)).astype(float)
+
+
+def add_radius_rows(lp: LpBuilder, y0: int, r: np.ndarray, c: np.ndarray, d: np.ndarray, w: np.ndarray
+                    ) -> RadiusColumns:
+    """The p-median cost of each row ``i`` as ``w_i (D_i^1 + Σ_k (D_i^{k+1} − D_i^k) z_ik)`` over its distinct costs.
+
+    The radius (covering) formulation of Elloumi (2010) and García, Labbé and Marín (2011), chained:
+    ``z_ik ≥ z_i,k−1 − Σ_{j: d_ij = D_i^k} y_j`` (``z_i0`` = 1), and the last level needs an open
+    site: ``z_ik`` = 1 exactly when row ``i`` has no open site within ``D_i^k``. Distances that tie
+    share a level, and each pair appears once, so the rows have as many non-zeros as the pairs
+    plus twice the levels. Its LP bound is that of the classic formulation.
+    """
+    o = np.lexsort((d, r))
+    r, c, d = r[o], c[o], d[o]
+    new = np.ones(len(r), dtype=bool)
+    new[1:] = (r[1:] != r[:-1]) | (d[1:] != d[:-1])
+    lev = np.cumsum(new) - 1  # level of each pair
+    lev_row, lev_d = r[new], d[new]
+    n_lev = len(lev_row)
+    first = np.ones(n_lev, dtype=bool)
+    first[1:] = lev_row[1:] != lev_row[:-1]
+    last = np.ones(n_lev, dtype=bool)
+    last[:-1] = lev_row[1:] != lev_row[:-1]
+    has_z = ~last
+    step = np.zeros(n_lev)
+    step[has_z] = lev_d[1:][has_z[:-1]] - lev_d[:-1][has_z[:-1]]
+    z0 = lp.add_columns(w[lev_row[has_z]] * step[has_z], 0.0, 1.0, False)
+    zcol = z0 + np.cumsum(has_z) - 1
+    own = np.flatnonzero(has_z)
+    prev = np.flatnonzero(~first)
+    rows = np.concatenate([lev, own, prev])
+    cols = np.concatenate([y0 + c, zcol[own], zcol[prev - 1]])
+    vals = np.concatenate([np.ones(len(lev)), np.ones(len(own)), -np.ones(len(prev))])
+    lp.add_rows(rows, cols, vals, first.astype(float), np.inf, n_lev)
+    constant = float((w[lev_row[first]] * lev_d[first]).sum())
+    return RadiusColumns(z0, lev_row[has_z], lev_d[has_z], constant)
 
 
 def project_start(problem: AllocationProblem, projects: ProjectColumns, sel: list[int]) -> np.ndarray | None:

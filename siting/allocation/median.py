@@ -12,28 +12,36 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from siting.allocation.base import AllocationModel, SolveOptions, require_reach, unreachable_error
 from siting.allocation.heuristics.median import (
     SortedCosts,
     greedy_median,
     lagrangian_median_bound,
+    median_site_problem,
     perturbed_swaps,
     sorted_costs,
     teitz_bart,
 )
 from siting.allocation.heuristics.sites import SiteRules
+from siting.allocation.heuristics.subgradient import (
+    SiteDual,
+    closed_by_reduced_cost,
+    probe_sites,
+    site_lagrangian,
+)
 from siting.allocation.lp import (
     LpBuilder,
-    add_link_rows,
+    add_radius_rows,
     add_site_columns,
     add_site_count,
     placement,
     project_start,
 )
-from siting.allocation.mip import relative_gap
 from siting.allocation.problem import AllocationProblem
 from siting.allocation.result import AllocationResult
+from siting.allocation.status import proof_threshold, relative_gap
 from siting.errors import SitingError
 
 
@@ -78,6 +86,19 @@ class PMedian(AllocationModel):
         if self.p is None:
             raise SitingError("pmedian needs p, the number of new sites")
 
+    def objective_of(self, open_: np.ndarray, assignment: pd.DataFrame) -> float:
+        return float(np.nansum(self.problem.weights * assignment["cost"].to_numpy(dtype=float)))
+
+    def integral_objective(self) -> bool:
+        return self.whole_weights() and self.whole_costs()
+
+    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
+        out = super().infeasibilities(open_, assignment)
+        lost = np.isnan(assignment["cost"].to_numpy(dtype=float)) & (self.problem.weights > 0)
+        if lost.any():
+            out.append(f"{int(lost.sum())} demand point(s) with weight reach no open site")
+        return out
+
     def coverage(self, open_: np.ndarray) -> dict[str, Any]:
         out = super().coverage(open_)
         a = self.nearest_assignment(open_)
@@ -109,17 +130,16 @@ class PMedian(AllocationModel):
         return MedianSites(sites, float(mc.sorted.w @ d1), d1, c1, d2)
 
     def _bound(self, mc: MedianCosts, rules: SiteRules, best: MedianSites, budget: float
-               ) -> tuple[float, np.ndarray, np.ndarray]:
-        """The Lagrangian bound started from ``best``: (bound, its sites, candidates closed by reduced cost)."""
+               ) -> tuple[SiteDual, np.ndarray]:
+        """The Lagrangian bound started from ``best``: (its dual, candidates closed by reduced cost)."""
         assert self.p is not None
         sc = mc.sorted
-        lag, _, pick, closed = lagrangian_median_bound(sc, rules, self.p, best.cost, sc.w * np.minimum(best.d2, sc.big),
-                                                       time_budget=budget)
-        return lag, pick, closed
+        return lagrangian_median_bound(sc, rules, self.p, best.cost, sc.w * np.minimum(best.d2, sc.big),
+                                       time_budget=budget)
 
     def _heuristic(self, mc: MedianCosts, opts: SolveOptions, t0: float
-                   ) -> tuple[MedianSites, float, np.ndarray, dict[str, Any]]:
-        """Greedy, swaps, restarts: (the best sites, a lower bound, candidates closed by it, details)."""
+                   ) -> tuple[MedianSites, SiteDual, np.ndarray, dict[str, Any]]:
+        """Greedy, swaps, restarts: (the best sites, the Lagrangian dual, candidates closed by it, details)."""
         prob, sc = self.problem, mc.sorted
         assert self.p is not None
         rules = self.site_rules()
@@ -133,88 +153,115 @@ class PMedian(AllocationModel):
         best = self._priced(mc, sel)
         tl = time.perf_counter()
         lag_budget = max(1.0, 0.2 * (opts.time_limit or 60.0))
-        lag, pick, closed = self._bound(mc, rules, best, lag_budget)
+        dual, closed = self._bound(mc, rules, best, lag_budget)
         restarts = kicks = 0
-        if sorted(pick.tolist()) != sorted(best.sites) and no_projects:
+        if sorted(dual.pick.tolist()) != sorted(best.sites) and no_projects:
             # Lagrangian heuristic: the relaxation's sites are a good second start for the swaps
-            alt, more = teitz_bart(sc, rules, [int(j) for j in pick], time_budget=budget)
+            alt, more = teitz_bart(sc, rules, [int(j) for j in dual.pick], time_budget=budget)
             restarts, swaps = 1, swaps + more
             priced = self._priced(mc, alt)
             if priced.cost < best.cost:
                 best = priced
-                lag, pick, closed = self._bound(mc, rules, best, lag_budget)
-        if no_projects and (relative_gap(best.cost, lag) or 0.0) > opts.mip_rel_gap:
+                dual, closed = self._bound(mc, rules, best, lag_budget)
+        if no_projects and (relative_gap(best.cost, dual.bound) or 0.0) > opts.mip_rel_gap:
             # iterated local search with part of the time left, then a tighter bound for the new incumbent
             alt, kicks = perturbed_swaps(sc, rules, best.sites, time_budget=min(20.0, 0.25 * (opts.time_limit or 60.0)))
             priced = self._priced(mc, alt)
             if priced.cost < best.cost:
                 best = priced
-                lag2, _, closed = self._bound(mc, rules, best, lag_budget)
-                lag = max(lag, lag2)
+                dual2, closed = self._bound(mc, rules, best, lag_budget)
+                dual = dual2 if dual2.bound > dual.bound else dual
         if (best.d1 >= sc.big).any():
             raise unreachable_error(self, mc.active[best.d1 >= sc.big], "cannot reach any of the chosen sites")
-        lag = min(lag, best.cost)
+        lag = min(dual.bound, best.cost)
         details: dict[str, Any] = {"heuristic": "greedy+teitz-bart+ils", "swaps": swaps, "restarts": restarts,
                                    "kicks": kicks, "heuristic_objective": best.cost, "greedy_seconds": tg - t0,
                                    "heuristic_seconds": time.perf_counter() - t0, "lagrangian_bound": lag,
                                    "bound_seconds": time.perf_counter() - tl, "fixed_closed": int(closed.sum())}
-        return best, lag, closed, details
+        return best, dual, closed, details
 
     def _solve(self, opts: SolveOptions) -> AllocationResult:
         t0 = time.perf_counter()
         mc = self._costs()
-        best, lag, closed, details = self._heuristic(mc, opts, t0)
-        # candidates the reduced-cost test closes cannot be in a better solution: leave their pairs out
-        use = ~closed[mc.c]
-        nnz = 3 * int(use.sum()) + self.problem.n_candidates
+        best, dual, closed, details = self._heuristic(mc, opts, t0)
+        lag = details["lagrangian_bound"]
         proven = (relative_gap(best.cost, lag) or 0.0) <= opts.mip_rel_gap
-        if opts.method == "heuristic" or (opts.method == "auto" and (nnz > opts.max_mip_nnz or proven)):
+        if opts.method == "heuristic" or (opts.method == "auto" and proven):
             return self.result(self.open_sites(best.sites), status="optimal" if proven else "feasible",
                                objective=best.cost, bound=lag, method="heuristic", t0=t0, details=details)
-        return self._mip(mc, use, best, lag, closed, details, opts, t0)
+        thr, floor = proof_threshold(best.cost, self.integral_objective())
+        sp_ = median_site_problem(mc.sorted, self.site_rules(), int(self.p or 0))
+        # a longer ascent from the heuristic's dual before the probing starts from it
+        tight = site_lagrangian(sp_, best.cost, dual.lam, iterations=3000, patience=30,
+                                time_budget=0.1 * (opts.time_left(t0) or 60.0))
+        dual = tight if tight.bound > dual.bound else dual
+        lag = max(lag, min(dual.bound, best.cost))
+        details["lagrangian_bound"] = lag
+        closed = closed | closed_by_reduced_cost(sp_, dual, thr)[0]
+        closed, probes = probe_sites(sp_, dual, thr, closed, upper=best.cost,
+                                     time_budget=0.25 * (opts.time_left(t0) or 60.0))
+        details.update(probes=probes, closed_by_probing=int(closed.sum()))
+        if not (sp_.free & ~closed).any() and self.p:
+            # no site can be in a solution better than the heuristic's: it is optimal
+            details["certified_by"] = "lagrangian probing"
+            return self.result(self.open_sites(best.sites), status="feasible", objective=best.cost,
+                               bound=max(lag, floor), method="heuristic", t0=t0, details=details)
+        use = self._kept_pairs(mc, dual, closed, thr)
+        nnz = 2 * int(use.sum()) + self.problem.n_candidates
+        if opts.method == "auto" and nnz > opts.max_mip_nnz:
+            details["reason"] = f"MIP too large ({nnz} non-zeros > max_mip_nnz {opts.max_mip_nnz})"
+            return self.result(self.open_sites(best.sites), status="feasible", objective=best.cost, bound=lag,
+                               method="heuristic", t0=t0, details=details)
+        return self._mip(mc, use, best, (lag, thr, floor), closed, details, opts, t0)
 
-    def _mip(self, mc: MedianCosts, use: np.ndarray, best: MedianSites, lag: float, closed: np.ndarray,
-             details: dict[str, Any], opts: SolveOptions, t0: float) -> AllocationResult:
-        """The MIP over the pairs ``use`` of open candidates, warm-started by the heuristic's sites."""
+    def _kept_pairs(self, mc: MedianCosts, dual: SiteDual, closed: np.ndarray, threshold: float) -> np.ndarray:
+        """The pairs a solution worth at most ``threshold`` may use: open candidates, reduced cost within reach.
+
+        Serving ``i`` from ``j`` raises the bound by at least its reduced cost ``w_i d_ij − λ_i`` (when
+        positive), plus, for a site the relaxation left closed, its value minus the largest value picked.
+        """
+        sc, rho = mc.sorted, dual.rho
+        fixed = self.problem.fixed
+        site_term = np.zeros(len(rho))
+        if len(dual.pick):
+            site_term = np.maximum(rho - float(rho[dual.pick].max()), 0.0)
+            site_term[dual.pick] = 0.0
+        site_term[fixed] = 0.0
+        rc = np.maximum(sc.w[mc.r] * mc.d - dual.lam[mc.r], 0.0)
+        return ~closed[mc.c] & (dual.bound + rc + site_term[mc.c] <= threshold)
+
+    def _mip(self, mc: MedianCosts, use: np.ndarray, best: MedianSites, bounds: tuple[float, float, float],
+             closed: np.ndarray, details: dict[str, Any], opts: SolveOptions, t0: float) -> AllocationResult:
+        """The radius formulation over the pairs ``use``, warm-started by the heuristic's sites, cut off at the threshold.
+
+        Every solution worth at most the threshold uses only those pairs, so the MIP's bound holds for
+        the whole problem up to the ``floor`` (``bounds`` = (Lagrangian bound, threshold, floor)).
+        """
         prob = self.problem
-        r, c, d = mc.r[use], mc.c[use], mc.d[use]
+        lag, threshold, floor = bounds
         heur_open = self.open_sites(best.sites)
         lp = LpBuilder()
         y0 = add_site_columns(lp, prob)
         _, upper = lp.bounds(y0)
-        upper[closed] = 0.0  # closed by the reduced-cost test
-        x0 = lp.add_columns(mc.sorted.w[r] * d, 0.0, 1.0, False)
-        xc = x0 + np.arange(len(r))
-        lp.add_rows(r, xc, 1.0, 1.0, 1.0, len(mc.active))  # every demand point served once
-        add_link_rows(lp, xc, y0 + c)
+        upper[closed] = 0.0
+        radius = add_radius_rows(lp, y0, mc.r[use], mc.c[use], mc.d[use], mc.sorted.w)
         projects = add_site_count(lp, prob, y0, self.p)
         ok = prob.region_allowed()
         zs = project_start(prob, projects, best.sites) if ok is not None else np.empty(0)
         start = None
-        if zs is not None:
-            xs = ((c == best.c1[r]) & heur_open[c]).astype(float)
-            # one pair per demand even when two open sites tie
-            first = np.zeros(len(r), dtype=bool)
-            idx = np.flatnonzero(xs > 0)
-            _, u = np.unique(r[idx], return_index=True)
-            first[idx[u]] = True
-            start = np.concatenate([heur_open.astype(float), first.astype(float), zs])
+        if zs is not None and not closed[best.sites].any():
+            start = np.concatenate([heur_open.astype(float), radius.start(best.d1), zs])
         sol = lp.solve(maximize=False, start=start, time_limit=opts.time_left(t0), mip_rel_gap=opts.mip_rel_gap,
-                       verbose=opts.verbose)
-        bound = lag if sol.bound is None else max(lag, sol.bound)
-        if sol.x is None or (sol.objective or np.inf) > best.cost + 1e-9 * max(1.0, best.cost):
-            st = "infeasible" if sol.status == "infeasible" else "feasible"
-            return self.result(heur_open, status=st, objective=best.cost, bound=min(bound, best.cost),
+                       verbose=opts.verbose, cutoff=threshold - radius.constant)
+        mip_bound = np.inf if sol.status == "infeasible" else (None if sol.bound is None else sol.bound + radius.constant)
+        bound = lag if mip_bound is None else max(lag, min(mip_bound, floor))
+        details.update(mip_seconds=sol.seconds, mip_formulation="radius", pairs_kept=int(use.sum()))
+        value = None if sol.objective is None else sol.objective + radius.constant
+        if sol.x is None or value is None or value > best.cost + 1e-9 * max(1.0, best.cost):
+            return self.result(heur_open, status=sol.status, objective=best.cost, bound=bound,
                                method="heuristic", t0=t0, details=details)
         open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
         if ok is not None:
             details["placement"] = placement(prob, projects, projects.values(sol.x))
-        details["mip_seconds"] = sol.seconds
-        res = self.result(open_, status=sol.status, objective=None, bound=bound, method="mip", t0=t0,
-                          details=details)
-        assert res.assignment is not None
-        res.objective = float(np.nansum(prob.weights * res.assignment["cost"].to_numpy(dtype=float)))
-        res.gap = 0.0 if sol.status == "optimal" else relative_gap(res.objective, res.bound)
-        if res.gap is not None and res.gap <= opts.mip_rel_gap:
-            res.status, res.gap = "optimal", 0.0
-        return res
+        return self.result(open_, status=sol.status, objective=None, bound=bound, method="mip", t0=t0,
+                           details=details)

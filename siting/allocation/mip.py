@@ -1,14 +1,15 @@
-"""A thin HiGHS (highspy) wrapper: pass a sparse MIP in one call, warm start, honest gap.
+"""A thin HiGHS (highspy) wrapper: pass a sparse MIP in one call, warm start, a checked answer.
 
 The model is handed over as one CSR matrix (``passModel``), never row by row
-from Python. The status, bound and gap are read from HiGHS itself, and the gap
-is recomputed from the incumbent and the dual bound: a "time limit" solve is
-reported as such, with its real gap, never as "optimal".
+from Python. What HiGHS returns is checked, not copied: the solution against the
+rows, the column bounds and integrality, the objective recomputed from it, the
+dual bound against the objective; the status is then derived from the solution
+and the bound (:mod:`siting.allocation.status`). A solve stopped by the time limit
+is reported as such, with its real gap, never as "optimal".
 """
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -18,25 +19,34 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from siting.allocation.status import clamp_bound, derive_status
+
 
 @dataclass
 class MipSolution:
-    """What HiGHS returned.
+    """What HiGHS returned, checked: the status, objective and gap are ours, derived from ``x``.
 
     Attributes
     ----------
     status
-        'optimal', 'time_limit', 'infeasible', 'unbounded' or another HiGHS model status (lower case).
+        One of :data:`siting.allocation.status.STATUSES`, derived by
+        :func:`~siting.allocation.status.derive_status` from the checked solution and the bound.
     x
-        Column values of the incumbent (None when HiGHS has none).
+        Column values of the incumbent, integer columns rounded (None when HiGHS has none, or
+        when it fails the checks of :func:`solution_problems`).
     objective
-        Objective of the incumbent (None without one).
+        ``c @ x``, recomputed (None without ``x``).
     bound
-        The dual bound HiGHS proved (for a pure LP: the objective).
+        The dual bound HiGHS proved (for a pure LP solved to optimality: the objective);
+        None when unknown or on the wrong side of the objective.
     gap
-        ``|objective - bound| / max(|objective|, 1e-9)``; 0 when proven optimal; None without both.
+        ``|objective - bound| / max(|objective|, 1e-9)``; 0 when optimal; None without both.
     seconds
         Wall time in HiGHS.
+    solver_status
+        HiGHS's own model status, for the record only.
+    problems
+        What was wrong with what HiGHS returned (a rejected solution or bound), if anything.
     """
 
     status: str
@@ -46,13 +56,8 @@ class MipSolution:
     gap: float | None
     seconds: float
     warm_start_rejected: bool = False
-
-
-def relative_gap(objective: float | None, bound: float | None) -> float | None:
-    """The relative gap between an incumbent and a bound, or None when either is missing."""
-    if objective is None or bound is None or not (math.isfinite(objective) and math.isfinite(bound)):
-        return None
-    return abs(objective - bound) / max(abs(objective), 1e-9)
+    solver_status: str = ""
+    problems: tuple[str, ...] = ()
 
 
 def _quiet_highs() -> Any:
@@ -82,7 +87,8 @@ def _quiet_highs() -> Any:
     return h
 
 
-def _highs(*, verbose: bool, time_limit: float | None, mip_rel_gap: float, threads: int | None) -> Any:
+def _highs(*, verbose: bool, time_limit: float | None, mip_rel_gap: float, threads: int | None,
+           node_limit: int | None = None, options: dict[str, Any] | None = None) -> Any:
     """A HiGHS instance with the solve options set (quiet unless ``verbose``)."""
     import highspy
 
@@ -93,7 +99,25 @@ def _highs(*, verbose: bool, time_limit: float | None, mip_rel_gap: float, threa
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     if threads is not None:
         h.setOptionValue("threads", int(threads))
+    if node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(node_limit))
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     return h
+
+
+@dataclass(frozen=True)
+class MipModel:
+    """``opt c@x  s.t.  row_lower <= A@x <= row_upper, col_lower <= x <= col_upper``, ``x`` integer where ``integer``."""
+
+    c: np.ndarray
+    A: sp.csr_matrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    maximize: bool = False
 
 
 def solve_mip(
@@ -110,6 +134,8 @@ def solve_mip(
     mip_rel_gap: float = 1e-6,
     start: np.ndarray | None = None,
     threads: int | None = None,
+    node_limit: int | None = None,
+    options: dict[str, Any] | None = None,
     verbose: bool = False,
 ) -> MipSolution:
     """Solve ``opt c@x  s.t.  row_lower <= A@x <= row_upper, col_lower <= x <= col_upper``.
@@ -125,86 +151,109 @@ def solve_mip(
     time_limit
         Seconds for HiGHS (None: no limit).
     mip_rel_gap
-        Relative gap at which HiGHS stops.
+        Relative gap at which HiGHS stops (the status says 'optimal' only when the gap is closed).
     start
         A feasible incumbent to start from (all columns), e.g. from a heuristic.
+    node_limit
+        Most branch-and-bound nodes (None: no limit).
+    options
+        Further HiGHS options by name (e.g. ``mip_heuristic_effort``).
+
+    The solution is checked (:func:`solution_problems`) and the status derived from it
+    (:func:`~siting.allocation.status.derive_status`), whatever HiGHS says.
     """
     A = sp.csr_matrix(A)
     A.sort_indices()
-    n_col = len(c)
-    h = _highs(verbose=verbose, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads)
+    model = MipModel(np.asarray(c, dtype=float), A, np.asarray(row_lower, dtype=float),
+                     np.asarray(row_upper, dtype=float), np.asarray(col_lower, dtype=float),
+                     np.asarray(col_upper, dtype=float), np.asarray(integer, dtype=bool), maximize)
+    h = _highs(verbose=verbose, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads,
+               node_limit=node_limit, options=options)
+    _pass(h, model)
+    if start is not None:
+        h.setSolution(len(model.c), np.arange(len(model.c), dtype=np.int32), np.asarray(start, dtype=np.float64))
+    t0 = time.perf_counter()
+    h.run()
+    sol = _read(h, model, time.perf_counter() - t0)
+    if start is not None and sol.x is None and sol.problems:
+        # HiGHS 1.16 can return the warm start itself with the objective of a better, presolved
+        # solution; the check rejects it, and the model is solved again without the start.
+        retry = solve_mip(c, A, row_lower, row_upper, col_lower, col_upper, integer, maximize=maximize,
+                          time_limit=time_limit, mip_rel_gap=mip_rel_gap, start=None, threads=threads,
+                          node_limit=node_limit, options=options, verbose=verbose)
+        retry.seconds += sol.seconds
+        retry.warm_start_rejected = True
+        retry.problems = sol.problems + retry.problems
+        return retry
+    return sol
+
+
+def _pass(h: Any, model: MipModel) -> None:
+    """Hand the model to HiGHS in one call (rowwise CSR)."""
     inf = h.getInfinity()
 
     def fin(a: np.ndarray) -> np.ndarray:
         return np.clip(np.asarray(a, dtype=np.float64), -inf, inf)
 
-    integrality = np.asarray(integer, dtype=bool).astype(np.int32)  # 1 = kInteger
+    A = model.A
     h.passModel(
-        int(n_col),
-        int(A.shape[0]),
-        int(A.nnz),
+        int(len(model.c)), int(A.shape[0]), int(A.nnz),
         2,  # kRowwise
-        -1 if maximize else 1,
-        0.0,
-        fin(c),
-        fin(col_lower),
-        fin(col_upper),
-        fin(row_lower),
-        fin(row_upper),
-        A.indptr.astype(np.int32),
-        A.indices.astype(np.int32),
-        A.data.astype(np.float64),
-        integrality,
+        -1 if model.maximize else 1, 0.0,
+        fin(model.c), fin(model.col_lower), fin(model.col_upper), fin(model.row_lower), fin(model.row_upper),
+        A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(np.float64),
+        model.integer.astype(np.int32),  # 1 = kInteger
     )
-    if start is not None:
-        h.setSolution(int(n_col), np.arange(n_col, dtype=np.int32), np.asarray(start, dtype=np.float64))
-    t0 = time.perf_counter()
-    h.run()
-    seconds = time.perf_counter() - t0
-    sol = _read(h, inf, integrality, mip_rel_gap, seconds)
-    if sol.x is not None and not _consistent(sol, c, A, row_lower, row_upper, col_lower, col_upper):
-        if start is None:
-            raise RuntimeError("HiGHS returned a solution that does not match its own objective or rows")
-        # HiGHS 1.16 can return the warm start itself with the objective of a better, presolved
-        # solution; check the solution ourselves and solve again without the start when they disagree.
-        retry = solve_mip(c, A, row_lower, row_upper, col_lower, col_upper, integer, maximize=maximize,
-                          time_limit=time_limit, mip_rel_gap=mip_rel_gap, start=None, threads=threads,
-                          verbose=verbose)
-        retry.seconds += seconds
-        retry.warm_start_rejected = True
-        return retry
-    return sol
 
 
-def _consistent(sol: MipSolution, c: np.ndarray, A: sp.csr_matrix, rl: np.ndarray, ru: np.ndarray,
-                cl: np.ndarray, cu: np.ndarray, tol: float = 1e-6) -> bool:
-    """True when x satisfies the rows and bounds and gives the objective HiGHS reported."""
-    x = sol.x
-    assert x is not None and sol.objective is not None
-    act = A @ x
+def solution_problems(model: MipModel, x: np.ndarray, tol: float = 1e-6) -> list[str]:
+    """What keeps ``x`` from being a solution of ``model``: rows, column bounds, integrality (empty: none)."""
+    out = []
+    act = model.A @ x
     scale = 1.0 + np.abs(act)
-    ok = bool(np.all(act >= np.asarray(rl) - tol * scale) and np.all(act <= np.asarray(ru) + tol * scale))
-    ok &= bool(np.all(x >= np.asarray(cl) - tol) and np.all(x <= np.asarray(cu) + tol))
-    obj = float(np.asarray(c, dtype=float) @ x)
-    return ok and abs(obj - sol.objective) <= 1e-6 * max(1.0, abs(obj))
+    bad_rows = (act < model.row_lower - tol * scale) | (act > model.row_upper + tol * scale)
+    if bad_rows.any():
+        out.append(f"{int(bad_rows.sum())} row(s) violated, first row {int(np.flatnonzero(bad_rows)[0])}")
+    bad_cols = (x < model.col_lower - tol) | (x > model.col_upper + tol)
+    if bad_cols.any():
+        out.append(f"{int(bad_cols.sum())} column bound(s) violated")
+    frac = model.integer & (np.abs(x - np.round(x)) > tol)
+    if frac.any():
+        out.append(f"{int(frac.sum())} integer column(s) fractional, first column {int(np.flatnonzero(frac)[0])}")
+    return out
 
 
-def _read(h: Any, inf: float, integrality: np.ndarray, mip_rel_gap: float, seconds: float) -> MipSolution:
-    model_status = h.getModelStatus()
-    status = h.modelStatusToString(model_status).lower().replace(" ", "_")
-    status = {"time_limit_reached": "time_limit"}.get(status, status)
+def _read(h: Any, model: MipModel, seconds: float) -> MipSolution:
+    """The solution HiGHS holds, checked, with the status derived from it and the bound."""
+    import highspy
+
+    ms = h.getModelStatus()
+    solver_status = h.modelStatusToString(ms)
     info = h.getInfo()
-    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    x = np.asarray(h.getSolution().col_value, dtype=float) if has_x else None
-    objective = float(info.objective_function_value) if has_x else None
+    problems: list[str] = []
+    x: np.ndarray | None = None
+    objective: float | None = None
+    if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        x = np.where(model.integer, np.round(x), x)
+        problems = solution_problems(model, x)
+        objective = float(model.c @ x)
+        reported = float(info.objective_function_value)
+        if abs(objective - reported) > 1e-6 * max(1.0, abs(objective)):
+            problems.append(f"objective {reported!r} reported, {objective!r} recomputed")
+        if problems:
+            x, objective = None, None
     bound: float | None
-    if integrality.any():
-        bound = float(info.mip_dual_bound)
-        if not math.isfinite(bound) or abs(bound) >= inf:
-            bound = None
+    if model.integer.any():
+        bound = float(info.mip_dual_bound) if abs(float(info.mip_dual_bound)) < h.getInfinity() else None
     else:
-        bound = objective
-    gap = relative_gap(objective, bound)
-    if status == "optimal" and gap is not None and gap > max(mip_rel_gap, 1e-6) * 1.01:
-        status = "gap_limit"
-    return MipSolution(status, x, objective, bound, gap, seconds)
+        bound = objective if ms == highspy.HighsModelStatus.kOptimal else None
+    checked = clamp_bound(objective, bound, model.maximize)
+    if bound is not None and checked is None and objective is not None:
+        problems.append(f"bound {bound!r} on the wrong side of the objective {objective!r}")
+    stopped = {highspy.HighsModelStatus.kTimeLimit: "time_limit",
+               highspy.HighsModelStatus.kInfeasible: "infeasible"}.get(ms, "feasible")
+    status, gap = derive_status(objective, checked, maximize=model.maximize, stopped=stopped)
+    return MipSolution(status, x, objective, checked, gap, seconds, solver_status=solver_status,
+                       problems=tuple(problems))
+

@@ -75,6 +75,9 @@ class AllocationProblem:
     ----------
     demand_ids, weights
         One entry per demand point (weights: people, or 1).
+    load
+        What each demand point takes of its site's capacity, when it is not its weight (e.g.
+        the beds a village needs while its cost is weighted by people), else None.
     candidate_ids
         One entry per candidate site (existing facilities included, flagged ``fixed``).
     rows, cols, cost
@@ -104,6 +107,7 @@ class AllocationProblem:
     capacity: np.ndarray | None = None
     projects: list[Project] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    load: np.ndarray | None = None
 
     @property
     def n_demand(self) -> int:
@@ -112,6 +116,11 @@ class AllocationProblem:
     @property
     def n_candidates(self) -> int:
         return len(self.candidate_ids)
+
+    @property
+    def demand_load(self) -> np.ndarray:
+        """What each demand point takes of its site's capacity: ``load``, else its weight."""
+        return self.weights if self.load is None else self.load
 
     @property
     def openable(self) -> np.ndarray:
@@ -193,6 +202,7 @@ def build_problem(
     capacity: Sequence[float] | np.ndarray | None = None,
     projects: Sequence[Project] | None = None,
     allowed_regions: Iterable[str] | None = None,
+    load: Sequence[float] | np.ndarray | None = None,
     origin_col: str = "origin",
     destination_col: str = "destination",
     cost_col: str = "cost",
@@ -216,6 +226,9 @@ def build_problem(
         Planned facilities with allowed regions / capacity (sets ``p`` to their number).
     allowed_regions
         Regions new facilities may go in at all (an eligibility mask on ``region``).
+    load
+        Per demand point: what it takes of its site's capacity (default: its weight). Capacitated
+        models weigh costs by the weight (or not at all, ``cost_weight='none'``) and fill sites by the load.
     source
         Name used in error messages (e.g. the matrix file).
     """
@@ -235,6 +248,9 @@ def build_problem(
         raise SitingError(f"weights need one value per demand point ({n}), got shape {w.shape}")
     if (~np.isfinite(w)).any() or (w < 0).any():
         raise SitingError("demand weights must be finite and >= 0")
+    q = None if load is None else np.asarray(load, dtype=float)
+    if q is not None and (q.shape != (n,) or (~np.isfinite(q)).any() or (q < 0).any()):
+        raise SitingError(f"load needs one finite value >= 0 per demand point ({n})")
     fx = _mask(fixed, m, False, "fixed")
     el = _mask(eligible, m, True, "eligible")
     reg = None if region is None else np.asarray([None if r is None else str(r) for r in region], dtype=object)
@@ -250,7 +266,7 @@ def build_problem(
     return AllocationProblem(
         demand_ids=d_ids, weights=w, candidate_ids=c_ids, rows=rows, cols=cols, cost=vals,
         fixed=fx, eligible=el, region=reg, capacity=cap,
-        projects=None if projects is None else list(projects), info={"source": source},
+        projects=None if projects is None else list(projects), info={"source": source}, load=q,
     )
 
 

@@ -14,7 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="solve LSCP / MCLP / p-median / p-center / capacitated models from a cost matrix",
         description=(
             "Choose facility sites from a long-format cost matrix with HiGHS (exact, with a time limit and a "
-            "heuristic warm start). Demand CSV: id[,weight]. Candidate CSV: id with optional fixed (existing, "
+            "heuristic warm start). Demand CSV: id[,weight,load] (load: what the point takes of its site's capacity, "
+            "default its weight). Candidate CSV: id with optional fixed (existing, "
             "always open), eligible, capacity, region. Matrix CSV: origin_id,destination_id,cost (absent "
             "pairs cannot serve each other). Costs are in the matrix's unit; --cutoff uses the same unit."
         ),
@@ -23,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="lscp: fewest sites covering all; mclp: most demand covered by p sites; pmedian: least "
                         "weighted cost; pcenter: least maximum cost; cmclp: capacitated mclp; cpmedian: "
                         "capacitated assignment; target: fewest sites to reach --share coverage")
-    p.add_argument("--demand", required=True, metavar="D.csv", help="demand points: id[,weight]")
+    p.add_argument("--demand", required=True, metavar="D.csv",
+                   help="demand points: id[,weight,load]; weight weighs costs and coverage, load fills capacity "
+                        "(default: the weight)")
     p.add_argument("--candidates", required=True, metavar="C.csv",
                    help="candidate sites: id[,fixed,eligible,capacity,region]")
     p.add_argument("--matrix", required=True, metavar="M.csv", help="costs: origin_id,destination_id,cost")
@@ -33,6 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--module-size", type=float, help="places per module (cmclp, cpmedian, target): modular capacity")
     p.add_argument("--max-modules", type=int, default=None, help="most modules per site (default 10)")
     p.add_argument("--module-budget", type=int, help="most modules in total (cmclp, cpmedian)")
+    p.add_argument("--single-source", action="store_true",
+                   help="cmclp, cpmedian: each demand point served by exactly one site (default: demand may split)")
+    p.add_argument("--cost-weight", choices=["demand", "none"], default=None,
+                   help="cpmedian: weigh each cost by the demand weight (default) or not at all (plain costs, "
+                        "as in the published capacitated benchmarks)")
     p.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds for the MIP (default 60)")
     p.add_argument("--method", choices=["auto", "mip", "heuristic"], default="auto",
                    help="auto: MIP when small enough, else heuristic alone (default)")
@@ -62,6 +70,7 @@ def load_inputs(demand: str, candidates: str, matrix: str) -> dict[str, Any]:
         raise InputError("the file has a header but no rows", path=demand)
     d_ids = _ids(d, demand)
     weights = numeric_column(d, "weight", demand, minimum=0) if "weight" in d.columns else np.ones(len(d))
+    load = numeric_column(d, "load", demand, minimum=0) if "load" in d.columns else None
     c = read_table(candidates, "candidate file")
     require_columns(c, ["id"], candidates)
     if c.empty:
@@ -83,7 +92,7 @@ def load_inputs(demand: str, candidates: str, matrix: str) -> dict[str, Any]:
         "cost": mat, "weights": weights, "demand_ids": d_ids, "candidate_ids": c_ids,
         "fixed": yes_no_column(c, "fixed", candidates, default=False),
         "eligible": yes_no_column(c, "eligible", candidates, default=True),
-        "capacity": capacity, "region": region,
+        "capacity": capacity, "region": region, "load": load,
     }
 
 
@@ -102,9 +111,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         params = model_arguments(args.model, p=args.p, cutoff=args.cutoff, share=args.share,
                                  module_size=args.module_size, max_modules=args.max_modules,
-                                 module_budget=args.module_budget, capacitated=prob.capacity is not None)
+                                 module_budget=args.module_budget, capacitated=prob.capacity is not None,
+                                 single_source=args.single_source, cost_weight=args.cost_weight)
     except SitingError as exc:  # say it in the command's own words
-        raise SitingError(f"{exc} (--p, --cutoff in the matrix's cost unit, --share, --module-size)") from None
+        raise SitingError(f"{exc} (--p, --cutoff in the matrix's cost unit, --share, --module-size, --single-source, "
+                          "--cost-weight)") from None
     result = info.model_class()(prob, **params).solve(time_limit=args.time_limit, method=args.method)
     if args.out:
         write_json(args.out, result.to_dict(assignment=True))

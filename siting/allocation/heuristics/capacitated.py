@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from siting.allocation.heuristics.sites import Pairs, PairsBySite, SiteRules
@@ -189,3 +190,108 @@ def swap_capacitated(evaluate: Evaluate, inst: CapacitatedPairs, sites: SiteRule
             if improved:
                 break
     return sel, best.objective, swaps
+
+
+@numba.njit(cache=True)
+def _regret_assign(cost, load, cap):  # pragma: no cover - compiled
+    """Single-source assignment of rows to sites (``cost``: rows x sites, inf where impossible): the row with
+    the largest regret (second-best feasible cost minus best) goes to its best site first. -1: unassigned."""
+    n, k = cost.shape
+    rem = cap.copy()
+    site = np.full(n, -1, np.int64)
+    done = np.zeros(n, np.bool_)
+    for _ in range(n):
+        pick, pick_site, pick_regret = -1, -1, -1.0
+        for i in range(n):
+            if done[i]:
+                continue
+            b1, b2, s1 = np.inf, np.inf, -1
+            for s in range(k):
+                c = cost[i, s]
+                if c < np.inf and rem[s] >= load[i] - 1e-9:
+                    if c < b1:
+                        b2, b1, s1 = b1, c, s
+                    elif c < b2:
+                        b2 = c
+            if s1 < 0:
+                continue
+            regret = (b2 - b1) if b2 < np.inf else 1e300
+            if regret > pick_regret or (regret == pick_regret and load[i] > load[pick]):
+                pick, pick_site, pick_regret = i, s1, regret
+        if pick < 0:
+            break
+        site[pick] = pick_site
+        rem[pick_site] -= load[pick]
+        done[pick] = True
+    return site, rem
+
+
+@numba.njit(cache=True)
+def _improve_assign(cost, load, rem, site, max_pass):  # pragma: no cover - compiled
+    """Shift a row to a cheaper site with room, or swap two rows between sites, while the cost falls."""
+    n, k = cost.shape
+    for _ in range(max_pass):
+        moved = False
+        for i in range(n):
+            a = site[i]
+            for s in range(k):
+                if s != a and cost[i, s] < cost[i, a] - 1e-12 and rem[s] >= load[i] - 1e-9:
+                    rem[a] += load[i]
+                    rem[s] -= load[i]
+                    site[i] = s
+                    a = s
+                    moved = True
+        for i in range(n):
+            for h in range(i + 1, n):
+                a, b = site[i], site[h]
+                if a == b:
+                    continue
+                delta = cost[i, b] + cost[h, a] - cost[i, a] - cost[h, b]
+                if delta < -1e-12 and rem[a] + load[i] - load[h] >= -1e-9 and rem[b] + load[h] - load[i] >= -1e-9:
+                    rem[a] += load[i] - load[h]
+                    rem[b] += load[h] - load[i]
+                    site[i], site[h] = b, a
+                    moved = True
+        if not moved:
+            break
+    return site
+
+
+def assign_single(cost: np.ndarray, load: np.ndarray, capacity: np.ndarray, *, max_pass: int = 20) -> np.ndarray | None:
+    """A single-source assignment of every row to one site within capacity, by regret then shifts and swaps.
+
+    ``cost`` is rows x sites (``inf``: the row cannot go there). Returns the site of each row, or None
+    when the regret heuristic leaves a row without room (the assignment may still exist).
+    """
+    site, rem = _regret_assign(np.asarray(cost, dtype=float), np.asarray(load, dtype=float),
+                               np.asarray(capacity, dtype=float))
+    if (site < 0).any():
+        return None
+    return _improve_assign(np.asarray(cost, dtype=float), np.asarray(load, dtype=float), rem, site, max_pass)
+
+
+@numba.njit(cache=True)
+def _cover_single(reach, weight, load, cap):  # pragma: no cover - compiled
+    """Serve rows whole, the most weight per unit of load first, each at the reachable site with the most room."""
+    n, k = reach.shape
+    rem = cap.copy()
+    site = np.full(n, -1, np.int64)
+    density = np.empty(n)
+    for i in range(n):
+        density[i] = weight[i] / load[i] if load[i] > 0 else np.inf
+    for i in np.argsort(-density):
+        best, room = -1, -1.0
+        for s in range(k):
+            if reach[i, s] and rem[s] >= load[i] - 1e-9 and rem[s] > room:
+                best, room = s, rem[s]
+        if best >= 0:
+            site[i] = best
+            rem[best] -= load[i]
+    return site
+
+
+def cover_single(reach: np.ndarray, weight: np.ndarray, load: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Rows served whole within capacity (``reach``: rows x sites, True where a site may serve the row): the
+    most weight per unit of load first, each at the reachable site with the most room left; -1: unserved."""
+    return _cover_single(np.asarray(reach, dtype=np.bool_), np.asarray(weight, dtype=float),
+                         np.asarray(load, dtype=float), np.asarray(capacity, dtype=float))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -133,6 +134,43 @@ def swap_cover(A: sp.csr_matrix, w: np.ndarray, sites: SiteRules, chosen: list[i
     return sel
 
 
+def perturbed_cover_swaps(A: sp.csr_matrix, w: np.ndarray, sites: SiteRules, chosen: list[int], *,
+                          time_budget: float = 5.0, seed: int = 0) -> tuple[list[int], int]:
+    """Iterated local search for the MCLP: replace a few sites at random, swap to a local optimum, keep it when
+    it covers more. Deterministic for a given ``seed`` (up to the time budget); no projects.
+
+    Returns
+    -------
+    (chosen, kicks)
+    """
+    rng = np.random.default_rng(seed)
+    A = sp.csr_matrix(A)
+    best = list(chosen)
+    pool = np.flatnonzero(sites.free)
+    q = len(best)
+    if q == 0 or len(pool) <= q:
+        return best, 0
+
+    def covered(sel: list[int]) -> float:
+        return float(w[times_covered(A, sites.open_mask(sel)) > 0].sum())
+
+    best_v = covered(best)
+    t0 = time.perf_counter()
+    kicks = 0
+    while time.perf_counter() - t0 < time_budget:
+        trial = list(best)
+        k = max(1, q // 10)
+        for o, j in zip(rng.choice(q, size=k, replace=False), rng.choice(np.setdiff1d(pool, trial), size=k,
+                                                                           replace=False)):
+            trial[int(o)] = int(j)
+        trial = swap_cover(A, w, sites, trial, time_budget=max(0.0, time_budget - (time.perf_counter() - t0)))
+        kicks += 1
+        v = covered(trial)
+        if v > best_v + 1e-9 * max(1.0, best_v):
+            best, best_v = trial, v
+    return best, kicks
+
+
 def packing_count(G: sp.csr_matrix) -> int:
     """Rows of ``G`` no two of which share a column, picked greedily (smallest rows first).
 
@@ -192,27 +230,33 @@ def lagrangian_cover_bound(
     *,
     iterations: int = 300,
     time_budget: float = 5.0,
-) -> tuple[float, np.ndarray, np.ndarray]:
+    patience: int = 10,
+    momentum: float = 0.0,
+    mu0: np.ndarray | None = None,
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """A certified upper bound for the MCLP by Lagrangian relaxation of the covering rows.
 
     ``L(μ) = Σ_g max(0, w_g − μ_g) + (sum of the p largest σ_j)``, ``σ_j = Σ_{g ∋ j} μ_g``,
     over candidates that may open; any ``0 ≤ μ ≤ w`` gives a bound (the fixed sites'
-    coverage is left out of ``G``, ``w`` and ``lower``). Subgradient steps lower it.
+    coverage is left out of ``G``, ``w`` and ``lower``). Subgradient steps lower it; with
+    ``momentum`` each step follows the previous direction in part (a deflected subgradient,
+    which zig-zags less when the groups overlap heavily), from ``mu0`` (default ``w / 2``).
 
     Returns
     -------
-    (bound, closed, opened)
-        The best bound, and candidates that no solution better than ``lower`` can open
-        (``closed``) or leave closed (``opened``), by the reduced-cost test.
+    (bound, closed, opened, mu)
+        The best bound, candidates that no solution better than ``lower`` can open
+        (``closed``) or leave closed (``opened``), by the reduced-cost test, and the multipliers.
     """
     G = sp.csr_matrix(G)
     GT = G.T.tocsr()
     m = G.shape[1]
     cand = np.flatnonzero(allowed)
     best = np.inf
-    mu = 0.5 * w
+    mu = 0.5 * w if mu0 is None else np.clip(mu0, 0.0, w)
     best_mu = mu
-    step = StepSize(patience=10)
+    step = StepSize(patience=patience)
+    direction: np.ndarray | None = None
     t0 = time.perf_counter()
     p = min(p, len(cand))
     for _ in range(iterations):
@@ -227,6 +271,9 @@ def lagrangian_cover_bound(
         y = np.zeros(m)
         y[top] = 1.0
         sub = G @ y - z
+        if momentum > 0 and direction is not None:
+            sub = (1 - momentum) * sub + momentum * direction
+        direction = sub
         norm = float(sub @ sub)
         if norm == 0 or step.theta < 1e-4 or best - lower <= 1e-9 * max(abs(lower), 1.0):
             break
@@ -234,7 +281,7 @@ def lagrangian_cover_bound(
         if time.perf_counter() - t0 > time_budget:
             break
     closed, opened = _cover_reduced_cost_test(GT @ best_mu, allowed, p, best, lower)
-    return best, closed, opened
+    return best, closed, opened, best_mu
 
 
 def _cover_reduced_cost_test(sigma: np.ndarray, allowed: np.ndarray, p: int, best: float, lower: float
@@ -253,3 +300,111 @@ def _cover_reduced_cost_test(sigma: np.ndarray, allowed: np.ndarray, p: int, bes
         closed[allowed & ~top & (best - pth + sigma < lower - tol)] = True
         opened[top & (best - sigma + nxt < lower - tol)] = True
     return closed, opened
+
+
+@numba.njit(cache=True)
+def _superset_rows(ptr, idx, cptr, cidx, alive):  # pragma: no cover - compiled
+    """Rows (of a CSR 0/1 matrix, ``cptr``/``cidx`` its transpose) that contain all the columns of another alive row:
+    covering that smaller row covers them too. Rows are taken shortest first; equal rows keep the first."""
+    n = len(ptr) - 1
+    length = ptr[1:] - ptr[:-1]
+    drop = np.zeros(n, np.bool_)
+    mark = np.full(len(cptr) - 1, -1, np.int64)
+    for s in np.argsort(length, kind="mergesort"):
+        if drop[s] or not alive[s]:
+            continue
+        rare, best = -1, 1 << 60
+        for t in range(ptr[s], ptr[s + 1]):
+            j = idx[t]
+            mark[j] = s
+            if cptr[j + 1] - cptr[j] < best:
+                rare, best = j, cptr[j + 1] - cptr[j]
+        if rare < 0:
+            continue
+        for u in range(cptr[rare], cptr[rare + 1]):
+            r = cidx[u]
+            if r == s or drop[r] or not alive[r] or length[r] < length[s]:
+                continue
+            if length[r] == length[s] and r < s:
+                continue
+            inside = 0
+            for t in range(ptr[r], ptr[r + 1]):
+                if mark[idx[t]] == s:
+                    inside += 1
+            if inside == length[s]:
+                drop[r] = True
+    return drop
+
+
+@numba.njit(cache=True)
+def _subset_rows(ptr, idx, cptr, cidx):  # pragma: no cover - compiled
+    """Rows whose columns all lie in another row that stays: longest first; of equal rows the first stays."""
+    n = len(ptr) - 1
+    length = ptr[1:] - ptr[:-1]
+    drop = np.zeros(n, np.bool_)
+    mark = np.full(len(cptr) - 1, -1, np.int64)
+    for s in np.argsort(-length, kind="mergesort"):
+        rare, best = -1, 1 << 60
+        for t in range(ptr[s], ptr[s + 1]):
+            j = idx[t]
+            mark[j] = s
+            if cptr[j + 1] - cptr[j] < best:
+                rare, best = j, cptr[j + 1] - cptr[j]
+        if rare < 0:
+            drop[s] = True  # an empty row lies in any other
+            continue
+        for u in range(cptr[rare], cptr[rare + 1]):
+            r = cidx[u]
+            if r == s or drop[r] or length[r] < length[s] or (length[r] == length[s] and r > s):
+                continue
+            inside = 0
+            for t in range(ptr[r], ptr[r + 1]):
+                if mark[idx[t]] == s:
+                    inside += 1
+            if inside == length[s]:
+                drop[s] = True
+                break
+    return drop
+
+
+def _csr_pair(A: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    A = sp.csr_matrix(A)
+    A.sort_indices()
+    T = A.T.tocsr()
+    T.sort_indices()
+    return (A.indptr.astype(np.int64), A.indices.astype(np.int64), T.indptr.astype(np.int64),
+            T.indices.astype(np.int64))
+
+
+def dominated(A: sp.csr_matrix, alive: np.ndarray) -> np.ndarray:
+    """Rows of the 0/1 matrix ``A`` whose set of columns contains that of another ``alive`` row (one of two equal rows)."""
+    return _superset_rows(*_csr_pair(A), np.asarray(alive, dtype=np.bool_))  # type: ignore[no-any-return]
+
+
+def contained(A: sp.csr_matrix) -> np.ndarray:
+    """Rows of the 0/1 matrix ``A`` whose set of columns lies in another's that stays (one of two equal rows)."""
+    return _subset_rows(*_csr_pair(A))  # type: ignore[no-any-return]
+
+
+def reduce_cover(G: sp.csr_matrix, allowed: np.ndarray, *, rows: bool = True, rounds: int = 5
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns a covering problem can do without: (rows kept, columns kept).
+
+    A row whose covering set contains another row's is covered whenever that one is (dropped
+    only when ``rows``: a set cover, not a weighted coverage); a column whose rows all lie in
+    another allowed column's can be replaced by it at the same cost (of two equal columns the
+    first stays). Repeated while either shrinks, up to ``rounds`` times.
+    """
+    G = sp.csr_matrix(G)
+    keep_r = np.ones(G.shape[0], dtype=bool)
+    keep_c = np.asarray(allowed, dtype=bool).copy()
+    for _ in range(rounds):
+        sub = G[:, keep_c] if rows else G
+        drop_r = dominated(sub, keep_r) if rows else np.zeros(G.shape[0], dtype=bool)
+        keep_r &= ~drop_r
+        cols = np.flatnonzero(keep_c)
+        drop_c = contained(sp.csr_matrix(G[keep_r][:, cols].T))
+        keep_c[cols[drop_c]] = False
+        if not drop_r.any() and not drop_c.any():
+            break
+    return keep_r, keep_c

@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 from siting.allocation.heuristics.sites import SiteRules
-from siting.allocation.heuristics.subgradient import StepSize
+from siting.allocation.heuristics.subgradient import SiteDual, SiteProblem, StepSize
 
 
 def sorted_costs(D: np.ndarray, max_rank: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -240,9 +240,24 @@ def _lagrange_subgrad(order, sc, w, lam, is_open):  # pragma: no cover - compile
     return g
 
 
+def median_site_problem(sc: SortedCosts, sites: SiteRules, p: int) -> SiteProblem:
+    """The p-median's Lagrangian relaxation (assignment rows relaxed) in the terms of :func:`site_lagrangian`.
+
+    ``ρ_j = Σ_i min(0, w_i d_ij − λ_i)``; λ_i lies in ``[0, w_i × the last cost in row i's list]``,
+    so pairs beyond the list never matter and the bound stays valid when only the nearest
+    candidates are kept.
+    """
+    order, costs, w = sc.order, sc.costs, sc.w
+    m = len(sites.fixed)
+    return SiteProblem(
+        values=lambda lam: _lagrange_rho(order, costs, w, lam, m),
+        subgradient=lambda lam, is_open: _lagrange_subgrad(order, costs, w, lam, is_open),
+        fixed=sites.fixed, free=sites.free, p=p, lam_lo=np.zeros(len(w)), lam_hi=w * costs[:, -1],
+    )
+
+
 def lagrangian_median_bound(sc: SortedCosts, sites: SiteRules, p: int, upper: float, lam0: np.ndarray, *,
-                            iterations: int = 400, time_budget: float = 10.0
-                            ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+                            iterations: int = 400, time_budget: float = 10.0) -> tuple[SiteDual, np.ndarray]:
     """A certified lower bound for the p-median by Lagrangian relaxation of the assignment rows.
 
     ``L(λ) = Σλ_i + Σ_{j open} ρ_j`` with ``ρ_j = Σ_i min(0, w_i d_ij − λ_i)``, the
@@ -253,15 +268,16 @@ def lagrangian_median_bound(sc: SortedCosts, sites: SiteRules, p: int, upper: fl
 
     Returns
     -------
-    (bound, rho, pick, closed)
-        The best bound, its ``ρ``, the sites it opens, and the candidates that
-        cannot be open in any solution cheaper than ``upper`` (reduced-cost test).
+    (dual, closed)
+        The best bound with its multipliers, ``ρ`` and the sites it opens; and the candidates
+        that cannot be open in any solution cheaper than ``upper`` (reduced-cost test).
     """
     order, costs, w, fixed = sc.order, sc.costs, sc.w, sites.fixed
     m = len(fixed)
     cap = w * costs[:, -1]
     lam = np.minimum(np.asarray(lam0, dtype=float), cap)
     best = -np.inf
+    best_lam = lam
     best_rho = np.zeros(m)
     best_pick = np.empty(0, dtype=np.int64)
     step = StepSize(patience=15)
@@ -273,7 +289,7 @@ def lagrangian_median_bound(sc: SortedCosts, sites: SiteRules, p: int, upper: fl
         val = float(lam.sum() + rho[fixed].sum() + rho[pick].sum())
         improved = not np.isfinite(best) or val > best + 1e-12 * max(abs(best), 1.0)
         if improved:
-            best, best_rho, best_pick = val, rho, pick
+            best, best_lam, best_rho, best_pick = val, lam, rho, pick
         step.record(improved)
         g = _lagrange_subgrad(order, costs, w, lam, sites.open_mask(pick))
         norm = float(g @ g)
@@ -289,4 +305,4 @@ def lagrangian_median_bound(sc: SortedCosts, sites: SiteRules, p: int, upper: fl
         out = np.setdiff1d(cand, best_pick)
         tol = 1e-9 * max(abs(upper), 1.0)
         closed[out[best + best_rho[out] - worst > upper + tol]] = True
-    return best, best_rho, best_pick, closed
+    return SiteDual(best, best_lam, best_rho, best_pick), closed

@@ -1,13 +1,36 @@
-"""The step size of the subgradient method shared by the Lagrangian bounds."""
+"""The subgradient method shared by the Lagrangian bounds, and what they prove about sites.
+
+The p-median and the capacitated models relax the rows that serve each demand point once, with a
+multiplier ``λ_i`` per point. What is left splits by site: site ``j``, when open, is worth
+``ρ_j(λ)`` (a sum of negative reduced costs, or a knapsack under its capacity), and
+
+    L(λ) = Σ_i λ_i + Σ_{j fixed or forced open} ρ_j + (the smallest ρ_j of the other free sites, as many as are left)
+
+is a lower bound on the optimum for any ``λ`` within its bounds (:func:`site_lagrangian`).
+Reduced costs then prove which sites no solution below a threshold can open
+(:func:`closed_by_reduced_cost`), and probing, a Lagrangian bound with one site forced open or
+closed, proves more (:func:`probe_sites`).
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+#: ρ(λ): the value of every site under multipliers λ.
+SiteValues = Callable[[np.ndarray], np.ndarray]
+#: g(λ, open): the subgradient, 1 - (times each demand point is served by the open sites).
+Subgradient = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
 
 class StepSize:
-    """Held–Karp step factor ``theta``: starts at 2 and halves after ``patience`` steps without a better bound."""
+    """Held–Karp step factor ``theta``: starts at ``theta`` and halves after ``patience`` steps without a better bound."""
 
-    def __init__(self, patience: int) -> None:
-        self.theta = 2.0
+    def __init__(self, patience: int, theta: float = 2.0) -> None:
+        self.theta = theta
         self.patience = patience
         self.stall = 0
 
@@ -20,3 +43,141 @@ class StepSize:
         if self.stall >= self.patience:
             self.theta /= 2
             self.stall = 0
+
+
+@dataclass(frozen=True)
+class SiteProblem:
+    """The site side of a Lagrangian relaxation: ``p`` free sites to open besides the fixed ones.
+
+    ``values`` and ``subgradient`` are the model's; ``lam_lo``, ``lam_hi`` bound the
+    multipliers (within them every λ gives a valid bound).
+    """
+
+    values: SiteValues
+    subgradient: Subgradient
+    fixed: np.ndarray
+    free: np.ndarray
+    p: int
+    lam_lo: np.ndarray
+    lam_hi: np.ndarray
+
+
+@dataclass(frozen=True)
+class SiteDual:
+    """The best bound found, its multipliers, the site values there and the free sites it opens."""
+
+    bound: float
+    lam: np.ndarray
+    rho: np.ndarray
+    pick: np.ndarray
+
+
+def _pick(sp_: SiteProblem, rho: np.ndarray, forced: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """The free sites the relaxation opens: the forced ones and the cheapest allowed others."""
+    k = sp_.p - int(forced.sum())
+    cand = np.flatnonzero(allowed & ~forced)
+    if k <= 0 or len(cand) == 0:
+        return np.flatnonzero(forced)
+    k = min(k, len(cand))
+    best = cand[np.argpartition(rho[cand], k - 1)[:k]] if k < len(cand) else cand
+    return np.concatenate([np.flatnonzero(forced), best])
+
+
+def site_lagrangian(sp_: SiteProblem, upper: float, lam0: np.ndarray, *, forced: np.ndarray | None = None,
+                    closed: np.ndarray | None = None, stop: float | None = None, iterations: int = 1000,
+                    patience: int = 20, theta: float = 2.0, time_budget: float = 10.0,
+                    abandon: int | None = None) -> SiteDual:
+    """The Lagrangian bound by subgradient steps from ``lam0``, towards the target ``upper`` (a solution's value).
+
+    ``forced`` free sites are counted open, ``closed`` ones never; the bound is then valid for
+    the solutions that respect both. Stops once the bound exceeds ``stop`` (enough to prove
+    something), after ``iterations`` steps, when the step has shrunk or the time is up, or, with
+    ``abandon``, after that many steps when the bound has not come a third of the way to ``stop``.
+    """
+    m = len(sp_.fixed)
+    forced = np.zeros(m, dtype=bool) if forced is None else forced
+    allowed = sp_.free & ~(np.zeros(m, dtype=bool) if closed is None else closed)
+    lam = np.clip(np.asarray(lam0, dtype=float), sp_.lam_lo, sp_.lam_hi)
+    best: SiteDual | None = None
+    first = -np.inf
+    step = StepSize(patience, theta)
+    t0 = time.perf_counter()
+    for k in range(iterations):
+        rho = sp_.values(lam)
+        pick = _pick(sp_, rho, forced, allowed)
+        if len(pick) < min(sp_.p, int((allowed | forced).sum())):
+            break
+        val = float(lam.sum() + rho[sp_.fixed].sum() + rho[pick].sum())
+        improved = best is None or val > best.bound + 1e-12 * max(abs(best.bound), 1.0)
+        if improved:
+            best = SiteDual(val, lam, rho, pick)
+        first = val if k == 0 else first
+        step.record(improved)
+        if (stop is not None and val > stop) or upper - val <= 1e-9 * max(abs(upper), 1.0):
+            break
+        if abandon is not None and stop is not None and k == abandon and (best is None or best.bound - first < (stop - first) / 3):
+            break
+        is_open = sp_.fixed.copy()
+        is_open[pick] = True
+        g = sp_.subgradient(lam, is_open)
+        norm = float(g @ g)
+        if norm == 0 or step.theta < 1e-4 or time.perf_counter() - t0 > time_budget:
+            break
+        lam = np.clip(lam + step.theta * max(upper - val, 1e-9 * max(abs(upper), 1.0)) / norm * g,
+                      sp_.lam_lo, sp_.lam_hi)
+    if best is None:  # no site can open: the bound is the constant part
+        rho = sp_.values(lam)
+        best = SiteDual(float(lam.sum() + rho[sp_.fixed].sum()), lam, rho, np.empty(0, dtype=np.int64))
+    return best
+
+
+def closed_by_reduced_cost(sp_: SiteProblem, dual: SiteDual, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """(closed, opened): free sites that no solution worth at most ``threshold`` can open, or leave closed.
+
+    Opening a site the relaxation left closed raises the bound by at least its value minus the
+    largest value picked; closing a picked one, by the smallest value left out minus its own.
+    """
+    m = len(sp_.fixed)
+    closed = np.zeros(m, dtype=bool)
+    opened = np.zeros(m, dtype=bool)
+    pick = dual.pick
+    out = np.flatnonzero(sp_.free & ~np.isin(np.arange(m), pick))
+    if len(pick) == 0:
+        return closed, opened
+    worst = float(dual.rho[pick].max())
+    closed[out[dual.bound + dual.rho[out] - worst > threshold]] = True
+    if len(out):
+        nxt = float(dual.rho[out].min())
+        opened[pick[dual.bound - dual.rho[pick] + nxt > threshold]] = True
+    return closed, opened
+
+
+def probe_sites(sp_: SiteProblem, dual: SiteDual, threshold: float, closed: np.ndarray, *, upper: float,
+                time_budget: float, iterations: int = 300) -> tuple[np.ndarray, int]:
+    """Close more sites by probing: each free site still open to doubt is forced open and the bound
+    re-optimised from ``dual``'s multipliers (steps aimed at ``upper``, a solution's value); above
+    ``threshold``, no solution worth at most it opens the site.
+
+    Rounds repeat while they close sites (a closed site makes the others' bounds higher).
+    Returns the closed mask (``closed`` plus those proven) and the probes made.
+    """
+    closed = closed.copy()
+    t0 = time.perf_counter()
+    probes = 0
+    changed = True
+    while changed and time.perf_counter() - t0 < time_budget:
+        changed = False
+        order = np.flatnonzero(sp_.free & ~closed)
+        for j in order[np.argsort(-dual.rho[order], kind="stable")]:  # the least attractive first
+            if time.perf_counter() - t0 > time_budget:
+                break
+            forced = np.zeros(len(closed), dtype=bool)
+            forced[j] = True
+            b = site_lagrangian(sp_, upper, dual.lam, forced=forced, closed=closed, stop=threshold,
+                                iterations=iterations, patience=10, theta=0.5, time_budget=time_budget,
+                                abandon=iterations // 6)
+            probes += 1
+            if b.bound > threshold:
+                closed[j] = True
+                changed = True
+    return closed, probes
