@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from bench_modules import load_bench
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _bench(name: str):  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_batch_results_identical_only_when_every_job_has_the_same_file(tmp_path):
-    identical = _bench("bench_batch").identical_results
+    identical = load_bench("bench_batch").identical_results
     one, two = tmp_path / "one", tmp_path / "two"
     one.mkdir()
     two.mkdir()

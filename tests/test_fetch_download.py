@@ -7,19 +7,17 @@ Only 127.0.0.1 is contacted: the mirror (bench/mirror.py) runs in a thread of th
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import shutil
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import osmium
 import pytest
 import shapely
+from bench_modules import load_bench
 from scipy.spatial import cKDTree
 from shapely.geometry import Point, box, shape
 
@@ -35,18 +33,10 @@ JINGDEZHEN = REPO / "data" / "china" / "boundaries_jingdezhen.geojson"
 NAME = "synthetic-guangxi.osm.pbf"
 
 
-def _bench(name: str) -> ModuleType:
-    """A module of bench/ (not a package), loaded from its file."""
-    spec = importlib.util.spec_from_file_location(f"siting_bench_{name}", REPO / "bench" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
-make_province = _bench("make_province")
-Mirror = _bench("mirror").Mirror
+make_province = load_bench("make_province")
+Mirror = load_bench("mirror").Mirror
 
 
 @pytest.fixture(scope="module")

@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import osmium
 import pytest
+from bench_modules import load_bench
 
 from siting.cli import main
 from siting.i18n import label, t
@@ -43,19 +41,11 @@ CATEGORY_OF = {
 }
 
 
-def _bench(name: str) -> ModuleType:
-    """A module of bench/ (not a package), loaded from its file."""
-    spec = importlib.util.spec_from_file_location(f"siting_bench_{name}", REPO / "bench" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
-make_province = _bench("make_province")
-Mirror = _bench("mirror").Mirror
-rehearsal = _bench("rehearsal")
+make_province = load_bench("make_province")
+Mirror = load_bench("mirror").Mirror
+rehearsal = load_bench("rehearsal")
 
 
 @pytest.fixture(scope="module")

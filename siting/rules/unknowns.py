@@ -88,3 +88,21 @@ def located_rows(frame: pd.DataFrame) -> np.ndarray:
     lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(float)
     lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(float)
     return np.isfinite(lon) & np.isfinite(lat)
+
+
+def settle(res: Any, open_: list[str], failed: bool, note_prefix: str | None = None) -> None:
+    """A rule's verdict once its failures and its open questions are known (the verdict contract).
+
+    ``failed``: some subject surely fails, so the rule fails and the open questions become notes
+    (one note ``note_prefix`` + the questions joined by '; ' when a prefix is given, else one note
+    each). Otherwise open questions make the rule not_evaluable, naming them in its reason; with
+    none, ``res.status`` stays as it is.
+    """
+    if failed:
+        res.status = "fail"
+        if note_prefix is None:
+            res.notes += open_
+        elif open_:
+            res.notes.append(note_prefix + "; ".join(open_))
+    elif open_:
+        res.status, res.reason = "not_evaluable", "; ".join(open_)

@@ -21,7 +21,7 @@ from siting.rules.kinds.units import assign_units, units_at
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
 from siting.rules.rule import Rule
-from siting.rules.unknowns import absent_sources, bounded_share
+from siting.rules.unknowns import absent_sources, bounded_share, settle
 
 
 def part_column(frame: pd.DataFrame, p: dict[str, Any]) -> np.ndarray:
@@ -141,11 +141,7 @@ def _share_verdict(res: RuleResult, table: list[dict[str, Any]], p: dict[str, An
             row["reason"] = (row["reason"] or "") + span
     statuses = [r["status"] for r in table]
     skipped = [f"{r['unit']}: {r['reason']}" for r in table if r["status"] == "not_evaluable"]
-    if "fail" in statuses:
-        res.status = "fail"
-        res.notes += ["not judged: " + "; ".join(skipped)] if skipped else []
-    elif skipped:
-        res.status, res.reason = "not_evaluable", "; ".join(skipped)
+    settle(res, skipped, failed="fail" in statuses, note_prefix="not judged: ")
     return res
 
 

@@ -22,7 +22,7 @@ from siting.rules.context import CheckInputs, several_years
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
 from siting.rules.rule import Rule
-from siting.rules.unknowns import absent_sources, ids_where, listing
+from siting.rules.unknowns import absent_sources, ids_where, listing, settle
 
 EPS = 1e-9
 
@@ -226,13 +226,7 @@ def capacity_ratio(rule: Rule, ctx: CheckInputs) -> RuleResult:
     res.figures["added_from"] = " + ".join(used) or "none"
     statuses = [r["status"] for r in table]
     skipped = [f"{r['unit']}: {r['reason']}" for r in table if r["status"] == "not_evaluable"]
-    if "fail" in statuses:
-        res.status = "fail"
-        if skipped:
-            res.notes.append("not judged: " + "; ".join(skipped))
-    elif skipped:
-        res.status = "not_evaluable"
-        res.reason = "; ".join(skipped)
+    settle(res, skipped, failed="fail" in statuses, note_prefix="not judged: ")
     return res
 
 

@@ -19,7 +19,7 @@ from siting.rules.context import CheckInputs
 from siting.rules.registry import Param, register
 from siting.rules.result import RuleResult
 from siting.rules.rule import Rule
-from siting.rules.unknowns import ids_where, listing, located_rows
+from siting.rules.unknowns import ids_where, listing, located_rows, settle
 
 SNAP_TOLERANCE_M = 500.0
 
@@ -317,14 +317,9 @@ def _proximity_verdict(res: RuleResult, subjects: pd.DataFrame, sure: np.ndarray
     if within_maybe.any():
         res.notes.append(f"{int(within_maybe.sum())} site(s) the rule may apply to are within {max_km} km anyway "
                          f"({ids_where(subjects, within_maybe)})")
-    if res.violations:
-        res.status = "fail"
-        res.notes += problems
-    elif problems:
-        res.status = "not_evaluable"
-        res.reason = "; ".join(problems)
-        if unplaced.any() and len(problems) == 1:
-            res.reason += f"; the others are within {max_km} km"
+    settle(res, problems, failed=bool(res.violations))
+    if not res.violations and problems and unplaced.any() and len(problems) == 1:
+        res.reason += f"; the others are within {max_km} km"
 
 
 def clinic_partner(rule: Rule, ctx: CheckInputs) -> RuleResult:
@@ -372,12 +367,7 @@ def clinic_partner(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if settled.any():
         res.notes.append(f"beds unknown for {int(settled.sum())} institution(s) ({ids_where(subjects, settled)}), "
                          f"judged as ≥{p['min_beds']:g} beds and as fewer: the same either way")
-    if res.violations:
-        res.status = "fail"
-        res.notes += problems
-    elif problems:
-        res.status = "not_evaluable"
-        res.reason = "; ".join(problems)
+    settle(res, problems, failed=bool(res.violations))
     return res
 
 
