@@ -82,6 +82,8 @@ class AllocationModel:
     name: ClassVar[str] = ""
     uses_cutoff: ClassVar[bool] = True
     maximize: ClassVar[bool] = False
+    #: Every demand point with weight must reach an open site (p-median, p-center), else no solution.
+    serves_every_point: ClassVar[bool] = False
 
     def __init__(self, problem: AllocationProblem, *, p: int | None = None, cutoff: float | None = None) -> None:
         self.problem = problem
@@ -240,6 +242,10 @@ class AllocationModel:
         shut = ~used.isin([str(x) for x in prob.candidate_ids[open_]])
         if shut.any():
             out.append(f"{int(shut.sum())} demand point(s) assigned to a closed site, e.g. {used[shut].iloc[0]}")
+        if self.serves_every_point:  # one assignment row per demand point
+            lost = np.isnan(assignment["cost"].to_numpy(dtype=float)) & (prob.weights > 0)
+            if lost.any():
+                out.append(f"{int(lost.sum())} demand point(s) with weight reach no open site")
         return out
 
     def certify(self, objective: float, bound: float | None, stopped: str, details: dict[str, Any]

@@ -72,6 +72,7 @@ class PCenter(AllocationModel):
     """
 
     name = "pcenter"
+    serves_every_point = True
     uses_cutoff = False
 
     def __init__(self, problem: AllocationProblem, *, p: int | None = None) -> None:
@@ -86,13 +87,6 @@ class PCenter(AllocationModel):
 
     def integral_objective(self) -> bool:
         return self.whole_costs()
-
-    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
-        out = super().infeasibilities(open_, assignment)
-        lost = np.isnan(assignment["cost"].to_numpy(dtype=float)) & (self.problem.weights > 0)
-        if lost.any():
-            out.append(f"{int(lost.sum())} demand point(s) with weight reach no open site")
-        return out
 
     # ------------------------------------------------------------------ one radius
     def _groups(self, radius: float) -> sp.csr_matrix | None:

@@ -79,6 +79,7 @@ class PMedian(AllocationModel):
     """
 
     name = "pmedian"
+    serves_every_point = True
     uses_cutoff = False
 
     def __init__(self, problem: AllocationProblem, *, p: int | None = None, cutoff: float | None = None) -> None:
@@ -91,13 +92,6 @@ class PMedian(AllocationModel):
 
     def integral_objective(self) -> bool:
         return self.whole_weights() and self.whole_costs()
-
-    def infeasibilities(self, open_: np.ndarray, assignment: pd.DataFrame) -> list[str]:
-        out = super().infeasibilities(open_, assignment)
-        lost = np.isnan(assignment["cost"].to_numpy(dtype=float)) & (self.problem.weights > 0)
-        if lost.any():
-            out.append(f"{int(lost.sum())} demand point(s) with weight reach no open site")
-        return out
 
     def coverage(self, open_: np.ndarray) -> dict[str, Any]:
         out = super().coverage(open_)
