@@ -57,6 +57,7 @@ import yaml
 
 from siting.errors import InputError
 from siting.inputs.sources import SOURCE_KINDS, InventorySource
+from siting.io.tables import require_file
 from siting.units import MODES
 
 TOP_KEYS = {
@@ -275,11 +276,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 def load_yaml_with_lines(path: str | Path, what: str = "YAML file") -> Any:
     """Parse YAML keeping line numbers: every mapping gets ``__lines__`` (key -> line) and ``__line__``."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{what} not found", path=p, hint="Check the path")
-    if p.is_dir():
-        raise InputError(f"{what} is a folder, not a file", path=p)
+    p = require_file(path, what)
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
