@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siting.rules.result import ComplianceReport, RuleResult
+from siting.rules.result import ComplianceReport, RuleResult, compliance_html
 
 STYLE = ("<style>body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
          "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;"
@@ -317,6 +317,10 @@ def html_page(zh: bool) -> str:
 
 def test_html_in_english() -> None:
     assert report().to_html().split("\n") == html_page(zh=False).split("\n")
+
+
+def test_compliance_html_is_english_by_default() -> None:
+    assert compliance_html(report()).split("\n") == html_page(zh=False).split("\n")
 
 
 def test_html_in_chinese() -> None:

@@ -6,6 +6,7 @@
 #   bash tools/mutation.sh bounds      # the Lagrangian bounds of siting/allocation/heuristics/
 #   bash tools/mutation.sh rules siting/rules/kinds/capacity.py   # narrower: only these files (globs)
 #   bash tools/mutation.sh rules --again   # after adding tests: re-run only what was not killed
+#   bash tools/mutation.sh rules --sample 1200 FILES...   # a fixed random sample of the mutants (seed: MUTATION_SEED)
 #
 # The run happens in a copy of the checkout (MUTATION_DIR, default /tmp/siting-mutation/<target>),
 # so nothing here changes; the last lines printed are the score per module (tools/mutation_score.py).
@@ -26,7 +27,9 @@ root=$(pwd)
 target="${1:-rules}"
 shift || true
 again=0
+sample=0
 if [ "${1:-}" = "--again" ]; then again=1; shift; fi
+if [ "${1:-}" = "--sample" ]; then sample="$2"; shift 2; fi
 names=()
 case "$target" in
   rules)
@@ -78,10 +81,20 @@ only_names=()
 for n in "${names[@]}"; do only_names+=(--only "$n"); done
 if [ "$again" = 1 ] && [ -d mutants ]; then
   mapfile -t names < <("${score[@]}" "${only_names[@]}" --rerun)
+  # After --sample: only the sampled mutants.
+  if [ -s sample.txt ]; then mapfile -t names < <(printf '%s\n' "${names[@]}" | grep -Fxf sample.txt); fi
   echo "running ${#names[@]} mutants again"
   [ "${#names[@]}" -gt 0 ] || { "${score[@]}" "${only_names[@]}"; exit 0; }
 fi
 start=$(date +%s)
+if [ "$sample" -gt 0 ]; then
+  # Generate the mutants and record which tests reach which function (mutmut stops there: no name
+  # matches), then draw the sample with a fixed seed: the same code gives the same sample.
+  "$root/.venv/bin/mutmut" run --max-children "${MUTATION_CHILDREN:-2}" "__no_such_mutant__" > generate.log 2>&1 || true
+  mapfile -t names < <("${score[@]}" --rerun | sort | shuf -n "$sample" --random-source=<(yes "${MUTATION_SEED:-11}"))
+  printf '%s\n' "${names[@]}" > sample.txt
+  echo "sampled ${#names[@]} mutants (list in $work/sample.txt)"
+fi
 "$root/.venv/bin/mutmut" run --max-children "${MUTATION_CHILDREN:-2}" "${names[@]}" > run.log 2>&1 || true
 echo "mutmut ran $(( ($(date +%s) - start) / 60 )) min; log in $work/run.log"
 tail -c 400 run.log | tr '\r' '\n' | tail -3
