@@ -473,6 +473,7 @@ def test_write_in_chinese_with_the_default_stem(tmp_path: Path) -> None:
     paths = report().write(tmp_path, lang="zh")
     assert paths["markdown"] == tmp_path / "compliance.md"
     assert paths["markdown"].read_text(encoding="utf-8") == MD_ZH
+    assert paths["html"].read_text(encoding="utf-8") == html_page(zh=True)
     assert json.loads(paths["json"].read_text(encoding="utf-8"))["pack_title"] == "钦州"
     assert pd.read_csv(paths["csv"], encoding="utf-8-sig")["title"].iloc[0] == "距医院"
     assert pd.read_csv(paths["violations"], encoding="utf-8-sig")["problem"].iloc[0] == "没有设施"
