@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from siting.errors import SitingError
+from siting.errors import InputError, SitingError
 from siting.inputs.scenario import load_scenario
 from siting.rules import check
 
@@ -66,3 +66,39 @@ def test_no_pack_anywhere_is_an_error_naming_the_scenario(tmp_path: Path) -> Non
         check()
     assert str(err.value) == ("no rule pack: pass --rules qinzhou|guangxi|jingdezhen|PATH.yaml "
                               "(or set rules in the scenario)")
+
+
+def test_a_pack_object_is_used_as_given(tmp_path: Path) -> None:
+    from siting.rules import load_pack
+
+    path = write(tmp_path)
+    r = check(path, rules=load_pack(tmp_path / "pack.yaml")).result("X1")
+    assert r.params["min_total"] == 100 and r.status == "pass"
+
+
+def test_an_unknown_pack_named_by_the_scenario_is_an_error_in_the_scenario(tmp_path: Path) -> None:
+    path = write(tmp_path, overrides=False)
+    path.write_text(path.read_text(encoding="utf-8").replace("rules: pack.yaml", "rules: nosuchpack"), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        check(path)
+    assert str(err.value.path) == str(path) and err.value.message.startswith("rules: no rule pack 'nosuchpack'")
+    # Named on the command line instead: the error is the pack's own, not the scenario's.
+    with pytest.raises(InputError) as err:
+        check(path, rules="nosuchpack")
+    assert err.value.path is None and err.value.message.startswith("no rule pack 'nosuchpack'")
+
+
+def test_a_broken_pack_file_named_by_the_scenario_is_an_error_in_that_file(tmp_path: Path) -> None:
+    path = write(tmp_path, overrides=False)
+    (tmp_path / "pack.yaml").write_text("pack: t\nrules: 3\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        check(path)
+    assert str(err.value.path) == str(tmp_path / "pack.yaml") and not err.value.message.startswith("rules: ")
+
+
+def test_an_unknown_pack_in_a_scenario_without_a_file_is_the_packs_own_error() -> None:
+    from siting.inputs.scenario import Scenario
+
+    with pytest.raises(InputError) as err:
+        check(Scenario(name="s", rules="nosuchpack"))
+    assert err.value.path is None and err.value.message.startswith("no rule pack 'nosuchpack'")
