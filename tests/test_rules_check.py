@@ -102,3 +102,50 @@ def test_an_unknown_pack_in_a_scenario_without_a_file_is_the_packs_own_error() -
     with pytest.raises(InputError) as err:
         check(Scenario(name="s", rules="nosuchpack"))
     assert err.value.path is None and err.value.message.startswith("no rule pack 'nosuchpack'")
+
+
+def test_keyword_inputs_override_the_scenarios(tmp_path: Path) -> None:
+    path = write(tmp_path, overrides=False)
+    (tmp_path / "q.csv").write_text("id,name,type,places,lon,lat\nq1,托育,childcare,90,108.6,21.9\n", encoding="utf-8")
+    r = check(path, projects=str(tmp_path / "q.csv")).result("X1")
+    assert r.status == "fail" and r.figures["total"] == 90  # 90 places < 100
+
+
+def test_files_without_a_scenario(tmp_path: Path) -> None:
+    write(tmp_path)
+    report = check(rules=tmp_path / "pack.yaml", projects=str(tmp_path / "p.csv"))
+    assert report.scenario is None and report.result("X1").status == "pass"
+
+
+def test_evaluate_carries_the_rules_source_and_states_its_inputs(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from siting.rules import evaluate, load_pack
+    from siting.rules.context import CheckInputs
+
+    pack_file = tmp_path / "pack.yaml"
+    rule = {**PACK["rules"][0], "verified": False, "title_zh": "托位", "note": "N.", "note_zh": "说明。"}  # type: ignore[dict-item]
+    pack_file.write_text(yaml.safe_dump({**PACK, "rules": [rule], "documents": {"000": {"title": "方案"}}},
+                                        allow_unicode=True), encoding="utf-8")
+    projects = pd.DataFrame({"id": ["p1"], "name": "托育", "type": "childcare", "places": [120.0]})
+    ci = CheckInputs(projects=projects, paths={"projects": "p.csv"}, notes={"projects": ["GBK", "places as number"]},
+                     documents={"000": {"title": "old"}, "001": {"title": "其他"}}, central=object(), central_label="B区")
+    report = evaluate(load_pack(pack_file), ci)
+    r = report.result("X1")
+    assert (r.title, r.title_zh, r.note, r.note_zh, r.verified) == ("Places", "托位", "N.", "说明。", False)
+    assert r.source == {"document": "000", "quote": "q"} and r.notes[-1] == "N."
+    assert report.inputs == {"projects": "p.csv", "rule pack file": str(pack_file),
+                             "network": "no road network: pass --osm FILE (or set network.source in the scenario)",
+                             "projects (read as)": "GBK; places as number", "central urban area": "B区"}
+    assert report.documents == {"000": {"title": "方案"}, "001": {"title": "其他"}}  # the pack's own wins
+    assert (report.pack, report.pack_title) == ("t", "T")
+    # With a network at hand the summary does not mention one.
+    ci.networks["walk"] = object()
+    assert "network" not in evaluate(load_pack(pack_file), ci).inputs
+
+
+def test_a_report_has_no_result_for_an_unknown_id(tmp_path: Path) -> None:
+    report = check(write(tmp_path))
+    with pytest.raises(KeyError) as err:
+        report.result("Z9")
+    assert err.value.args == ("Z9",)
