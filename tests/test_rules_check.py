@@ -125,7 +125,7 @@ def test_evaluate_carries_the_rules_source_and_states_its_inputs(tmp_path: Path)
 
     pack_file = tmp_path / "pack.yaml"
     rule = {**PACK["rules"][0], "verified": False, "title_zh": "托位", "note": "N.", "note_zh": "说明。"}  # type: ignore[dict-item]
-    pack_file.write_text(yaml.safe_dump({**PACK, "rules": [rule], "documents": {"000": {"title": "方案"}}},
+    pack_file.write_text(yaml.safe_dump({**PACK, "title_zh": "测", "rules": [rule], "documents": {"000": {"title": "方案"}}},
                                         allow_unicode=True), encoding="utf-8")
     projects = pd.DataFrame({"id": ["p1"], "name": "托育", "type": "childcare", "places": [120.0]})
     ci = CheckInputs(projects=projects, paths={"projects": "p.csv"}, notes={"projects": ["GBK", "places as number"]},
@@ -138,7 +138,8 @@ def test_evaluate_carries_the_rules_source_and_states_its_inputs(tmp_path: Path)
                              "network": "no road network: pass --osm FILE (or set network.source in the scenario)",
                              "projects (read as)": "GBK; places as number", "central urban area": "B区"}
     assert report.documents == {"000": {"title": "方案"}, "001": {"title": "其他"}}  # the pack's own wins
-    assert (report.pack, report.pack_title) == ("t", "T")
+    assert (report.pack, report.pack_title, report.pack_title_zh, report.scenario) == ("t", "T", "测", None)
+    assert evaluate(load_pack(pack_file), ci, scenario="s.yaml").scenario == "s.yaml"
     # With a network at hand the summary does not mention one.
     ci.networks["walk"] = object()
     assert "network" not in evaluate(load_pack(pack_file), ci).inputs
@@ -149,3 +150,11 @@ def test_a_report_has_no_result_for_an_unknown_id(tmp_path: Path) -> None:
     with pytest.raises(KeyError) as err:
         report.result("Z9")
     assert err.value.args == ("Z9",)
+
+
+def test_a_result_title_without_its_own_chinese_is_translated_from_the_catalogue() -> None:
+    from siting.rules.result import RuleResult
+
+    r = RuleResult("X1", "k", "no supply data: give planned projects or a facility file", "pass")
+    assert r.title_in("zh") == "没有供给数据：请给出规划项目或设施表"
+    assert r.title_in("en") == "no supply data: give planned projects or a facility file"

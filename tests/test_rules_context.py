@@ -72,8 +72,8 @@ def test_a_row_is_located_only_with_both_coordinates() -> None:
     frame = pd.DataFrame({"lon": [1.0, np.nan, 1.0, np.inf, 1.0], "lat": [2.0, 2.0, np.nan, 2.0, 2.0]})
     assert located_rows(frame).tolist() == [True, False, False, False, True]
     # Text and nullable columns (a frame built by hand in a notebook): blanks and words are unknown.
-    text = pd.DataFrame({"lon": ["1.5", "", "x", "2"], "lat": ["2", "3", "4", None]})
-    assert located_rows(text).tolist() == [True, False, False, False]
+    text = pd.DataFrame({"lon": ["1.5", "", "x", "2", "1"], "lat": ["2", "3", "4", None, "y"]})
+    assert located_rows(text).tolist() == [True, False, False, False, False]
     nullable = pd.DataFrame({"lon": pd.array([1.0, None], dtype="Float64"), "lat": pd.array([None, 2.0], dtype="Float64")})
     assert located_rows(nullable).tolist() == [False, False]
     only_lat = pd.DataFrame({"lon": pd.array([None, 1.0], dtype="Float64"), "lat": pd.array([1.0, 1.0], dtype="Float64")})
