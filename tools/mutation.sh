@@ -91,11 +91,15 @@ if [ "$sample" -gt 0 ]; then
   # Generate the mutants and record which tests reach which function (mutmut stops there: no name
   # matches), then draw the sample with a fixed seed: the same code gives the same sample.
   "$root/.venv/bin/mutmut" run --max-children "${MUTATION_CHILDREN:-2}" "__no_such_mutant__" > generate.log 2>&1 || true
-  mapfile -t names < <("${score[@]}" --rerun | sort | shuf -n "$sample" --random-source=<(yes "${MUTATION_SEED:-11}"))
-  printf '%s\n' "${names[@]}" > sample.txt
+  "${score[@]}" --rerun | "$root/.venv/bin/python" -c 'import random, sys
+names = sorted(sys.stdin.read().split())
+print("\n".join(random.Random(int(sys.argv[2])).sample(names, min(int(sys.argv[1]), len(names)))))' \
+    "$sample" "${MUTATION_SEED:-11}" > sample.txt
+  mapfile -t names < sample.txt
   echo "sampled ${#names[@]} mutants (list in $work/sample.txt)"
 fi
 "$root/.venv/bin/mutmut" run --max-children "${MUTATION_CHILDREN:-2}" "${names[@]}" > run.log 2>&1 || true
 echo "mutmut ran $(( ($(date +%s) - start) / 60 )) min; log in $work/run.log"
 tail -c 400 run.log | tr '\r' '\n' | tail -3
+[ -s sample.txt ] && only_names+=(--names sample.txt)
 "${score[@]}" "${only_names[@]}"

@@ -62,11 +62,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("work", type=Path)
     ap.add_argument("--only", action="append", default=[], help="glob on mutant names (repeatable)")
+    ap.add_argument("--names", type=Path, help="a file of mutant names, one a line (a sample): only these")
     ap.add_argument("--survivors", action="store_true", help="list the survivors by function")
     ap.add_argument("--rerun", action="store_true", help="print the names of the mutants not yet killed")
     args = ap.parse_args()
     rows = [(n, s) for n, s in results(args.work)
             if not args.only or any(fnmatch.fnmatchcase(n, g) for g in args.only)]
+    if args.names:
+        chosen = set(args.names.read_text(encoding="utf-8").split())
+        rows = [(n, s) for n, s in rows if n in chosen]
     if args.rerun:
         print("\n".join(n for n, s in rows if s not in KILLED))
         return
