@@ -1,0 +1,101 @@
+"""unit_coverage on five hand-made towns: the urban-only and population-band filters, and every
+not_evaluable branch with its id, reason and parameters.
+
+Towns 1-5 (A, B, C 街道, D 镇, E 街道); urban-rural codes 111, 121, 210, 111, 112 (3 is rural);
+populations 50, 200, 300, 400, 900. Elderly-care facilities sit in towns 1, 3 and 4.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from siting.rules import evaluate, load_pack
+from siting.rules.context import CheckInputs
+from siting.rules.result import RuleResult
+
+SRC = {"document": "000", "quote": "q", "line": "000 L1"}
+DEFAULTS = {"unit_name_matches": None, "urban_only": False, "population_range": None, "population_indicator": "population"}
+
+
+def towns() -> pd.DataFrame:
+    return pd.DataFrame({"code": ["1", "2", "3", "4", "5"], "name": ["A街道", "B街道", "C街道", "D镇", "E街道"],
+                         "level": "town", "county": "X", "ur_code": ["111", "121", "210", "111", "112"]})
+
+
+def homes(units: list[str] | None = None) -> pd.DataFrame:
+    units = ["1", "3", "4"] if units is None else units
+    return pd.DataFrame({"id": [f"f{i + 1}" for i in range(len(units))], "name": "院", "type": "elderly",
+                         "unit": units, "lon": np.nan, "lat": np.nan})
+
+
+def population(codes: tuple[str, ...] = ("1", "2", "3", "4", "5")) -> pd.DataFrame:
+    value = {"1": 50.0, "2": 200.0, "3": 300.0, "4": 400.0, "5": 900.0}
+    return pd.DataFrame({"unit": [f"town{c}" for c in codes], "code": list(codes), "level": "town",
+                         "indicator": "population", "value": [value[c] for c in codes]})
+
+
+def run(tmp_path: Path, params: dict[str, Any], ctx: CheckInputs) -> RuleResult:
+    rule = {"id": "X1", "kind": "unit_coverage", "title": "Towns", "source": SRC, "applies_to": {"type": ["elderly"]},
+            "params": {"unit_level": "town", **params}}
+    (tmp_path / "pack.yaml").write_text(yaml.safe_dump({"pack": "t", "rules": [rule]}), encoding="utf-8")
+    return evaluate(load_pack(tmp_path / "pack.yaml"), ctx).result("X1")
+
+
+def test_urban_only_counts_the_towns_whose_code_starts_with_1(tmp_path: Path) -> None:
+    # Urban: 1, 2, 4, 5; covered 1 and 4: 2 of 4.
+    r = run(tmp_path, {"urban_only": True, "min_share": 0.5}, CheckInputs(facilities=homes(), units=towns()))
+    assert r.status == "pass"
+    assert r.figures == {"units": 4, "covered": 2, "min_share": 0.5, "facilities": 3, "facilities_unplaced": 0,
+                         "share": 0.5}
+    assert list(r.details["code"]) == ["1", "2", "4", "5"] and list(r.details["has_facility"]) == [True, False, True, False]
+
+
+def test_population_band_keeps_the_towns_within_it(tmp_path: Path) -> None:
+    # 100-500: towns 2, 3, 4; covered 3 and 4: 2/3 < 0.7.
+    ctx = CheckInputs(facilities=homes(), units=towns(), population=population())
+    r = run(tmp_path, {"population_range": [100, 500], "min_share": 0.7}, ctx)
+    assert r.status == "fail" and r.figures["units"] == 3 and r.figures["covered"] == 2
+    assert abs(r.figures["share"] - 2 / 3) < 1e-12
+    assert r.violations == [{"unit_code": "2", "unit": "B街道", "county": "X", "problem": "no facility"}]
+
+
+def test_population_band_without_a_towns_population_is_not_evaluable(tmp_path: Path) -> None:
+    params = {"population_range": [100, 500], "min_share": 0.5}
+    ctx = CheckInputs(facilities=homes(), units=towns(), population=population(("1", "2", "3", "4")))
+    r = run(tmp_path, params, ctx)
+    assert (r.id, r.status, r.reason) == ("X1", "not_evaluable", "population unknown for 1 of 5 units")
+    assert r.params == {"unit_level": "town", **DEFAULTS, **params}
+    r = run(tmp_path, params, CheckInputs(facilities=homes(), units=towns()))
+    assert (r.id, r.status) == ("X1", "not_evaluable") and r.reason == (
+        "no population for town units: the 100-500 population band cannot be applied "
+        "(add unit populations to the population file)")
+    assert r.params == {"unit_level": "town", **DEFAULTS, **params}
+
+
+def test_a_single_town_is_judged(tmp_path: Path) -> None:
+    r = run(tmp_path, {"min_share": 1.0}, CheckInputs(facilities=homes(["1"]), units=towns().iloc[:1]))
+    assert r.status == "pass" and r.figures["share"] == 1.0 and r.figures["units"] == 1
+
+
+def test_the_not_evaluable_branches_name_the_rule_and_keep_its_parameters(tmp_path: Path) -> None:
+    params = {"min_share": 0.5}
+    expected = {"unit_level": "town", **DEFAULTS, **params}
+    r = run(tmp_path, params, CheckInputs(facilities=homes()))
+    assert (r.id, r.kind, r.title, r.status) == ("X1", "unit_coverage", "Towns", "not_evaluable")
+    assert r.reason == "no town units: give the scenario a units table (units.table)" and r.params == expected
+    r = run(tmp_path, params, CheckInputs(units=towns()))
+    assert (r.id, r.status) == ("X1", "not_evaluable") and r.params == expected
+    assert r.reason == "no facility data: pass --facilities F.csv with a 'unit' column or coordinates"
+    r = run(tmp_path, params, CheckInputs(facilities=homes().drop(columns="unit"), units=towns()))
+    assert (r.id, r.status) == ("X1", "not_evaluable") and r.params == expected
+    assert r.reason == ("cannot place facilities in town units: add a 'unit' column (unit code or name) "
+                        "or give town polygons in units.boundaries")
+    r = run(tmp_path, {**params, "unit_name_matches": "社区"}, CheckInputs(facilities=homes(), units=towns()))
+    assert (r.id, r.status, r.reason) == ("X1", "not_evaluable", "no unit matches the filter")
+    assert r.figures == {"units": 0, "covered": 0, "min_share": 0.5, "facilities": 3, "facilities_unplaced": 0}
+    assert r.params == {**expected, "unit_name_matches": "社区"}
