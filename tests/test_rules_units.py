@@ -99,3 +99,56 @@ def test_the_not_evaluable_branches_name_the_rule_and_keep_its_parameters(tmp_pa
     assert (r.id, r.status, r.reason) == ("X1", "not_evaluable", "no unit matches the filter")
     assert r.figures == {"units": 0, "covered": 0, "min_share": 0.5, "facilities": 3, "facilities_unplaced": 0}
     assert r.params == {**expected, "unit_name_matches": "社区"}
+
+
+def test_projects_alone_cannot_fail_a_rule_that_counts_existing_facilities(tmp_path: Path) -> None:
+    # Covered: 1, 3, 4 of 5 = 60 % < 90 %; towns 2 and 5 have none.
+    ctx = CheckInputs(projects=homes(), units=towns())
+    r = run(tmp_path, {"min_share": 0.9}, ctx)
+    assert (r.status, r.violations) == ("not_evaluable", [])
+    assert r.reason == ("the planned projects alone leave 2 of 5 units without a facility (60% covered); existing "
+                        "facilities are unknown: pass --facilities F.csv (existing facilities) to judge")
+    assert r.notes[-1] == ("gaps on planned projects alone: unit_code=2, unit=B街道, county=X, problem=no facility; "
+                           "unit_code=5, unit=E街道, county=X, problem=no facility")
+
+
+def test_a_rule_on_planned_projects_only_fails_on_them(tmp_path: Path) -> None:
+    rule = {"id": "X1", "kind": "unit_coverage", "source": SRC, "applies_to": {"type": ["elderly"], "from": ["projects"]},
+            "params": {"unit_level": "town", "min_share": 0.9}}
+    (tmp_path / "pack.yaml").write_text(yaml.safe_dump({"pack": "t", "rules": [rule]}), encoding="utf-8")
+    r = evaluate(load_pack(tmp_path / "pack.yaml"), CheckInputs(projects=homes(), units=towns())).result("X1")
+    assert r.status == "fail" and [v["unit_code"] for v in r.violations] == ["2", "5"]
+
+
+# ---- tier_completeness ------------------------------------------------------------------------------
+
+COUNTIES = pd.DataFrame({"code": ["1", "2"], "name": ["甲县", "乙县"], "level": "county", "county": ["甲县", "乙县"]})
+
+
+def tiers(tmp_path: Path, ctx: CheckInputs) -> RuleResult:
+    rule = {"id": "X2", "kind": "tier_completeness", "source": SRC, "applies_to": {"type": ["elderly"]},
+            "params": {"tiers": ["county", "village"]}}
+    (tmp_path / "pack.yaml").write_text(yaml.safe_dump({"pack": "t", "rules": [rule]}), encoding="utf-8")
+    return evaluate(load_pack(tmp_path / "pack.yaml"), ctx).result("X2")
+
+
+def test_tier_completeness_without_facilities_or_tiers_is_not_evaluable(tmp_path: Path) -> None:
+    r = tiers(tmp_path, CheckInputs(units=COUNTIES))
+    assert (r.id, r.status, r.reason) == ("X2", "not_evaluable",
+                                          "no facility data: pass --facilities F.csv with a 'tier' column")
+    assert r.params == {"tiers": ["county", "village"]}
+    untiered = pd.DataFrame({"id": ["a", "b"], "name": "x", "type": "elderly", "county": ["甲县", "乙县"], "tier": ""})
+    r = tiers(tmp_path, CheckInputs(facilities=untiered, units=COUNTIES))
+    assert (r.id, r.status) == ("X2", "not_evaluable") and r.params == {"tiers": ["county", "village"]}
+    assert r.reason == "no facility tiers: add a 'tier' column (county, township, village) to the facility file"
+
+
+def test_tier_completeness_lists_every_tier_an_untiered_facility_could_fill(tmp_path: Path) -> None:
+    # 乙县 has both tiers; 甲县 has none, but c (甲县, tier unknown) could be either.
+    fac = pd.DataFrame({"id": ["a", "b", "c"], "name": "x", "type": "elderly", "county": ["乙县", "乙县", "甲县"],
+                        "tier": ["county", "village", ""]})
+    r = tiers(tmp_path, CheckInputs(facilities=fac, units=COUNTIES))
+    assert r.status == "not_evaluable"
+    assert r.reason.startswith("2 missing tier(s) (甲县: county, 甲县: village) could be filled by facilities without a "
+                               "tier or county, or that the rule may mean; 1 facilities have no tier (")
+    assert r.figures == {"counties": 2, "complete": 1, "facilities_without_tier": 1}
