@@ -152,3 +152,56 @@ def test_tier_completeness_lists_every_tier_an_untiered_facility_could_fill(tmp_
     assert r.reason.startswith("2 missing tier(s) (甲县: county, 甲县: village) could be filled by facilities without a "
                                "tier or county, or that the rule may mean; 1 facilities have no tier (")
     assert r.figures == {"counties": 2, "complete": 1, "facilities_without_tier": 1}
+
+
+# ---- units from boundaries, facilities placed by point in polygon -----------------------------------
+
+def squares() -> Any:
+    """A county 甲县 (0-3 x 0-1) and its towns T1, T2, T3: unit squares side by side (EPSG:4326)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    return gpd.GeoDataFrame({"adcode": ["100", "101", "102", "103"], "name": ["甲县", "T1", "T2", "T3"],
+                             "level": ["county", "town", "town", "town"]},
+                            geometry=[box(0, 0, 3, 1), box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)], crs=4326)
+
+
+def located() -> pd.DataFrame:
+    """f1 in T1, f2 in T3, f3 outside the county."""
+    return pd.DataFrame({"id": ["f1", "f2", "f3"], "name": "院", "type": "elderly", "lon": [0.5, 2.5, 5.0],
+                         "lat": [0.5, 0.5, 5.0]})
+
+
+def test_towns_from_boundaries_and_facilities_placed_by_their_coordinates(tmp_path: Path) -> None:
+    r = run(tmp_path, {"min_share": 0.5}, CheckInputs(facilities=located(), unit_boundaries=squares()))
+    assert r.status == "pass"  # T1 and T3 of 3
+    assert r.figures == {"units": 3, "covered": 2, "min_share": 0.5, "facilities": 3, "facilities_unplaced": 1,
+                         "share": 2 / 3}
+    assert r.details.to_dict("list") == {"code": ["101", "102", "103"], "name": ["T1", "T2", "T3"],
+                                         "county": ["", "", ""], "ur_code": ["", "", ""],
+                                         "has_facility": [True, False, True]}
+    assert r.notes[0] == "facilities placed by point in polygon"
+    assert r.notes[1].startswith("1 facilit(ies) could not be placed in a unit (") and "f3" in r.notes[1]
+
+
+def test_a_county_from_boundaries_is_its_own_county(tmp_path: Path) -> None:
+    r = run(tmp_path, {"unit_level": "county", "min_share": 1.0},
+            CheckInputs(facilities=located(), unit_boundaries=squares()))
+    assert r.status == "pass" and r.figures["covered"] == 1
+    assert r.details.to_dict("list") == {"code": ["100"], "name": ["甲县"], "county": ["甲县"], "ur_code": [""],
+                                         "has_facility": [True]}
+
+
+def test_a_units_table_without_county_or_urban_rural_code(tmp_path: Path) -> None:
+    units = towns().drop(columns=["county", "ur_code"])
+    r = run(tmp_path, {"min_share": 0.9}, CheckInputs(facilities=homes(), units=units))
+    assert r.status == "fail"
+    assert r.violations == [{"unit_code": "2", "unit": "B街道", "county": "", "problem": "no facility"},
+                            {"unit_code": "5", "unit": "E街道", "county": "", "problem": "no facility"}]
+
+
+def test_tier_completeness_without_a_county_list(tmp_path: Path) -> None:
+    fac = pd.DataFrame({"id": ["a"], "name": "x", "type": "elderly", "county": ["甲县"], "tier": ["county"]})
+    r = tiers(tmp_path, CheckInputs(facilities=fac))
+    assert (r.id, r.status, r.reason) == ("X2", "not_evaluable",
+                                          "no county list: give the scenario a units table or county boundaries")
