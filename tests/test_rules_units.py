@@ -205,3 +205,35 @@ def test_tier_completeness_without_a_county_list(tmp_path: Path) -> None:
     r = tiers(tmp_path, CheckInputs(facilities=fac))
     assert (r.id, r.status, r.reason) == ("X2", "not_evaluable",
                                           "no county list: give the scenario a units table or county boundaries")
+
+
+# ---- count_per_unit ---------------------------------------------------------------------------------
+
+def per_county(tmp_path: Path, ctx: CheckInputs) -> RuleResult:
+    rule = {"id": "X3", "kind": "count_per_unit", "title": "Per county", "source": SRC,
+            "applies_to": {"type": ["childcare"]}, "params": {"min_count": 1}}
+    (tmp_path / "pack.yaml").write_text(yaml.safe_dump({"pack": "t", "rules": [rule]}), encoding="utf-8")
+    return evaluate(load_pack(tmp_path / "pack.yaml"), ctx).result("X3")
+
+
+def test_count_per_unit_not_evaluable_branches(tmp_path: Path) -> None:
+    r = per_county(tmp_path, CheckInputs(units=COUNTIES))
+    assert (r.id, r.kind, r.title, r.status) == ("X3", "count_per_unit", "Per county", "not_evaluable")
+    assert r.reason == "no facility data: pass --facilities F.csv (or projects in the scenario)"
+    assert r.params == {"min_count": 1, "unit_level": "county"}
+    fac = pd.DataFrame({"id": ["a"], "name": "托育", "type": "childcare", "county": ["甲县"]})
+    r = per_county(tmp_path, CheckInputs(facilities=fac))
+    assert (r.id, r.kind, r.status) == ("X3", "count_per_unit", "not_evaluable") and r.params == {"min_count": 1, "unit_level": "county"}
+    assert r.reason == "no county list: give the scenario a units table or county boundaries"
+
+
+def test_count_per_unit_counts_and_lists_by_county(tmp_path: Path) -> None:
+    fac = pd.DataFrame({"id": ["a", "b"], "name": ["托一", "托二"], "type": "childcare", "county": ["甲县", "甲县"]})
+    r = per_county(tmp_path, CheckInputs(facilities=fac, units=COUNTIES))
+    assert r.status == "fail" and r.violations == [{"county": "乙县", "count": 0, "needed": 1}]
+    assert r.details.to_dict("list") == {"county": ["甲县", "乙县"], "count": [2, 0]}
+    assert r.params == {"min_count": 1, "unit_level": "county"}
+    assert r.notes == ["counted: a 托一 (甲县); b 托二 (甲县)"]
+    other = fac.assign(type="elderly")
+    r = per_county(tmp_path, CheckInputs(facilities=other, units=COUNTIES))
+    assert r.notes == ["no matching facility"] and r.figures["facilities"] == 0
