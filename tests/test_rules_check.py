@@ -158,3 +158,19 @@ def test_a_result_title_without_its_own_chinese_is_translated_from_the_catalogue
     r = RuleResult("X1", "k", "no supply data: give planned projects or a facility file", "pass")
     assert r.title_in("zh") == "没有供给数据：请给出规划项目或设施表"
     assert r.title_in("en") == "no supply data: give planned projects or a facility file"
+
+
+def test_overrides_errors_name_the_scenario_line(tmp_path: Path) -> None:
+    path = write(tmp_path, overrides=False)
+    (tmp_path / "pack.yaml").write_text(yaml.safe_dump({**PACK, "rules": PACK["rules"] + [{**PACK["rules"][0], "id": "X2"}]}),
+                                        encoding="utf-8")
+    # Line 5 is '  X1:', line 6 its applies_to.
+    path.write_text(path.read_text(encoding="utf-8") + "overrides:\n  X1:\n    applies_to: {colour: [red]}\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        check(path)
+    assert err.value.message == "line 6: rule X1: unknown applies_to key 'colour'"
+    path.write_text(path.read_text(encoding="utf-8").replace("  X1:", "  X9:"), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        check(path)
+    assert err.value.message == "line 5: unknown rule id 'X9' in overrides" and err.value.hint == "Pack t has X1, X2"
