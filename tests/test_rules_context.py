@@ -450,3 +450,28 @@ def test_inputs_from_scenario_read_what_it_names(tmp_path: Path) -> None:
     assert central.central_label == "bd.geojson" and len(central.central) == 3
     plain = inputs_from_scenario(load_scenario(tmp_path / "c.yaml").__class__(name="p"))
     assert plain.central is None and plain.facilities is None and plain.network_source is None
+
+
+def test_filter_frame_keeps_the_columns_and_renumbers_the_rows() -> None:
+    frame = subject_table(homes())
+    got = filter_frame(frame, {"type": ["childcare"]})
+    assert list(got.columns) == list(frame.columns) and list(got.index) == [0]
+
+
+def test_a_central_area_shapefile_without_a_crs_is_read_as_wgs84(tmp_path: Path) -> None:
+    gpd.GeoDataFrame(geometry=[square(1.0, 1.0)]).to_file(tmp_path / "c.shp")
+    assert not (tmp_path / "c.prj").exists()
+    area, label = central_area(tmp_path / "c.shp", None, None)
+    assert label == "c.shp" and area.crs.to_epsg() == 4326
+    assert area.geometry.iloc[0].bounds == pytest.approx((1.0, 1.0, 1.01, 1.01))
+
+
+def test_bad_baselines_and_units_files_are_named(tmp_path: Path) -> None:
+    (tmp_path / "b.yaml").write_text("- 1\n- 2\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        gather_inputs(baselines=tmp_path / "b.yaml")
+    assert str(err.value.path) == str(tmp_path / "b.yaml") and err.value.message == "the baselines file must be a mapping"
+    (tmp_path / "u.csv").write_text("code,name\n1,A\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        gather_inputs(units=tmp_path / "u.csv")
+    assert str(err.value.path) == str(tmp_path / "u.csv") and "level" in err.value.message
