@@ -76,3 +76,61 @@ def test_the_hospital_table_says_why_each_hospital_does_or_does_not_count() -> N
         "category unknown, and the pack counts only classified hospitals (assume_general: false)",
         "category specialist does not count (hospital_category: general)", "level 1 below 2"]
     assert list(t["category_assumed"]) == [False, False, False, True, False, False]
+
+
+# ---- clinic_partner ---------------------------------------------------------------------------------
+
+def clinic(ctx: CheckInputs) -> Any:
+    rule = Rule(id="A5", kind="clinic_partner", title="A5", params={"min_beds": 150, "partner_types": ["hospital", "clinic"],
+                                                                    "max_partner_km": None},
+                applies_to={"type": ["elderly"]}, source={})
+    from siting.rules.kinds.proximity import clinic_partner
+
+    return clinic_partner(rule, ctx)
+
+
+def institutions(extra: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """A: beds unknown, no clinic; B: 200 beds, clinic unknown; C: 50 beds, clinic unknown."""
+    at = {"lon": 9.001, "lat": 0.0}
+    rows = [{"id": "A", "beds": np.nan, "has_clinic": False, **at}, {"id": "B", "beds": 200.0, "has_clinic": None, **at},
+            {"id": "C", "beds": 50.0, "has_clinic": None, **at}] + (extra or [])
+    frame = pd.DataFrame(rows)
+    frame["has_clinic"] = frame["has_clinic"].astype("boolean")
+    frame["type"] = frame.get("type", pd.Series(["elderly"] * len(frame))).fillna("elderly")
+    return frame.assign(name=frame["id"], owner_kind="government")
+
+
+def test_clinic_partner_lists_every_open_question() -> None:
+    r = clinic(CheckInputs(facilities=institutions()))
+    assert (r.id, r.status) == ("A5", "not_evaluable")
+    assert r.reason == ("beds unknown for 1 institution(s) (A); has_clinic unknown for 1 institution(s) with ≥150 beds "
+                        "(B): add a has_clinic column; no partner found for 1 smaller institution(s) (no medical "
+                        "institutions: pass --hospitals H.csv)")
+    f = r.figures
+    assert (f["institutions"], f["with_150_beds_or_more"], f["below_threshold"], f["beds_unknown"]) == (3, 1, 1, 1)
+    assert (f["large_without_clinic"], f["large_clinic_unknown"], f["medical_institutions"]) == (0, 1, 0)
+
+
+def test_clinic_partner_names_medical_institutions_without_coordinates() -> None:
+    extra = [{"id": "H1", "type": "hospital", "lon": np.nan, "lat": np.nan}]
+    r = clinic(CheckInputs(facilities=institutions(extra)))
+    assert "1 medical institution(s) have no coordinates and were not measured to (H1)" in r.notes
+    # A located hospital too: C has a partner, unless the unlocated one is nearer.
+    extra.append({"id": "H2", "type": "hospital", "lon": 9.0, "lat": 0.0})
+    r = clinic(CheckInputs(facilities=institutions(extra)))
+    assert r.figures["medical_institutions"] == 1
+    assert list(r.details.loc[r.details["id"] == "C", "partner"]) == ["H2"]
+    # D, small and without coordinates, cannot be given a partner.
+    extra.append({"id": "D", "beds": 50.0, "lon": np.nan, "lat": np.nan})
+    r = clinic(CheckInputs(facilities=institutions(extra)))
+    assert r.reason.endswith("; no partner found for 1 smaller institution(s) (no coordinates, or a medical "
+                             "institution without coordinates could be nearer)")
+
+
+def test_clinic_partner_without_data_or_matching_facilities() -> None:
+    r = clinic(CheckInputs())
+    assert (r.id, r.status, r.reason) == ("A5", "not_evaluable",
+                                          "no facility data: pass --facilities F.csv (or projects in the scenario)")
+    r = clinic(CheckInputs(facilities=institutions().assign(type="childcare")))
+    assert (r.id, r.status, r.reason) == ("A5", "not_evaluable", "no facility matches applies_to {'type': ['elderly']}")
+    assert r.params == {"min_beds": 150, "partner_types": ["hospital", "clinic"], "max_partner_km": None}
