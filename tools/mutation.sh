@@ -57,6 +57,8 @@ work="${MUTATION_DIR:-/tmp/siting-mutation}/$target"
 if [ "$again" = 1 ] && [ -d "$work/mutants" ]; then
   # cp -p keeps the times: mutmut re-mutates a file only when its source is newer than its mutants.
   for dir in siting tests; do cp -rp "$dir/." "$work/$dir/"; done
+  # Test files added since the first run join the selection (mutmut then collects their coverage).
+  sed -i "s|^pytest_add_cli_args_test_selection = .*|pytest_add_cli_args_test_selection = [$tests]|" "$work/pyproject.toml"
 else
   rm -rf "$work"
   mkdir -p "$work"
