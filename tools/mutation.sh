@@ -82,6 +82,9 @@ score=("$root/.venv/bin/python" "$root/tools/mutation_score.py" "$work")
 only_names=()
 for n in "${names[@]}"; do only_names+=(--only "$n"); done
 if [ "$again" = 1 ] && [ -d mutants ]; then
+  # Keep every result so far: the new test files change mutmut's configuration, and it then
+  # forgets what it ran (tools/mutation_score.py reads previous.txt back).
+  "${score[@]}" --dump > previous.txt.new && mv previous.txt.new previous.txt
   mapfile -t names < <("${score[@]}" "${only_names[@]}" --rerun)
   # After --sample: only the sampled mutants.
   if [ -s sample.txt ]; then mapfile -t names < <(printf '%s\n' "${names[@]}" | grep -Fxf sample.txt); fi

@@ -27,7 +27,19 @@ NAME = re.compile(r"^(?P<module>.*?)\.x(?:_(?P<func>.+?)|ǁ(?P<cls>[^ǁ]+)ǁ(?P<
 
 
 def results(work: Path) -> list[tuple[str, str]]:
-    """(mutant name, status) of every mutant of the run in ``work``."""
+    """(mutant name, status) of every mutant of the run in ``work``.
+
+    A mutant mutmut lists as "not checked" takes its status from ``work/previous.txt`` when that
+    file has one (``tools/mutation.sh --again`` writes it before re-running): adding a test file
+    changes mutmut's configuration, after which mutmut forgets every earlier result, and a mutant
+    killed before stays killed when tests are only added.
+    """
+    previous = {}
+    if (work / "previous.txt").exists():
+        for line in (work / "previous.txt").read_text(encoding="utf-8").splitlines():
+            if ": " in line:
+                name, status = (part.strip() for part in line.rsplit(": ", 1))
+                previous[name] = status
     mutmut = Path(sys.executable).with_name("mutmut")
     out = subprocess.run([str(mutmut), "results", "--all", "true"], cwd=work, capture_output=True, text=True,
                          check=True).stdout
@@ -35,7 +47,7 @@ def results(work: Path) -> list[tuple[str, str]]:
     for line in out.splitlines():
         if ": " in line:
             name, status = (part.strip() for part in line.rsplit(": ", 1))
-            rows.append((name, status))
+            rows.append((name, previous.get(name, status) if status == "not checked" else status))
     return rows
 
 
@@ -65,12 +77,16 @@ def main() -> None:
     ap.add_argument("--names", type=Path, help="a file of mutant names, one a line (a sample): only these")
     ap.add_argument("--survivors", action="store_true", help="list the survivors by function")
     ap.add_argument("--rerun", action="store_true", help="print the names of the mutants not yet killed")
+    ap.add_argument("--dump", action="store_true", help="print 'name: status' of every mutant (previous.txt merged)")
     args = ap.parse_args()
     rows = [(n, s) for n, s in results(args.work)
             if not args.only or any(fnmatch.fnmatchcase(n, g) for g in args.only)]
     if args.names:
         chosen = set(args.names.read_text(encoding="utf-8").split())
         rows = [(n, s) for n, s in rows if n in chosen]
+    if args.dump:
+        print("\n".join(f"{n}: {s}" for n, s in rows))
+        return
     if args.rerun:
         print("\n".join(n for n, s in rows if s not in KILLED))
         return
