@@ -44,6 +44,14 @@ def test_judged_on_the_road_when_the_pack_asks_for_it() -> None:
     r = a4(ctx)
     assert r.status == "fail" and r.figures["judged_on"] == "network"
     assert r.figures["max_distance_km"] == pytest.approx(0.24) and (r.figures["within"], r.figures["beyond"]) == (0, 1)
+    assert r.figures == {"facilities_checked": 1, "hospitals_counted": 1, "hospitals_assumed_general": 0, "max_km": 0.2,
+                         "judged_on": "network", "within": 0, "beyond": 1, "not_located": 0,
+                         "max_distance_km": pytest.approx(0.24)}
+    assert r.violations == [{"id": "e1", "name": "院", "straight_km": 0.19, "network_km": 0.24, "nearest_hospital": "医院",
+                             "nearest_hospital_category": "general", "owner_kind": "government",
+                             "location_precision": ""}]
+    assert list(r.tables["hospitals"].columns) == ["id", "name", "category", "category_assumed", "category_reason",
+                                                   "level", "counted", "why_not", "origin"]
     d = r.details.iloc[0]
     assert d["network_km"] == pytest.approx(0.24) and d["straight_km"] == pytest.approx(0.1897, abs=1e-3)
     assert d["nearest_hospital_network"] == "医院" and not d["within"] and d["undecided"] == ""
