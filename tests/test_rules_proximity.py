@@ -142,3 +142,17 @@ def test_clinic_partner_without_data_or_matching_facilities() -> None:
     r = clinic(CheckInputs(facilities=institutions().assign(type="childcare")))
     assert (r.id, r.status, r.reason) == ("A5", "not_evaluable", "no facility matches applies_to {'type': ['elderly']}")
     assert r.params == {"min_beds": 150, "partner_types": ["hospital", "clinic"], "max_partner_km": None}
+
+
+def test_a_straight_line_rule_without_a_network_notes_only_the_missing_road_distance() -> None:
+    r = a4(CheckInputs(facilities=homes(), hospitals=hospitals()), distance="straight_line")
+    assert r.status == "pass" and r.figures["judged_on"] == "straight"
+    assert r.notes == ["road distance missing (no road network: pass --osm FILE (or set network.source in the "
+                       "scenario)); judged on straight-line distance"]
+
+
+def test_a_network_for_another_mode_than_the_hospitals_is_not_used() -> None:
+    # Hospitals are reached by car (hospital_mode 'drive'); only a walking network is held.
+    r = a4(CheckInputs(facilities=homes(), hospitals=hospitals(), networks={"walk": NET}))
+    assert r.status == "pass" and r.figures["judged_on"] == "straight"
+    assert r.notes[-1] == "the pack asks for network distance, which is unavailable; straight-line distance judged instead"
