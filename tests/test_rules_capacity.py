@@ -369,3 +369,13 @@ def test_share_with_rows_that_may_count() -> None:
     # A counted institution with neither figure: anything between 0 and 1.
     r = run("share", SHARE, CheckInputs(projects=homes([100.0, np.nan], [60.0, np.nan])))
     assert (r.figures["share_low"], r.figures["share_high"]) == (0.0, 1.0) and r.figures["whole_unknown"] == 1
+
+
+def test_capacity_ratio_keeps_its_parameters_and_needs_a_unit_to_judge() -> None:
+    full = {k: p.default for k, p in rule_kinds()["capacity_ratio"].params.items() if not p.required} | RATIO
+    r = run("capacity_ratio", RATIO, CheckInputs(projects=PLACES, population=POP))
+    assert r.status == "fail" and r.params == full
+    r = run("capacity_ratio", RATIO | {"levels": []}, CheckInputs(projects=PLACES, population=POP))  # no level
+    assert (r.id, r.kind, r.title, r.status, r.reason) == ("C1", "capacity_ratio", "T", "not_evaluable",
+                                                           "no units to judge")
+    assert r.params == full | {"levels": []}
