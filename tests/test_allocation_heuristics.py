@@ -34,10 +34,11 @@ from siting.allocation.heuristics.median import (
     greedy_median,
     lagrangian_median_bound,
     median_site_problem,
+    sorted_costs,
     teitz_bart,
 )
 from siting.allocation.heuristics.sites import Pairs, SiteRules, projects_fit
-from siting.allocation.heuristics.subgradient import closed_by_reduced_cost, probe_sites
+from siting.allocation.heuristics.subgradient import StepSize, closed_by_reduced_cost, probe_sites
 
 
 def rules(m: int, fixed: Sequence[int] = (), closed: Sequence[int] = (), region_ok: np.ndarray | None = None
@@ -363,3 +364,145 @@ def test_greedy_capacitated_cover_by_hand() -> None:
     sel, obj, _ = swap_capacitated(lambda s: served_lp(COVER_CAP, s, False), COVER_CAP, rules(4), [2, 3],
                                    maximize=True)
     assert obj == pytest.approx(best) and served_lp(COVER_CAP, sel, False).objective == pytest.approx(best)  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- the Lagrangian bounds reach the LP bound
+#
+# Each Lagrangian dual here equals the LP relaxation of its problem (the subproblems are integral),
+# so on small instances the subgradient method must end at the LP value that scipy's HiGHS finds;
+# a bound that is only valid (below the optimum) is not enough. The reduced-cost tests are checked
+# against brute force: on the instances listed they fix every site brute force can fix.
+
+def test_step_size_halves_after_patience_steps_without_a_better_bound() -> None:
+    step = StepSize(patience=3)
+    assert (step.theta, step.stall, step.patience) == (2.0, 0, 3)
+    step.record(False)
+    step.record(False)
+    assert (step.theta, step.stall) == (2.0, 2)
+    step.record(True)  # a better bound: the count starts again
+    assert (step.theta, step.stall) == (2.0, 0)
+    for _ in range(3):
+        step.record(False)
+    assert (step.theta, step.stall) == (1.0, 0)
+    for _ in range(3):
+        step.record(False)
+    assert (step.theta, step.stall) == (0.5, 0)
+
+
+def lscp_lp(A: np.ndarray, allowed: np.ndarray) -> float:
+    """The LP relaxation of set covering: fewest (fractional) allowed columns covering every row."""
+    res = linprog(np.ones(A.shape[1]), A_ub=-A.astype(float), b_ub=-np.ones(A.shape[0]),
+                  bounds=[(0, 1 if a else 0) for a in allowed], method="highs")
+    return float(res.fun)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lagrangian_lscp_bound_reaches_the_lp_bound(seed: int) -> None:
+    A, _ = random_cover(seed)
+    everywhere = np.ones(A.shape[1], dtype=bool)
+    lp = lscp_lp(A, everywhere)
+    bound = lagrangian_lscp_bound(sp.csr_matrix(A.astype(float)), everywhere, float(A.shape[1]))
+    assert bound == np.ceil(lp - 1e-9)
+
+
+def test_lagrangian_lscp_bound_counts_only_the_sites_that_may_open() -> None:
+    # rows r0 r1 r2 are each covered by their own column and by c3: c3 alone covers them all;
+    # without c3 they need three sites. From u = 1/2 per row the bound must climb from 1.5 to 3.
+    A = np.array([[1, 0, 0, 1], [0, 1, 0, 1], [0, 0, 1, 1]], dtype=float)
+    assert lagrangian_lscp_bound(sp.csr_matrix(A), np.ones(4, dtype=bool), 4.0) == 1
+    assert lagrangian_lscp_bound(sp.csr_matrix(A), np.array([True, True, True, False]), 4.0) == 3
+    assert lagrangian_lscp_bound(sp.csr_matrix((0, 3)), np.ones(3, dtype=bool), 3.0) == 0.0  # nothing to cover
+
+
+def mclp_lp(A: np.ndarray, w: np.ndarray, allowed: np.ndarray, p: int) -> float:
+    """The LP relaxation of the MCLP: y per site, z per row; max w·z, z_g <= sum of the y covering g, sum y = p."""
+    n, m = A.shape
+    res = linprog(np.r_[np.zeros(m), -w], A_ub=np.c_[-A.astype(float), np.eye(n)], b_ub=np.zeros(n),
+                  A_eq=np.r_[np.ones(m), np.zeros(n)][None, :], b_eq=[p],
+                  bounds=[(0, 1 if a else 0) for a in allowed] + [(0, 1)] * n, method="highs")
+    return -float(res.fun)
+
+
+#: (seed, p) of random_cover where the reduced-cost test fixes every site brute force can fix.
+COVER_FIXED_EXACTLY = [(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (2, 1), (2, 3), (3, 3), (4, 1), (5, 1)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("p", [1, 2, 3])
+def test_lagrangian_cover_bound_reaches_the_lp_bound(seed: int, p: int) -> None:
+    A, w = random_cover(seed)
+    m = A.shape[1]
+    allowed = np.ones(m, dtype=bool)
+    allowed[m - 1] = False
+    cand = list(np.flatnonzero(allowed))
+    best = best_cover(A, w, p, cand)
+    bound, closed, opened, _ = lagrangian_cover_bound(sp.csr_matrix(A.astype(float)), w, allowed, p, best - 0.5)
+    assert bound == pytest.approx(mclp_lp(A, w, allowed, p), abs=1e-3)  # the subgradient ends within 1e-4 of it
+    if (seed, p) in COVER_FIXED_EXACTLY:
+        sets = list(itertools.combinations(cand, p))
+        assert list(np.flatnonzero(closed)) == [j for j in cand if max(covered(A, w, s) for s in sets if j in s) < best]
+        assert list(np.flatnonzero(opened)) == [j for j in cand if max(covered(A, w, s) for s in sets if j not in s) < best]
+
+
+def test_lagrangian_cover_bound_with_every_site_open_or_none() -> None:
+    A, w = random_cover(0)
+    allowed = np.ones(A.shape[1], dtype=bool)
+    allowed[0] = False
+    everything = covered(A, w, list(range(1, A.shape[1])))
+    bound, closed, opened, _ = lagrangian_cover_bound(sp.csr_matrix(A.astype(float)), w, allowed, 10, everything - 0.5)
+    assert bound == pytest.approx(everything) and not closed.any() and not opened.any()  # p > candidates: all open
+    bound, closed, opened, _ = lagrangian_cover_bound(sp.csr_matrix(A.astype(float)), w, allowed, 0, -0.5)
+    assert bound == pytest.approx(0.0, abs=1e-9) and not closed.any() and not opened.any()
+
+
+def median_lp(D: np.ndarray, w: np.ndarray, p: int, fixed: list[int]) -> float:
+    """The LP relaxation of the p-median with ``fixed`` open: y per site, x per pair, each row assigned once."""
+    n, m = D.shape
+    nv = m + n * m
+    assign = np.zeros((n, nv))
+    for i in range(n):
+        assign[i, m + i * m: m + (i + 1) * m] = 1.0
+    count = np.r_[np.ones(m), np.zeros(n * m)][None, :]
+    link = np.zeros((n * m, nv))  # x_ij <= y_j
+    for i in range(n):
+        for j in range(m):
+            link[i * m + j, m + i * m + j], link[i * m + j, j] = 1.0, -1.0
+    res = linprog(np.r_[np.zeros(m), (w[:, None] * D).ravel()], A_ub=link, b_ub=np.zeros(n * m),
+                  A_eq=np.r_[assign, count], b_eq=np.r_[np.ones(n), p + len(fixed)],
+                  bounds=[(1, 1) if j in fixed else (0, 1) for j in range(m)] + [(0, 1)] * (n * m), method="highs")
+    return float(res.fun)
+
+
+def median_instance(seed: int, max_rank: int | None = None) -> tuple[np.ndarray, np.ndarray, SortedCosts]:
+    D, w = random_median(seed)
+    order, costs = sorted_costs(D, max_rank)
+    # The compiled loops are compiled (or loaded) once before a bound is timed against its budget.
+    sc = SortedCosts(order, costs, w, float(D.max()) + 1.0)
+    lagrangian_median_bound(sc, rules(D.shape[1]), 1, 1.0, np.zeros(len(w)), iterations=1)
+    return D, w, sc
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("p", [1, 2, 3])
+def test_lagrangian_median_bound_reaches_the_lp_bound_and_closes_what_brute_force_closes(seed: int, p: int) -> None:
+    D, w, sc = median_instance(seed)
+    m = D.shape[1]
+    cost = {s: median_cost(D, w, (0, *s)) for s in itertools.combinations(range(1, m), p)}
+    best = min(cost.values())
+    dual, closed = lagrangian_median_bound(sc, rules(m, fixed=[0]), p, best, np.zeros(len(w)))
+    bound, rho, pick = dual.bound, dual.rho, dual.pick
+    assert bound == pytest.approx(median_lp(D, w, p, [0]), abs=1e-9)
+    assert len(pick) == p and 0 not in pick and len(rho) == m
+    assert list(np.flatnonzero(closed)) == [j for j in range(1, m) if min(v for s, v in cost.items() if j in s) > best + 1e-9]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lagrangian_median_bound_stays_valid_on_short_lists_and_any_start(seed: int) -> None:
+    # Only each row's two nearest sites are kept: lambda must be capped at the last kept cost,
+    # or the rows whose kept sites are all closed would count lambda as if it were a cost.
+    D, w, sc = median_instance(seed, max_rank=2)
+    best = min(median_cost(D, w, (0, *s)) for s in itertools.combinations(range(1, D.shape[1]), 2))
+    for lam0 in (np.zeros(len(w)), np.full(len(w), 1e9)):
+        dual, closed = lagrangian_median_bound(sc, rules(D.shape[1], fixed=[0]), 2, best, lam0)
+        bound = dual.bound
+        assert bound <= best + 1e-9 and not closed[0]

@@ -283,6 +283,7 @@ def test_count_per_county_needs_existing_facilities_to_fail(tmp_path):
     assert evaluate(pack, CheckInputs(projects=projects, facilities=existing, units=units)).result("B7").status == "pass"
 
 
+@pytest.mark.network
 def test_monaco_demo_scenario_override_judges_a4_on_the_road():
     root = Path(__file__).resolve().parents[1]
     report = check(root / "scenarios" / "monaco_demo.yaml", only=["A4"])

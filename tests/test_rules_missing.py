@@ -276,6 +276,10 @@ def test_tier_completeness_fails_where_no_unknown_could_fill(tmp_path):
     fac.loc[3, "county"] = "甲县"
     r = run_rule(tmp_path, rule, CheckInputs(facilities=fac, units=units))
     assert r.status == "fail" and r.violations == [{"county": "乙县", "missing_tiers": "village"}]
+    # The details: one row per county with its count per tier; the tier named 'county' gets its own
+    # column (n_county) and does not overwrite the county's name.
+    assert r.details.to_dict("records") == [{"county": "甲县", "n_county": 1, "n_village": 1},
+                                            {"county": "乙县", "n_county": 1, "n_village": 0}]
 
 
 def test_unit_coverage_lists_unplaced_facilities(tmp_path):

@@ -13,6 +13,7 @@ from siting.rules import check
 
 ROOT = Path(__file__).resolve().parents[1]
 MONACO = ROOT / "data" / "osm" / "monaco.osm.pbf"
+pytestmark = pytest.mark.network
 
 
 @pytest.fixture(scope="module")

@@ -315,7 +315,7 @@ def compliance_html(report: ComplianceReport, lang: str = "en") -> str:
     e = html.escape
     colour = {"pass": "#1a7f37", "fail": "#cf222e", "not_evaluable": "#9a6700"}
     parts = [
-        f"<!DOCTYPE html><html lang='{'zh' if lang == 'zh' else 'zh'}'><head><meta charset='utf-8'>",
+        f"<!DOCTYPE html><html lang='{'zh' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>",
         f"<title>{e(t('compliance.page_title', lang, pack=report.pack))}</title>",
         "<style>body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
         "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"

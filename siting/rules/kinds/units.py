@@ -287,7 +287,8 @@ def tier_completeness(rule: Rule, ctx: CheckInputs) -> RuleResult:
     for name in counties["name"].astype(str):
         mine = subjects[where == name]
         present = {t: int((mine["tier"] == t).sum()) for t in p["tiers"]}
-        rows.append({"county": name, **present})
+        # n_<tier>: a tier named 'county' must not overwrite the county's name
+        rows.append({"county": name, **{f"n_{t}": v for t, v in present.items()}})
         missing = [t for t, v in present.items() if v == 0]
         complete += not missing
         fillable = [t for t in missing if (anyone["county"].isin([name, ""]) & anyone["tier"].isin([t, ""])).any()]
