@@ -60,10 +60,15 @@ def test_judged_on_the_road_when_the_pack_asks_for_it() -> None:
     assert straight.figures["max_distance_km"] == pytest.approx(0.1897, abs=1e-3)
 
 
-def test_without_a_network_a_road_rule_falls_back_to_the_straight_line_and_says_so() -> None:
-    # As shipped (see the report): the straight line is judged, with two notes.
+def test_without_a_network_a_road_rule_cannot_pass_on_the_straight_line() -> None:
+    # e1 is 0.19 km from the hospital in a straight line (0.24 km by road): within 0.2 km straight
+    # proves nothing by road, so the rule is not judged; with a limit of 0.1 km it fails either way.
     r = a4(CheckInputs(facilities=homes(), hospitals=hospitals()))
-    assert r.status == "pass" and r.figures["judged_on"] == "straight"
+    assert r.status == "not_evaluable" and r.figures["judged_on"] == "straight" and r.figures["within"] == 1
+    assert r.reason == ("road distance unavailable: 1 site(s) within 0.2 km in a straight line may be farther by road; "
+                        "give a road network (siting fetch-osm, or --osm FILE)")
+    far = a4(CheckInputs(facilities=homes(), hospitals=hospitals()), max_km=0.1)
+    assert far.status == "fail" and [v["id"] for v in far.violations] == ["e1"]
     assert r.notes == ["road distance missing (no road network: pass --osm FILE (or set network.source in the "
                        "scenario)); judged on straight-line distance",
                        "the pack asks for network distance, which is unavailable; straight-line distance judged instead"]
@@ -154,5 +159,6 @@ def test_a_straight_line_rule_without_a_network_notes_only_the_missing_road_dist
 def test_a_network_for_another_mode_than_the_hospitals_is_not_used() -> None:
     # Hospitals are reached by car (hospital_mode 'drive'); only a walking network is held.
     r = a4(CheckInputs(facilities=homes(), hospitals=hospitals(), networks={"walk": NET}))
-    assert r.status == "pass" and r.figures["judged_on"] == "straight"
+    assert r.status == "not_evaluable" and r.figures["judged_on"] == "straight"
+    assert "road distance missing: no drive network" in r.notes
     assert r.notes[-1] == "the pack asks for network distance, which is unavailable; straight-line distance judged instead"

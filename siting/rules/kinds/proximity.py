@@ -248,6 +248,11 @@ def hospital_proximity(rule: Rule, ctx: CheckInputs) -> RuleResult:
             "owner_kind": row["owner_kind"], "location_precision": row["location_precision"],
         })
     _proximity_verdict(res, subjects, sure, undecided, beyond, p["max_km"])
+    if res.status == "pass" and p["distance"] == "network" and res.figures["judged_on"] == "straight":
+        # A road is never shorter than the straight line: beyond it fails by road too, within it proves nothing.
+        res.status = "not_evaluable"
+        res.reason = (f"road distance unavailable: {res.figures['within']} site(s) within {p['max_km']} km in a straight "
+                      "line may be farther by road; give a road network (siting fetch-osm, or --osm FILE)")
     return res
 
 
@@ -272,6 +277,8 @@ def _judged_details(rule: Rule, ctx: CheckInputs, subjects: pd.DataFrame, counte
     net_ok = bool(ctx.has_network() and ctx.network(ctx.hospital_mode) is not None and located_rows(subjects).any())
     if net_ok:
         res.notes.append(f"road distance on the {ctx.hospital_mode} network, including the snapping legs")
+    elif ctx.has_network() and located_rows(subjects).any():
+        res.notes.append(f"road distance missing: no {ctx.hospital_mode} network")
     elif ctx.has_network():
         res.notes.append("road distance missing: no facility has coordinates")
     else:
