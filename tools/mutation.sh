@@ -38,7 +38,7 @@ case "$target" in
     ;;
   coverage)
     only='"siting/analysis/coverage.py", "siting/routing/access.py"'
-    tests='"tests/test_coverage.py", "tests/test_access.py", "tests/test_unlocated.py", "tests/test_properties.py"'
+    tests='"tests/test_coverage.py", "tests/test_unlocated.py", "tests/test_properties.py", "tests/test_rules_circles.py"'
     ;;
   bounds)
     # The bounds only (the numba-compiled inner loops, _lagrange_rho and _lagrange_subgrad, are decorated
