@@ -10,7 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from siting.analysis.coverage import coverage, coverage_entries, decay_weights, lorenz, weighted_quantile
+from siting.analysis.coverage import (
+    coverage,
+    coverage_entries,
+    decay_weights,
+    joint_coverage,
+    lorenz,
+    select_facilities,
+    weighted_quantile,
+    write_outputs,
+)
 from siting.analysis.demand import MONACO_CENSUS_2016, demand_from_census, extent_unit, snap_demand
 from siting.errors import InputError, SitingError
 from siting.network import RoadNetwork
@@ -203,3 +212,110 @@ def test_joint_coverage_counts_points_near_every_type() -> None:
     assert joint["share"].tolist() == [0.1, 0.3]
     with pytest.raises(SitingError):
         joint_coverage([fake("elderly", [1.0, 1.0, 1.0, 1.0])])
+
+
+# ---- small functions and result figures, by hand on the line graph
+
+
+def test_weighted_quantile_edges():
+    assert np.isnan(weighted_quantile(np.array([]), np.array([]), 0.5))
+    assert np.isnan(weighted_quantile(np.array([1.0, 2.0]), np.array([0.0, 0.0]), 0.5))
+    values, weights = np.array([4.0, 1.0, 3.0, 2.0]), np.array([1.0, 1.0, 1.0, 1.0])
+    # sorted 1, 2, 3, 4 with cumulative weight 1, 2, 3, 4 of 4
+    assert [weighted_quantile(values, weights, q) for q in (0.0, 0.25, 0.26, 0.5, 0.75, 0.9, 1.0)] == \
+        [1.0, 1.0, 2.0, 2.0, 3.0, 4.0, 4.0]
+    # a heavy point: 1 (weight 1), 2 (weight 8), 3 (weight 1): the median and p90 are both 2
+    assert weighted_quantile(np.array([3.0, 2.0, 1.0]), np.array([1.0, 8.0, 1.0]), 0.9) == 2.0
+    assert weighted_quantile(np.array([3.0, 2.0, 1.0]), np.array([1.0, 8.0, 1.0]), 0.95) == 3.0
+    assert weighted_quantile(np.array([1.0, np.inf]), np.array([1.0, 3.0]), 0.5) == np.inf
+
+
+def test_lorenz_by_hand():
+    # values 1 and 3, one person each: population shares 0, .5, 1; access shares 0, 1/4, 1;
+    # Gini = 1 - (0.5 (0 + 1/4) + 0.5 (1/4 + 1)) = 1/4
+    gini, curve = lorenz(np.array([3.0, 1.0]), np.array([1.0, 1.0]), n_points=3)
+    assert gini == pytest.approx(0.25) and curve == [[0.0, 0.0], [0.5, 0.25], [1.0, 1.0]]
+    # a point without people does not count; nothing to share gives NaN and no curve
+    assert lorenz(np.array([3.0, 1.0, 100.0]), np.array([1.0, 1.0, 0.0]), n_points=3)[1] == curve
+    empty = lorenz(np.array([0.0, 0.0]), np.array([1.0, 1.0]))
+    assert np.isnan(empty[0]) and empty[1] == []
+    assert len(lorenz(np.array([1.0, 2.0]), np.array([1.0, 1.0]))[1]) == 21
+
+
+def test_decay_weights_by_hand():
+    t = np.array([0.0, 45.0, 90.0, 91.0])
+    assert decay_weights(t, 90.0, "none").tolist() == [1.0, 1.0, 1.0, 0.0]
+    edge = np.exp(-0.5)
+    half = (np.exp(-0.5 * 0.25) - edge) / (1 - edge)
+    assert decay_weights(t, 90.0, "gaussian").tolist() == pytest.approx([1.0, half, 0.0, 0.0], abs=1e-12)
+    with pytest.raises(SitingError, match="unknown decay 'linear'"):
+        decay_weights(t, 90.0, "linear")
+
+
+def test_select_facilities_by_type():
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "type": [" Elderly", "childcare", "elderly "]})
+    assert select_facilities(frame, "ELDERLY ")["id"].tolist() == ["a", "c"]
+    assert select_facilities(frame, "childcare").index.tolist() == [0]
+    with pytest.raises(InputError, match=r"no facilities of type 'hospital'; types in the file: elderly \(2\), "
+                                         r"childcare \(1\)"):
+        select_facilities(frame, "hospital")
+    with pytest.raises(InputError, match="no 'type' column"):
+        select_facilities(frame.drop(columns="type"), "elderly")
+
+
+def test_result_figures_by_hand(tmp_path):
+    net = line_network()
+    demand = points_at(net, [1, 2, 3], [10, 20, 30], units=["x", "x", "y"])
+    res = coverage(net, demand, facilities_at(net, [0]), "elderly", "all", [1.5, 2.5], access_legs=False)
+    # times 1, 2, 3 min; mean over the reachable = (10·1 + 20·2 + 30·3) / 60 = 7/3
+    assert res.distribution == {"median": 2.0, "p90": 3.0, "mean_reachable": pytest.approx(2.3333, abs=1e-4),
+                                "unreachable_population": 0.0}
+    d = res.to_dict()
+    assert (d["facility_type"], d["group"], d["mode"], d["minutes"]) == ("elderly", "all", "walk", [1.5, 2.5])
+    assert (d["facilities"], d["demand_points"], d["uncovered_points"]) == (1, 3, 1)
+    assert d["coverage"] == [
+        {"facility_type": "elderly", "group": "all", "minutes": 1.5, "population": 60.0, "covered": 10.0,
+         "share": 0.1667},
+        {"facility_type": "elderly", "group": "all", "minutes": 2.5, "population": 60.0, "covered": 30.0, "share": 0.5}]
+    assert d["sfca"] is None  # no beds column: no 2SFCA, and a warning says so
+    assert any("beds" in w for w in d["warnings"])
+    units = res.per_unit.set_index(["unit", "minutes"])
+    assert units.loc[("x", 1.5)].tolist() == [30.0, 10.0, pytest.approx(1 / 3)]
+    assert units.loc[("y", 2.5)].tolist() == [30.0, 0.0, 0.0]
+    files = write_outputs(res, str(tmp_path))
+    assert sorted(files) == ["gaps", "per_unit", "points", "summary"]
+    assert json.loads((tmp_path / "coverage_elderly_all.json").read_text(encoding="utf-8"))["uncovered_points"] == 1
+
+
+def test_a_missing_population_is_a_located_error():
+    net = line_network()
+    demand = points_at(net, [1, 2, 3], [10, np.nan, 30])
+    with pytest.raises(InputError) as err:
+        coverage(net, demand, facilities_at(net, [0]), "elderly", "all", [1.5], access_legs=False)
+    assert err.value.row == 2 and err.value.field == "population"
+
+
+def test_demand_without_units_has_no_per_unit_table():
+    net = line_network()
+    demand = points_at(net, [1, 2], [10, 20], units=["", ""])
+    res = coverage(net, demand, facilities_at(net, [0]), "elderly", "all", [1.5], access_legs=False)
+    assert res.per_unit.empty and list(res.per_unit.columns) == ["unit", "minutes", "population", "covered", "share"]
+
+
+def test_joint_coverage_by_hand():
+    # Points at nodes 1, 2, 3 (10, 20, 30 people): 1, 2, 3 min from the elderly home at node 0 and
+    # 2, 1, 0 min from the nursery at node 3. Both within T: none at 1.5, nodes 1-2 at 2.5, all at 3.5.
+    net = line_network()
+    demand = points_at(net, [1, 2, 3], [10, 20, 30])
+    mins = [1.5, 2.5, 3.5]
+    old = coverage(net, demand, facilities_at(net, [0]), "elderly", "all", mins, access_legs=False)
+    young = coverage(net, demand, facilities_at(net, [3], kind="childcare"), "childcare", "all", mins, access_legs=False)
+    joint = joint_coverage([old, young])
+    assert joint["covered"].tolist() == [0.0, 30.0, 60.0] and joint["population"].tolist() == [60.0] * 3
+    assert joint["share"].tolist() == pytest.approx([0.0, 0.5, 1.0])
+    assert set(joint["types"]) == {"elderly + childcare"}
+    with pytest.raises(SitingError, match="at least two"):
+        joint_coverage([old])
+    other = coverage(net, demand, facilities_at(net, [3], kind="childcare"), "childcare", "all", [1.5], access_legs=False)
+    with pytest.raises(SitingError, match="same demand points and thresholds"):
+        joint_coverage([old, other])
