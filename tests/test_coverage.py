@@ -319,3 +319,33 @@ def test_joint_coverage_by_hand():
     other = coverage(net, demand, facilities_at(net, [3], kind="childcare"), "childcare", "all", [1.5], access_legs=False)
     with pytest.raises(SitingError, match="same demand points and thresholds"):
         joint_coverage([old, other])
+
+
+def one_way_chain() -> RoadNetwork:
+    """Nodes 0 -> 1 -> 2, one-way, 60 s per edge, walking at 3.6 km/h (1 m/s) for the access legs."""
+    lon = 9.0 + np.arange(3) * 60.0 / M_PER_DEG
+    return from_edges("drive", np.arange(3) + 100, lon, np.zeros(3), np.array([0, 1]), np.array([1, 2]),
+                      np.full(2, 60.0), np.full(2, 60.0), np.array(["residential"] * 2), np.arange(2),
+                      info={"speeds": {"walk_kmh": 3.6}}, strongly_connected=False)
+
+
+def test_demand_site_times_by_hand_towards_the_site():
+    from siting.routing.access import access_legs_s, demand_site_times
+
+    net = one_way_chain()
+    node = {int(k) - 100: i for i, k in enumerate(net.node_osmid)}
+    points = pd.DataFrame({"snap_m": [5.0, 0.0, 10.0]})
+    legs = access_legs_s(net, points)
+    assert legs.tolist() == [5.0, 0.0, 10.0] and access_legs_s(net, points, enabled=False).tolist() == [0.0] * 3
+    at = np.array([node[0], node[1], node[2]])
+    # site 0 at node 2: trips 120 + 5, 60 + 0, 0 + 10 s; site 1 at node 0: only node 0 reaches it (5 s)
+    pairs = demand_site_times(net, np.array([node[2], node[0]]), at, legs, 100.0)
+    assert pairs.to_dict("list") == {"site": [0, 0, 1], "point": [1, 2, 0], "time_s": [60.0, 10.0, 5.0]}
+    everything = demand_site_times(net, np.array([node[2], node[0]]), at, legs, np.inf)
+    assert everything.to_dict("list") == {"site": [0, 0, 0, 1], "point": [0, 1, 2, 0],
+                                          "time_s": [125.0, 60.0, 10.0, 5.0]}
+    # the walk counts in the cutoff: at 9 s the point on the site's node (10 s walk) is out
+    assert demand_site_times(net, np.array([node[2]]), at, legs, 9.0).empty
+    none = demand_site_times(net, np.array([], np.int64), at, legs, 100.0)
+    assert none.empty and list(none.columns) == ["site", "point", "time_s"] and none["site"].dtype == np.int64
+    assert demand_site_times(net, np.array([node[2]]), np.array([], np.int64), np.array([]), 100.0).empty
