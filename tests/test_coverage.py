@@ -349,3 +349,20 @@ def test_demand_site_times_by_hand_towards_the_site():
     none = demand_site_times(net, np.array([], np.int64), at, legs, 100.0)
     assert none.empty and list(none.columns) == ["site", "point", "time_s"] and none["site"].dtype == np.int64
     assert demand_site_times(net, np.array([node[2]]), np.array([], np.int64), np.array([]), 100.0).empty
+
+
+def test_equity_shares_beyond_and_worst_units_by_hand():
+    # Points at nodes 1, 2, 3 (1, 2, 3 min from the home at node 0), one unit each.
+    net = line_network()
+    demand = points_at(net, [1, 2, 3], [10, 20, 30], units=["a", "b", "c"])
+    demand["pop_60plus"], demand["pop_0_3"] = [3.0, 2.0, 1.0], [0.0, 0.0, 0.0]
+    res = coverage(net, demand, facilities_at(net, [0]), "elderly", "all", [1.5, 2.5], access_legs=False,
+                   worst_units=2)
+    # beyond 1.5 min: nodes 2 and 3 (50 of 60 people, 3 of 6 older people); beyond 2.5 min: node 3
+    assert res.equity["share_beyond"] == {"all": {"1.5": 0.8333, "2.5": 0.5}, "60+": {"1.5": 0.5, "2.5": 0.1667},
+                                          "0-3": {"1.5": None, "2.5": None}}
+    # at 2.5 min, c is not served (share 0); a and b are (share 1), the larger first
+    assert res.equity["worst_units"] == [{"unit": "c", "population": 30.0, "share": 0.0},
+                                         {"unit": "b", "population": 20.0, "share": 1.0}]
+    older = coverage(net, demand, facilities_at(net, [0]), "elderly", "60+", [2.5], access_legs=False)
+    assert older.summary[["population", "covered"]].values.tolist() == [[6.0, 5.0]]
