@@ -87,7 +87,7 @@ def print_report(report: Any, written: dict[str, Any], lang: str) -> None:
 
     for key, value in report.inputs.items():
         if key.endswith("(read as)"):
-            warn(t("cli.input_note", lang, what=label("input", key, lang), note=translate_text(value, lang)))
+            warn(t("cli.input_note", lang, what=label("input", key, lang), note=translate_text(value, lang)), lang)
     frame = report.to_frame(lang)
     c = report.counts()
     summary = t("status.summary", lang, passed=c["pass"], failed=c["fail"], not_evaluable=c["not_evaluable"])

@@ -65,9 +65,9 @@ def print_json(obj: Any) -> None:
     sys.stdout.write(to_json(obj) + "\n")
 
 
-def warn(message: str) -> None:
-    """A warning on stderr (stdout stays clean for --json)."""
-    print(f"siting: warning: {message}", file=sys.stderr)
+def warn(message: str, lang: str | None = "en") -> None:
+    """A warning on stderr (stdout stays clean for --json), its prefix in ``lang``."""
+    print(f"siting: {'警告' if lang == 'zh' else 'warning'}: {message}", file=sys.stderr)
 
 
 def add_lang_option(parser: argparse.ArgumentParser) -> None:

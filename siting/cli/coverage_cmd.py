@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
         return 0
     for w in result.warnings:
-        warn(translate_text(w, lang))
+        warn(translate_text(w, lang), lang)
     for e in result.entries():
         share = t("cli.na", lang) if e["share"] is None else f"{100 * e['share']:.1f} %"
         print(t("cli.coverage.line", lang, type=label("type", e["facility_type"], lang), group=e["group"],

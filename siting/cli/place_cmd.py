@@ -67,7 +67,7 @@ def print_placement(result: Any, lang: str, out: str | None) -> None:
     from siting.i18n import label, t, translate_text
 
     for line in result.notes:
-        warn(translate_text(line, lang))
+        warn(translate_text(line, lang), lang)
     for r in result.table.to_dict(orient="records"):
         where = "" if r["lon"] != r["lon"] else t("cli.place.where", lang, lon=f"{r['lon']:.6f}", lat=f"{r['lat']:.6f}",
                                                    precision=r["chosen_precision"])

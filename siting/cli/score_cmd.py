@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     lang = resolve_lang(args)
     for s in doc["skipped"]:
-        warn(t("cli.skipped", lang, file=s["file"], row=s["row"], field=s["field"], reason=translate_text(s["reason"], lang)))
+        warn(t("cli.skipped", lang, file=s["file"], row=s["row"], field=s["field"], reason=translate_text(s["reason"], lang)), lang)
     for r in doc["candidates"]:
         gain = t("cli.score.gain_na", lang) if r["gain"] is None else t("cli.score.gain", lang, gain=f"{r['gain']:,.0f}",
                                                                           group=r["group"])
