@@ -92,8 +92,9 @@ def print_report(report: Any, written: dict[str, Any], lang: str) -> None:
     c = report.counts()
     summary = t("status.summary", lang, passed=c["pass"], failed=c["fail"], not_evaluable=c["not_evaluable"])
     print(t("cli.check.head", lang, title=report.title_in(lang), summary=summary))
-    for row in frame.itertuples():
-        extra = str(row.reason or row.figures)
+    for row, result in zip(frame.itertuples(), report.results):
+        # the frame keeps the figures' codes (tables); a Chinese reader gets their names
+        extra = str(row.reason or (result.figures_in(lang) if lang == "zh" else row.figures))
         print(f"  {row.rule:<10} {label('status', row.status, lang):<14} {row.title}" + (f"\n             {extra}" if extra else ""))
     for kind, path in written.items():
         print(t("cli.wrote", lang, what=kind, path=path))

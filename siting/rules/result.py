@@ -81,6 +81,11 @@ class RuleResult:
         """The title in ``lang`` (the pack's ``title_zh`` for Chinese, when it has one)."""
         return self.title_zh if lang == "zh" and self.title_zh else translate_text(self.title, lang)
 
+    def figures_in(self, lang: str, limit: int | None = None) -> str:
+        """The first ``limit`` figures (all when None) as ``label=value; ...`` in ``lang``."""
+        return "; ".join(f"{label('figure', k, lang)}={_figure(v, lang)}" for k, v in list(self.figures.items())[:limit]
+                         if not isinstance(v, dict | list))
+
     def notes_in(self, lang: str) -> list[str]:
         """The notes in ``lang``: the pack's note from ``note_zh``, the others from the catalogue."""
         if lang != "zh":
@@ -234,9 +239,7 @@ class ComplianceReport:
                                                                  not_evaluable=c["not_evaluable"])))
         lines += ["", t("compliance.table_md", lang), "|---|---|---|---|"]
         for r in self.results:
-            key = translate_text(r.reason, lang) or "; ".join(
-                f"{label('figure', k, lang)}={_figure(v, lang)}" for k, v in list(r.figures.items())[:4]
-                if not isinstance(v, dict | list))
+            key = translate_text(r.reason, lang) or r.figures_in(lang, limit=4)
             lines.append(f"| {r.id} | **{label('status', r.status, lang)}** | {r.title_in(lang)} | {key.replace('|', '/')} |")
         lines += ["", t("compliance.inputs", lang, hash="## ")]
         for k, v in self.inputs.items():
