@@ -69,6 +69,16 @@ def min_cover_size(A: np.ndarray) -> int:
     raise AssertionError("no cover")
 
 
+def cover_case(seed: int, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int], float]:
+    """A random cover (:func:`random_cover`) whose last column may not open: the matrix, weights,
+    the allowed mask and columns, and the best weight ``p`` allowed columns cover (brute force)."""
+    A, w = random_cover(seed)
+    allowed = np.ones(A.shape[1], dtype=bool)
+    allowed[-1] = False
+    cand = list(np.flatnonzero(allowed))
+    return A, w, allowed, cand, best_cover(A, w, p, cand)
+
+
 def random_cover(seed: int, n: int = 9, m: int = 7) -> tuple[np.ndarray, np.ndarray]:
     """A random 0/1 covering matrix in which every row has a column, and integer weights."""
     rng = np.random.default_rng(seed)
@@ -163,12 +173,7 @@ def test_lagrangian_lscp_bound_by_hand() -> None:
 @pytest.mark.parametrize("p", [1, 2, 3])
 @pytest.mark.parametrize("momentum", [0.0, 0.5])
 def test_lagrangian_cover_bound_holds_and_its_reduced_cost_test_is_sound(seed: int, p: int, momentum: float) -> None:
-    A, w = random_cover(seed)
-    m = A.shape[1]
-    allowed = np.ones(m, dtype=bool)
-    allowed[m - 1] = False
-    cand = list(np.flatnonzero(allowed))
-    best = best_cover(A, w, p, cand)
+    A, w, allowed, cand, best = cover_case(seed, p)
     lower = best - 0.5  # integer weights: only the optimal sets do better
     bound, closed, opened, _ = lagrangian_cover_bound(sp.csr_matrix(A.astype(float)), w, allowed, p, lower,
                                                       momentum=momentum, patience=30 if momentum else 10)
@@ -430,12 +435,7 @@ COVER_FIXED_EXACTLY = [(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (2, 1), (2, 3), (
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("p", [1, 2, 3])
 def test_lagrangian_cover_bound_reaches_the_lp_bound(seed: int, p: int) -> None:
-    A, w = random_cover(seed)
-    m = A.shape[1]
-    allowed = np.ones(m, dtype=bool)
-    allowed[m - 1] = False
-    cand = list(np.flatnonzero(allowed))
-    best = best_cover(A, w, p, cand)
+    A, w, allowed, cand, best = cover_case(seed, p)
     bound, closed, opened, _ = lagrangian_cover_bound(sp.csr_matrix(A.astype(float)), w, allowed, p, best - 0.5)
     assert bound == pytest.approx(mclp_lp(A, w, allowed, p), abs=1e-3)  # the subgradient ends within 1e-4 of it
     if (seed, p) in COVER_FIXED_EXACTLY:
