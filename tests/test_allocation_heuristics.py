@@ -455,6 +455,17 @@ def test_lagrangian_cover_bound_with_every_site_open_or_none() -> None:
     assert bound == pytest.approx(0.0, abs=1e-9) and not closed.any() and not opened.any()
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_lagrangian_cover_bound_never_exceeds_the_total_weight(seed: int) -> None:
+    # one step from μ = w/2 with every site allowed and p = all of them: Σ w/2 plus every σ_j counts
+    # each row's half weight once per covering site, above Σ w wherever rows are covered twice
+    A, w = random_cover(seed)
+    A[:, 0] = True  # every row is covered twice at least
+    allowed = np.ones(A.shape[1], dtype=bool)
+    bound, _, _, _ = lagrangian_cover_bound(sp.csr_matrix(A.astype(float)), w, allowed, A.shape[1], 0.0,
+                                            iterations=1)
+    assert bound == pytest.approx(w.sum())  # = the best: all covered
+
 def median_lp(D: np.ndarray, w: np.ndarray, p: int, fixed: list[int]) -> float:
     """The LP relaxation of the p-median with ``fixed`` open: y per site, x per pair, each row assigned once."""
     n, m = D.shape
