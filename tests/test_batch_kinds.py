@@ -120,6 +120,51 @@ def test_allocate_job_mclp_matches_brute_force(monaco_walk) -> None:  # type: ig
     assert "seconds" not in json.dumps(result)  # timings stay out of result files
 
 
+
+def test_allocate_job_capacitated_mclp_matches_brute_force(tmp_path: Path, monaco_walk) -> None:  # type: ignore[no-untyped-def]
+    """A single-sourced capacitated MCLP as a batch job: for every pair of sites, a max-flow gives the most
+    demand nodes the two can take within their capacities; the job must reach the best pair's."""
+    import itertools
+
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra, maximum_flow
+
+    from siting.io import read_points
+    from siting.routing.snap import snap
+
+    cands = read_points(REPO / "data" / "monaco_facilities.csv")
+    cands["capacity"] = [3 + i % 4 for i in range(len(cands))]
+    cands[["id", "lon", "lat", "capacity"]].to_csv(tmp_path / "sites.csv", index=False)
+    params = {"kind": "allocate", "network": str(OSM / "monaco.osm.pbf"), "mode": "walk", "demand_nodes": 40,
+              "candidates": "sites.csv", "model": "cmclp", "p": 2, "minutes": 4, "single_source": True}
+    outcome = execute(make_job(params, base_dir=tmp_path).payload())
+    assert outcome["ok"], outcome.get("traceback")
+    result = json.loads(outcome["text"])["result"]
+
+    net = monaco_walk
+    demand = np.arange(0, net.n_nodes, 40)
+    nodes = snap(net, cands["lon"].to_numpy(), cands["lat"].to_numpy())["node"].to_numpy()
+    covered = dijkstra(net.csr("time"), directed=True, indices=demand, limit=240.0)[:, nodes] <= 240.0
+
+    def served(pair: tuple[int, ...]) -> int:  # source -> demand -> site -> sink, unit demand
+        n, k = len(demand), len(pair)
+        rows, cols, caps = [], [], []
+        for i in range(n):
+            rows.append(0), cols.append(1 + i), caps.append(1)
+            for a, j in enumerate(pair):
+                if covered[i, j]:
+                    rows.append(1 + i), cols.append(1 + n + a), caps.append(1)
+        for a, j in enumerate(pair):
+            rows.append(1 + n + a), cols.append(1 + n + k), caps.append(int(cands["capacity"].iloc[j]))
+        graph = csr_matrix((caps, (rows, cols)), shape=(n + k + 2, n + k + 2), dtype=np.int32)
+        return int(maximum_flow(graph, 0, n + k + 1).flow_value)
+
+    best = max(served(pair) for pair in itertools.combinations(range(len(nodes)), 2))
+    assert 0 < best < int(covered.any(axis=1).sum())  # capacity binds
+    assert result["objective"] == best and result["status"] == "optimal"
+    chosen = tuple(list(cands["id"]).index(i) for i in result["selected"])
+    assert served(chosen) == best
+
 def test_isochrones_job_areas_match_its_polygons(kotka_pbf: Path, kotka_points: list[dict]) -> None:
     import geopandas as gpd
     import shapely

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from siting.allocation.catalogue import CATALOGUE, model_arguments, model_info
+from siting.allocation.catalogue import MODEL_NAMES, model_arguments, model_info
 from siting.batch.caches import COST_MATRICES, get_network, input_key, network_spec
 from siting.batch.kinds.common import (
     NETWORK_PARAMS,
@@ -28,8 +28,11 @@ from siting.batch.kinds.common import (
 from siting.batch.registry import register_kind
 from siting.units import DEFAULT_SNAP_TOLERANCE_M
 
-#: Models a batch job can run: those stated by p and a time (share and module targets stay on the command line).
-BATCH_MODELS: tuple[str, ...] = tuple(m.name for m in CATALOGUE.values() if not (m.needs_share or m.modular))
+#: Models a batch job can run: all of them (capacitated ones take the candidates' ``capacity`` column).
+BATCH_MODELS: tuple[str, ...] = MODEL_NAMES
+#: The model options a job may give besides p and minutes, as :func:`model_arguments` names them.
+MODEL_OPTIONS: tuple[str, ...] = ("share", "module_size", "max_modules", "module_budget", "single_source",
+                                  "cost_weight")
 
 
 def check_allocate(params: dict[str, Any]) -> None:
@@ -52,6 +55,22 @@ def check_allocate(params: dict[str, Any]) -> None:
         raise ValueError(f"model {model} needs minutes, the time that counts as covered, not {params.get('minutes')!r}")
     if params.get("method") not in ("auto", "mip", "heuristic"):
         raise ValueError(f"method must be auto, mip or heuristic, not {params.get('method')!r}")
+    if params.get("single_source") not in (None, True, False):
+        raise ValueError(f"single_source must be true or false, not {params.get('single_source')!r}")
+    model_params(params, capacitated=False)
+
+
+def model_params(params: dict[str, Any], *, capacitated: bool) -> dict[str, Any]:
+    """The model's arguments from the job (a ValueError naming the option when one is missing or does not apply)."""
+    from siting.errors import SitingError
+
+    cutoff = None if params.get("minutes") is None else float(params["minutes"]) * 60.0
+    options = {k: params[k] for k in MODEL_OPTIONS if params.get(k) is not None}
+    try:
+        return model_arguments(str(params["model"]), p=params.get("p"), cutoff=cutoff, capacitated=capacitated,
+                               **options)
+    except SitingError as exc:  # in the job's words
+        raise ValueError(f"{exc} (job options: p, minutes, {', '.join(MODEL_OPTIONS)})") from None
 
 
 def demand_points(params: dict[str, Any], net: Any) -> tuple[pd.DataFrame, np.ndarray]:
@@ -116,7 +135,8 @@ def allocation_problem(params: dict[str, Any], net: Any, demand: pd.DataFrame, w
     "allocate",
     required=("network", "candidates", "model"),
     optional={**NETWORK_PARAMS, "demand": None, "demand_nodes": None, "p": None, "minutes": None, "crs": "wgs84",
-              "snap_tolerance_m": DEFAULT_SNAP_TOLERANCE_M, "method": "auto", "time_limit": 60.0},
+              "snap_tolerance_m": DEFAULT_SNAP_TOLERANCE_M, "method": "auto", "time_limit": 60.0,
+              **{k: None for k in MODEL_OPTIONS}},
     paths=("network", "demand", "candidates"),
     slug=("network", "mode", "model", "p", "minutes"),
     networks=job_network,
@@ -128,21 +148,26 @@ def allocate_job(params: dict[str, Any]) -> dict[str, Any]:
     ``demand`` is a CSV (``id,lon,lat`` and optional ``weight``) or an inline
     list; ``demand_nodes: N`` puts unit demand on every N-th network node
     instead. ``candidates`` is a CSV (``id,lon,lat`` and optional ``fixed``,
-    ``eligible``, ``capacity``) or a list. ``model`` is mclp, lscp, pmedian or
-    pcenter (:mod:`siting.allocation`), with ``p`` sites and ``minutes`` as
-    the coverage time. The result is the solver's report (status, objective,
-    bound, gap, selected ids, coverage) without its wall time.
+    ``eligible``, ``capacity``) or a list. ``model`` is any of
+    :data:`BATCH_MODELS` (:mod:`siting.allocation`), with ``p`` sites and
+    ``minutes`` as the coverage time; the capacitated models (cmclp,
+    cpmedian, a capacitated target) read the candidates' ``capacity``
+    (places, beds) and take ``single_source``, ``cost_weight``,
+    ``module_size``, ``max_modules``, ``module_budget``; ``target`` takes
+    ``share``. A demand point's weight is also what it takes of a site's
+    capacity. The result is the solver's report (status, objective, bound,
+    gap, selected ids, coverage) without its wall time.
     """
     net = get_network(params)
     demand, weights = demand_points(params, net)
     candidates = read_job_points(params["candidates"], crs=str(params["crs"]), what="candidates")
     info = model_info(str(params["model"]))
     cutoff = None if params.get("minutes") is None else float(params["minutes"]) * 60.0
-    model_params = model_arguments(info.name, p=params.get("p"), cutoff=cutoff)
+    arguments = model_params(params, capacitated="capacity" in candidates.columns)
     search_cutoff = cutoff if cutoff is not None and info.needs_cutoff else np.inf
     problem = allocation_problem(params, net, demand, weights, candidates, search_cutoff)
-    result = info.model_class()(problem, **model_params).solve(time_limit=float(params["time_limit"]),
-                                                               method=str(params["method"]))
+    result = info.model_class()(problem, **arguments).solve(time_limit=float(params["time_limit"]),
+                                                            method=str(params["method"]))
     out = drop_timings(result.to_dict(assignment=False))
     out["n_demand"] = len(demand)
     out["n_candidates"] = len(candidates)
