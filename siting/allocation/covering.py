@@ -251,7 +251,6 @@ class MCLP(CoveringModel):
         groups = self.cover_groups()
         G, wg = groups.matrix, groups.weights
         const = float(prob.weights[groups.by_fixed].sum())
-        ok = prob.region_allowed()
         sel, details = self._heuristic(groups, opts, t0)
         heur_obj = details["heuristic_objective"]
         tl = time.perf_counter()
@@ -262,20 +261,59 @@ class MCLP(CoveringModel):
                        fixed_closed=int(closed.sum()), fixed_open=int(opened.sum()))
         # a covering matrix this large makes an LP of minutes: the time goes to the heuristic and the bound instead
         lp_hopeless = opts.method == "auto" and G.nnz > MIP_COVER_NNZ
-        if ok is None and (relative_gap(heur_obj, lag_bound) or 0.0) > opts.mip_rel_gap:
-            # the gap is open: iterated swaps for a better incumbent, a deflected ascent for a better bound
-            sel, kicks = perturbed_cover_swaps(G, wg, self.site_rules(), sel,
-                                               time_budget=(0.4 if lp_hopeless else 0.2) * (opts.time_left(t0) or 20.0))
-            heur_obj = self.covered_weight(self.open_sites(sel))
-            lag2, closed, opened, _ = lagrangian_cover_bound(G, wg, prob.openable, self.p, heur_obj - const,
-                                                             iterations=100_000, patience=30, momentum=0.5, mu0=mu,
-                                                             time_budget=(0.9 if lp_hopeless else 0.3)
-                                                             * (opts.time_left(t0) or 20.0))
-            lag_bound = min(lag_bound, lag2 + const)
-            details.update(heuristic="greedy+swap+ils", ils_kicks=kicks, heuristic_objective=heur_obj,
-                           lagrangian_bound=lag_bound, fixed_closed=int(closed.sum()), fixed_open=int(opened.sum()),
-                           bound_seconds=time.perf_counter() - tl)
+        gap_open = (relative_gap(heur_obj, lag_bound) or 0.0) > opts.mip_rel_gap
+        if gap_open and opts.method == "auto" and not lp_hopeless:
+            # a short MIP first: small covers are solved at once (2,000 x 200 in 0.1 s, where the search
+            # below would spend its share of the time limit)
+            quick = self._mip_answer(groups, sel, (lag_bound, closed, opened), opts, t0, details,
+                                     time_limit=max(1.0, 0.05 * (opts.time_left(t0) or 20.0)), final=False)
+            if quick is not None:
+                return quick
+        if prob.region_allowed() is None and gap_open:
+            sel, heur_obj, lag_bound, closed, opened = self._search(groups, sel, lag_bound, mu, lp_hopeless, opts,
+                                                                    t0, details)
+            details["bound_seconds"] = time.perf_counter() - tl
+        answer = self._mip_answer(groups, sel, (lag_bound, closed, opened), opts, t0, details,
+                                  time_limit=opts.time_left(t0), final=True, lp_hopeless=lp_hopeless)
+        assert answer is not None
+        return answer
+
+    def _search(self, groups: CoverGroups, sel: list[int], lag_bound: float, mu: np.ndarray, lp_hopeless: bool,
+                opts: SolveOptions, t0: float, details: dict[str, Any]
+                ) -> tuple[list[int], float, float, np.ndarray, np.ndarray]:
+        """Iterated swaps for a better incumbent, a deflected ascent for a better bound (and more sites fixed).
+
+        Returns (sites, their objective, bound, closed, opened).
+        """
+        prob, G, wg = self.problem, groups.matrix, groups.weights
+        assert self.p is not None
+        const = float(prob.weights[groups.by_fixed].sum())
+        sel, kicks = perturbed_cover_swaps(G, wg, self.site_rules(), sel,
+                                           time_budget=(0.4 if lp_hopeless else 0.2) * (opts.time_left(t0) or 20.0))
+        heur_obj = self.covered_weight(self.open_sites(sel))
+        lag2, closed, opened, _ = lagrangian_cover_bound(G, wg, prob.openable, self.p, heur_obj - const,
+                                                         iterations=100_000, patience=30, momentum=0.5, mu0=mu,
+                                                         time_budget=(0.9 if lp_hopeless else 0.3)
+                                                         * (opts.time_left(t0) or 20.0))
+        lag_bound = min(lag_bound, lag2 + const)
+        details.update(heuristic="greedy+swap+ils", ils_kicks=kicks, heuristic_objective=heur_obj,
+                       lagrangian_bound=lag_bound, fixed_closed=int(closed.sum()), fixed_open=int(opened.sum()))
+        return sel, heur_obj, lag_bound, closed, opened
+
+    def _mip_answer(self, groups: CoverGroups, sel: list[int], bound_fixing: tuple[float, np.ndarray, np.ndarray],
+                    opts: SolveOptions, t0: float, details: dict[str, Any], *, time_limit: float | None,
+                    final: bool, lp_hopeless: bool = False) -> AllocationResult | None:
+        """The MIP with the sites the bound fixes, from ``sel``, or the heuristic's answer when no MIP is due.
+
+        Not ``final``: the result only when the MIP proves it within ``time_limit``, else None.
+        """
+        prob, G, wg = self.problem, groups.matrix, groups.weights
+        assert self.p is not None
+        lag_bound, closed, opened = bound_fixing
+        const = float(prob.weights[groups.by_fixed].sum())
+        ok = prob.region_allowed()
         heur_open = self.open_sites(sel)
+        heur_obj = self.covered_weight(heur_open)
         lp = LpBuilder()
         y0 = add_site_columns(lp, prob)
         lb, ub = lp.bounds(y0)
@@ -284,10 +322,10 @@ class MCLP(CoveringModel):
         add_covered_columns(lp, G, y0, wg)
         projects = add_site_count(lp, prob, y0, self.p)
         too_big = opts.method == "auto" and lp.nnz > opts.max_mip_nnz
-        proven = relative_gap(heur_obj, lag_bound) is not None and (relative_gap(heur_obj, lag_bound) or 0.0) <= opts.mip_rel_gap
+        gap = relative_gap(heur_obj, lag_bound)
         # Sites that leave a project without one of its own are no solution of a model with projects.
         placed = ok is None or project_start(prob, projects, sel) is not None
-        proven = proven and placed
+        proven = gap is not None and gap <= opts.mip_rel_gap and placed
         if opts.method == "heuristic" or too_big or (lp_hopeless and placed) or (proven and opts.method == "auto"):
             details["mip_nnz"] = lp.nnz
             if lp_hopeless and not proven:
@@ -298,8 +336,11 @@ class MCLP(CoveringModel):
                                bound=lag_bound, method="heuristic", t0=t0, details=details)
         zs = project_start(prob, projects, sel) if ok is not None else np.empty(0)
         start = None if zs is None else np.concatenate([heur_open.astype(float), covered_start(G, sel), zs])
-        sol = lp.solve(maximize=True, start=start, time_limit=opts.time_left(t0), mip_rel_gap=opts.mip_rel_gap,
+        sol = lp.solve(maximize=True, start=start, time_limit=time_limit, mip_rel_gap=opts.mip_rel_gap,
                        verbose=opts.verbose)
+        details["mip_seconds"] = details.get("mip_seconds", 0.0) + sol.seconds
+        if not final and sol.status != "optimal":
+            return None
         bound = lag_bound if sol.bound is None else min(lag_bound, sol.bound + const)
         if sol.x is None or (sol.objective or 0.0) + const < heur_obj - 1e-9:
             return self.result(heur_open, status=sol.status, objective=heur_obj, bound=bound, method="heuristic",
@@ -307,7 +348,6 @@ class MCLP(CoveringModel):
         open_ = sol.x[y0: y0 + prob.n_candidates] > 0.5
         if ok is not None:
             details["placement"] = placement(prob, projects, projects.values(sol.x))
-        details["mip_seconds"] = sol.seconds
         return self.result(open_, status=sol.status, objective=self.covered_weight(open_), bound=bound, method="mip",
                            t0=t0, details=details)
 
