@@ -18,6 +18,7 @@ from siting.allocation.heuristics.capacitated import (
     CapacitatedPairs,
     Service,
     greedy_capacitated,
+    relocate_sites,
     swap_capacitated,
 )
 from siting.allocation.heuristics.center import center_substitution, farthest_first
@@ -27,6 +28,7 @@ from siting.allocation.heuristics.cover import (
     lagrangian_cover_bound,
     lagrangian_lscp_bound,
     packing_count,
+    perturbed_cover_swaps,
     swap_cover,
 )
 from siting.allocation.heuristics.median import (
@@ -38,7 +40,14 @@ from siting.allocation.heuristics.median import (
     teitz_bart,
 )
 from siting.allocation.heuristics.sites import Pairs, SiteRules, projects_fit
-from siting.allocation.heuristics.subgradient import StepSize, closed_by_reduced_cost, probe_sites
+from siting.allocation.heuristics.subgradient import (
+    SiteProblem,
+    StepSize,
+    closed_by_reduced_cost,
+    plain_dual,
+    probe_sites,
+    site_lagrangian,
+)
 
 
 def rules(m: int, fixed: Sequence[int] = (), closed: Sequence[int] = (), region_ok: np.ndarray | None = None
@@ -369,6 +378,100 @@ def test_greedy_capacitated_cover_by_hand() -> None:
     sel, obj, _ = swap_capacitated(lambda s: served_lp(COVER_CAP, s, False), COVER_CAP, rules(4), [2, 3],
                                    maximize=True)
     assert obj == pytest.approx(best) and served_lp(COVER_CAP, sel, False).objective == pytest.approx(best)  # type: ignore[union-attr]
+
+
+# rows d0, d1, d2 (10 each); per unit: d0 and d1 cost 5 at s0, 1 at s1, 0.5 at s2; d2 costs 4 at s3, 2 at s1,
+# 3 at s4; capacities s0 20, s1 20, s2 10, s3 10, s4 10
+RELOCATE = CapacitatedPairs(Pairs(np.array([0, 0, 0, 1, 1, 1, 2, 2, 2]), np.array([0, 1, 2, 0, 1, 2, 3, 1, 4]),
+                                  np.array([5.0, 1, 0.5, 5, 1, 0.5, 4, 2, 3])), np.full(3, 10.0),
+                            np.array([20.0, 20, 10, 10, 10]), 100.0)
+
+
+def test_relocate_sites_by_hand() -> None:
+    # s0 serves d0 + d1 (cost 100), s3 serves d2 (40). d0 + d1 would cost 20 at s1 and 10 at s2, but s2 holds
+    # only 10 of their 20; d2 would cost 20 at s1 and 30 at s4. The larger saving (80 against 20) takes s1 first,
+    # so s3 moves to s4, its next cheapest.
+    main = np.array([0, 0, 3])
+    assert relocate_sites(RELOCATE, rules(5), [0, 3], main) == [1, 4]
+    # with s1 closed to new sites d0 + d1 have nowhere better to go; d2 moves to s4
+    assert relocate_sites(RELOCATE, rules(5, closed=[1]), [0, 3], main) == [0, 4]
+    # at their cheapest already, the sites stay
+    assert relocate_sites(RELOCATE, rules(5), [1, 4], np.array([1, 1, 4])) == [1, 4]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_perturbed_cover_swaps_keeps_what_the_given_value_prefers(seed: int) -> None:
+    # the local optima are priced by the weight served within capacity (an LP), not the weight covered: on
+    # these small covers the search ends at the brute-force best of that value, and from there it stops
+    # after max_stall kicks without gain
+    A, w = random_cover(seed)
+    cap = np.full(A.shape[1], float(w.sum()) / 4)
+    r, c = np.nonzero(A)
+    inst = CapacitatedPairs(Pairs(r, c, np.zeros(len(r))), w, cap, 1.0)
+
+    def served(sel: list[int]) -> float:
+        got = served_lp(inst, sel, False)
+        return -np.inf if got is None else got.objective
+
+    best = max(served(list(s)) for s in itertools.combinations(range(A.shape[1]), 2))
+    sel, kicks = perturbed_cover_swaps(sp.csr_matrix(A), w, rules(A.shape[1]), [0, 1], time_budget=30.0,
+                                       value=served, max_stall=40)
+    assert served(sel) == pytest.approx(best) and kicks >= 40
+    again, kicks = perturbed_cover_swaps(sp.csr_matrix(A), w, rules(A.shape[1]), sel, time_budget=30.0,
+                                         value=served, max_stall=7)
+    assert again == sel and kicks == 7
+
+
+def test_capacity_cut_on_the_site_choice_by_hand() -> None:
+    # site values -10, -8, -5, capacities 1, 3, 5, one site to open, 4 to hold. Plain choice: site 0 (-10).
+    # With the cut the site choice's LP is min over y0+y1+y2 = 1, y0 + 3 y1 + 5 y2 >= 4: half of site 1 and
+    # half of site 2 give -6.5 (site 0 with site 2 needs y2 >= 0.75: -6.25), so the bound is -6.5; the only
+    # single site that holds 4 is site 2.
+    rho = np.array([-10.0, -8.0, -5.0])
+    free = np.ones(3, dtype=bool)
+
+    def problem(capacity: np.ndarray | None, fixed: np.ndarray) -> SiteProblem:
+        return SiteProblem(values=lambda lam: rho, subgradient=lambda lam, is_open: np.zeros(1), fixed=fixed,
+                           free=free & ~fixed, p=1, lam_lo=np.zeros(1), lam_hi=np.zeros(1),
+                           capacity=capacity, need=4.0)
+
+    none = np.zeros(3, dtype=bool)
+    plain = site_lagrangian(problem(None, none), 0.0, np.zeros(1), iterations=1)
+    assert plain.bound == -10.0 and plain.pick.tolist() == [0]
+    cut = site_lagrangian(problem(np.array([1.0, 3, 5]), none), 0.0, np.zeros(1), iterations=1)
+    assert cut.bound == pytest.approx(-6.5, abs=1e-9) and cut.pick.tolist() == [2]
+    # the reduced-cost tests reason about the plain choice at the same multipliers
+    back = plain_dual(problem(np.array([1.0, 3, 5]), none), cut)
+    assert back.bound == -10.0 and back.pick.tolist() == [0]
+    # a fixed site that holds the need already: the cut does not bind
+    fixed = np.array([False, False, True])
+    held = site_lagrangian(problem(np.array([1.0, 3, 5]), fixed), 0.0, np.zeros(1), iterations=1)
+    assert held.bound == -15.0 and held.pick.tolist() == [0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_capacitated_lagrangian_with_the_cut_stays_below_the_brute_force_optimum(seed: int) -> None:
+    from siting.allocation import CPMedian
+    from siting.allocation.capacity import AssignWithinCapacity
+    from siting.allocation.capacity_dual import KnapsackDual
+
+    rng = np.random.default_rng(seed)
+    n, m, p = 8, 6, 2
+    cost = rng.integers(1, 30, (n, m)).astype(float)
+    w = rng.integers(1, 10, n).astype(float)
+    cap = np.round(rng.uniform(0.4, 0.8, m) * w.sum())  # two sites hold it all, one alone may not
+    model = CPMedian.from_cost_matrix(cost, w, p=p, capacity=cap)
+    r, c = np.nonzero(np.ones((n, m), dtype=bool))
+    inst = CapacitatedPairs(Pairs(r, c, cost[r, c]), w, cap, 1e6)
+    served = [served_lp(inst, list(s), True) for s in itertools.combinations(range(m), p)]
+    best = min(v.objective for v in served if v is not None)
+    assert model.solve(method="mip").objective == pytest.approx(best)
+    cm = AssignWithinCapacity(model, model.modules, cost_weight=model.cost_weights(), active=model.active())
+    kd = KnapsackDual.of(cm)
+    assert kd.sites.capacity is not None and kd.sites.need == w.sum()
+    dual = site_lagrangian(kd.sites, best, kd.start(None), iterations=3000, patience=20)
+    assert dual.bound <= best + 1e-6 * best
+    assert plain_dual(kd.sites, dual).bound <= dual.bound + 1e-9
 
 
 # ---------------------------------------------------------------- the Lagrangian bounds reach the LP bound

@@ -26,7 +26,7 @@ from siting.allocation.capacity import (
 )
 from siting.allocation.capacity_dual import KnapsackDual
 from siting.allocation.catalogue import COST_WEIGHTS
-from siting.allocation.heuristics.capacitated import Service, improves, swap_capacitated
+from siting.allocation.heuristics.capacitated import Service, improves, relocate_sites, swap_capacitated
 from siting.allocation.heuristics.subgradient import (
     SiteDual,
     closed_by_reduced_cost,
@@ -334,13 +334,17 @@ class KnapsackSolve(CapacitatedSolve):
 
     def run(self) -> AllocationResult:
         cm, opts = self.cm, self.opts
-        sel, swaps, tg = self.heuristic_sites(opts.method == "heuristic" or self.too_big)
-        inc = self._incumbent(sel)
-        details: dict[str, Any] = {"heuristic": "greedy+swap+lagrangian", "swaps": swaps,
+        alone = opts.method == "heuristic" or self.too_big
+        inc, start = self._start(cm.greedy(), alone)
+        tg = time.perf_counter()
+        inc, moved = self._relocate(inc, (0.2 if alone else 0.05) * (opts.time_left(self.t0) or 60.0))
+        details: dict[str, Any] = {"heuristic": f"{start}+relocate+lagrangian+swap", "relocations": moved,
                                    "greedy_seconds": tg - self.t0, "mip_nnz": self.nnz,
                                    "heuristic_objective": None if inc is None else cm_value(cm, inc.value)}
         kd = KnapsackDual.of(cm)
-        dual, inc, rounds = self._ascent(kd, inc, budget=0.3 * (opts.time_left(self.t0) or 60.0))
+        # with no MIP to follow, the ascent (bound, Lagrangian heuristic, swaps) has the time left, less what its
+        # last service problems may overrun by
+        dual, inc, rounds = self._ascent(kd, inc, budget=(0.7 if alone else 0.3) * (opts.time_left(self.t0) or 60.0))
         details.update(lagrangian_bound=cm_value(cm, dual.bound), lagrangian_rounds=rounds,
                        heuristic_seconds=time.perf_counter() - self.t0)
         if inc is None:
@@ -354,6 +358,42 @@ class KnapsackSolve(CapacitatedSolve):
                 details["reason"] = f"MIP too large ({self.nnz} non-zeros > max_mip_nnz {opts.max_mip_nnz})"
             return self._answer(inc, "feasible", dual.bound, "heuristic", details)
         return self._prove(kd, dual, inc, details)
+
+    def _start(self, sel: list[int], alone: bool) -> tuple[Incumbent | None, str]:
+        """The better of the greedy's sites and the uncapacitated model's (served within capacity): (incumbent,
+        which start it came from)."""
+        inc = self._incumbent(sel)
+
+        def value(sites: list[int]) -> float:
+            found = self._incumbent(sites)
+            return -np.inf if found is None else -found.value
+
+        share = (0.3 if alone else 0.35) * (self.opts.time_left(self.t0) or 60.0)
+        alt = self.cm.uncapacitated_sites(value, share)
+        better = self._better(inc, self._incumbent(alt)) if alt else None
+        return (better, "uncapacitated") if better is not None else (inc, "greedy")
+
+    def _relocate(self, inc: Incumbent | None, budget: float) -> tuple[Incumbent | None, int]:
+        """Move the incumbent's sites to where their customers are cheapest to serve
+        (:func:`~siting.allocation.heuristics.capacitated.relocate_sites`), while that pays and time lasts:
+        (incumbent, rounds that paid). A p-median's move only; coverage has no cost to move along."""
+        if inc is None or inc.sol.x is None or self.cm.maximize:
+            return inc, 0
+        t0, moved = time.perf_counter(), 0
+        pairs, rules = self.cm.knapsack_pairs(), self.cm.model.site_rules()
+        while time.perf_counter() - t0 < budget:
+            assert inc.sol.x is not None
+            share = inc.idx.service(inc.sol.x)
+            o = np.argsort(share, kind="stable")
+            o = o[share[o] > 1e-9]
+            main = np.full(len(self.cm.w), -1)
+            main[inc.idx.pair_row[o]] = inc.idx.pair_site[o]  # the largest share is written last
+            trial = relocate_sites(pairs, rules, inc.sites, main)
+            better = None if sorted(trial) == sorted(inc.sites) else self._better(inc, self._incumbent(trial))
+            if better is None:
+                break
+            inc, moved = better, moved + 1
+        return inc, moved
 
     def _incumbent(self, sites: list[int]) -> Incumbent | None:
         """The service from ``sites`` as an incumbent, or None when they cannot serve as required."""

@@ -14,6 +14,8 @@ given sites, which is how the heuristic prices the sites it picks.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +31,9 @@ from siting.allocation.heuristics.capacitated import (
     cover_single,
     greedy_capacitated,
 )
+from siting.allocation.heuristics.cover import greedy_cover, perturbed_cover_swaps, swap_cover
 from siting.allocation.heuristics.knapsack import SitePairs
+from siting.allocation.heuristics.median import SortedCosts, greedy_median, sorted_costs, teitz_bart
 from siting.allocation.heuristics.sites import Pairs, SiteRules
 from siting.allocation.lp import (
     LpBuilder,
@@ -48,6 +52,10 @@ from siting.errors import SitingError
 DEFAULT_MAX_MODULES = 10
 #: Pairs a capacitated p-median works on at most: beyond, each demand point keeps its cheapest candidates.
 MAX_ASSIGN_PAIRS = 2_000_000
+#: Demand x candidate cells up to which the uncapacitated p-median start runs (it sorts a dense matrix).
+MAX_START_CELLS = 25_000_000
+#: Kicks without gain after which the capacitated MCLP's iterated local search stops.
+MAX_STALL_KICKS = 200
 
 
 @dataclass(frozen=True)
@@ -257,6 +265,13 @@ class CapacityLp:
         """Service column values of a quick single-source assignment from the sites ``open_``, if the model has one."""
         return None
 
+    def uncapacitated_sites(self, value: Callable[[list[int]], float], time_budget: float) -> list[int]:
+        """A second start: the sites of the same model without capacities (none when it has no such start).
+
+        ``value`` prices sites in the capacitated model (higher is better), for a search that needs it.
+        """
+        return []
+
     def plain(self) -> bool:
         """One capacity per site: no modules, no projects, no coverage target (the Lagrangian solve applies)."""
         return self.modules.size is None and not self.model.problem.projects and self.need is None
@@ -369,6 +384,27 @@ class CoverWithinCapacity(CapacityLp):
         reach[r, c] = True
         got = cover_single(reach, self.wg, self.w, site_capacity(self.model.problem, self.modules)[sites])
         return (got[r] == c).astype(float)
+
+    def uncapacitated_sites(self, value: Callable[[list[int]], float], time_budget: float) -> list[int]:
+        """The MCLP's sites (greedy, swaps), then its iterated local search keeping the local optima that serve
+        the most within capacity (:func:`~siting.allocation.heuristics.cover.perturbed_cover_swaps`): its swaps
+        run on the cheap uncovered-weight gains, the capacity-bound value only picks among their results."""
+        if self.count is None:
+            return []
+        t0 = time.perf_counter()
+        G = self._groups_by_site()
+        sites = self.model.site_rules()
+        sel = greedy_cover(G, self.wg, sites, p=self.count)
+        sel = swap_cover(G, self.wg, sites, sel, time_budget=0.2 * time_budget)
+        if sites.region_ok is None:
+            left = max(0.0, time_budget - (time.perf_counter() - t0))
+            sel, _ = perturbed_cover_swaps(G, self.wg, sites, sel, time_budget=left, value=value,
+                                           max_stall=MAX_STALL_KICKS)
+        return fill_sites(sites, sel, self.count)
+
+    def _groups_by_site(self) -> sp.csr_matrix:
+        """The groups x candidates covering matrix."""
+        return sp.csr_matrix((np.ones(len(self.r)), (self.r, self.c)), shape=(self.g_n, self.model.problem.n_candidates))
 
     def infeasible_reason(self) -> str:
         if self.share is None:
@@ -534,6 +570,20 @@ class AssignWithinCapacity(CapacityLp):
         if got is None:
             return None
         return (got[r] == c).astype(float)
+
+    def uncapacitated_sites(self, value: Callable[[list[int]], float], time_budget: float) -> list[int]:
+        """The p-median's sites with the same cost weights (greedy, Teitz-Bart): capacity-blind, but near where
+        the demand is, which the capacitated greedy's fill-as-you-open misses. None beyond ``MAX_START_CELLS``."""
+        prob = self.model.problem
+        if self.count is None or len(self.active) * prob.n_candidates > MAX_START_CELLS:
+            return []
+        D = np.full((len(self.active), prob.n_candidates), 10.0 * (float(self.d.max()) + 1.0) if len(self.d) else 1.0)
+        D[self.pos[self.r], self.c] = self.d
+        order, costs = sorted_costs(D)
+        sc = SortedCosts(order, costs, self.cw[self.active], float(D.max()))
+        sites = self.model.site_rules()
+        sel, _ = teitz_bart(sc, sites, greedy_median(sc, sites, self.count), time_budget=time_budget)
+        return fill_sites(sites, sel, self.count)
 
     def infeasible_reason(self) -> str:
         return ("the open sites' capacity cannot serve all the demand (or the region rules cannot be "

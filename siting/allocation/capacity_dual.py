@@ -16,7 +16,7 @@ import numpy as np
 
 from siting.allocation.capacity import CapacityLp, site_capacity
 from siting.allocation.heuristics.knapsack import SitePairs
-from siting.allocation.heuristics.subgradient import SiteDual, SiteProblem
+from siting.allocation.heuristics.subgradient import SiteDual, SiteProblem, plain_dual
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class KnapsackDual:
             values=pairs.values,
             subgradient=lambda lam, is_open: _served_gap(pairs, lam, is_open, cm.maximize),
             fixed=prob.fixed, free=prob.openable, p=int(cm.count or 0), lam_lo=lo, lam_hi=hi,
+            # everyone served: the open sites must hold all the load (a cut on the site choice)
+            capacity=None if cm.maximize else site_capacity(prob, cm.modules), need=cm.must_serve() or 0.0,
         )
         return cls(pairs, sites, -1.0 if cm.maximize else 1.0, cost)
 
@@ -84,6 +86,7 @@ class KnapsackDual:
         relaxation left closed, its value minus the largest value picked. Only single-sourced pairs, which
         are used in full or not at all, can be fixed this way.
         """
+        dual = plain_dual(self.sites, dual)
         rho = dual.rho
         site_term = np.zeros(len(rho))
         if len(dual.pick):

@@ -295,3 +295,41 @@ def cover_single(reach: np.ndarray, weight: np.ndarray, load: np.ndarray, capaci
     most weight per unit of load first, each at the reachable site with the most room left; -1: unserved."""
     return _cover_single(np.asarray(reach, dtype=np.bool_), np.asarray(weight, dtype=float),
                          np.asarray(load, dtype=float), np.asarray(capacity, dtype=float))
+
+
+def relocate_sites(inst: CapacitatedPairs, sites: SiteRules, chosen: list[int], main_site: np.ndarray) -> list[int]:
+    """Move each chosen site to the candidate that serves its customers at least cost (Mulvey & Beck 1984).
+
+    ``main_site`` gives each demand row's site in the current service (-1: unserved). The rows one
+    site serves stay together; every free candidate that reaches all of them and can hold their
+    weight is priced by the pairs' costs (``inst.pairs.d``, per unit of weight), and the sites move,
+    largest saving first, each to its cheapest candidate not taken by another. The caller prices the
+    new sites exactly (the rows may be served better still once the sites have moved).
+    """
+    m, k = len(inst.cap), len(chosen)
+    r, c, unit = inst.pairs.r, inst.pairs.c, inst.pairs.d
+    cluster = np.full(m, -1)
+    cluster[np.asarray(chosen, dtype=np.int64)] = np.arange(k)
+    row_cluster = np.where(main_site >= 0, cluster[np.maximum(main_site, 0)], -1)
+    on = row_cluster[r] >= 0
+    key = row_cluster[r[on]] * m + c[on]
+    cost = np.bincount(key, weights=unit[on] * inst.w[r[on]], minlength=k * m).reshape(k, m)
+    reach = np.bincount(key, minlength=k * m).reshape(k, m)
+    members = np.bincount(row_cluster[row_cluster >= 0], minlength=k)
+    load = np.bincount(row_cluster[row_cluster >= 0], weights=inst.w[row_cluster >= 0], minlength=k)
+    ok = (reach == members[:, None]) & (inst.cap[None, :] >= load[:, None] - 1e-9) & sites.free[None, :]
+    ok[np.arange(k), chosen] = True
+    cost = np.where(ok, cost, np.inf)
+    now = cost[np.arange(k), chosen]
+    out = list(chosen)
+    taken = set(out)
+    for q in np.argsort(-(now - cost.min(axis=1)), kind="stable"):
+        for j in np.argsort(cost[q], kind="stable"):
+            if not np.isfinite(cost[q, j]) or int(j) == out[q]:
+                break
+            if int(j) not in taken:
+                taken.discard(out[q])
+                out[q] = int(j)
+                taken.add(out[q])
+                break
+    return out if sites.fit(out) else list(chosen)

@@ -8,6 +8,7 @@ quick lower bound on the sites a set cover needs.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -135,9 +136,14 @@ def swap_cover(A: sp.csr_matrix, w: np.ndarray, sites: SiteRules, chosen: list[i
 
 
 def perturbed_cover_swaps(A: sp.csr_matrix, w: np.ndarray, sites: SiteRules, chosen: list[int], *,
-                          time_budget: float = 5.0, seed: int = 0) -> tuple[list[int], int]:
+                          time_budget: float = 5.0, seed: int = 0, value: Callable[[list[int]], float] | None = None,
+                          max_stall: int | None = None) -> tuple[list[int], int]:
     """Iterated local search for the MCLP: replace a few sites at random, swap to a local optimum, keep it when
-    it covers more. Deterministic for a given ``seed`` (up to the time budget); no projects.
+    it is worth more. Deterministic for a given ``seed`` (up to the time budget); no projects.
+
+    ``value`` prices a local optimum (default: the weight it covers); a capacitated model passes the
+    weight its sites serve within capacity, so the swaps stay cheap and the choice among their local
+    optima follows the real objective. ``max_stall`` ends the search after that many kicks without gain.
 
     Returns
     -------
@@ -154,20 +160,21 @@ def perturbed_cover_swaps(A: sp.csr_matrix, w: np.ndarray, sites: SiteRules, cho
     def covered(sel: list[int]) -> float:
         return float(w[times_covered(A, sites.open_mask(sel)) > 0].sum())
 
-    best_v = covered(best)
+    price = value or covered
+    best_v = price(best)
     t0 = time.perf_counter()
-    kicks = 0
-    while time.perf_counter() - t0 < time_budget:
+    kicks = stall = 0
+    while time.perf_counter() - t0 < time_budget and (max_stall is None or stall < max_stall):
         trial = list(best)
         k = max(1, q // 10)
         for o, j in zip(rng.choice(q, size=k, replace=False), rng.choice(np.setdiff1d(pool, trial), size=k,
                                                                            replace=False)):
             trial[int(o)] = int(j)
         trial = swap_cover(A, w, sites, trial, time_budget=max(0.0, time_budget - (time.perf_counter() - t0)))
-        kicks += 1
-        v = covered(trial)
-        if v > best_v + 1e-9 * max(1.0, best_v):
-            best, best_v = trial, v
+        kicks, stall = kicks + 1, stall + 1
+        v = price(trial)
+        if v > best_v + 1e-9 * max(1.0, abs(best_v)):
+            best, best_v, stall = trial, v, 0
     return best, kicks
 
 

@@ -95,8 +95,8 @@ def _share_row(level: str, unit: str, rows: pd.DataFrame, maybe: pd.DataFrame, p
     b = ShareBounds(rows, maybe, part_name(p), p["whole"], base[0], base[1], base[1] if base_open else 0.0)
     low, high = (0.0, 1.0) if absent else b.bounds()
     unknown = b.unknown(rows, maybe) + [f"no {o} file: its institutions are unknown" for o in absent]
-    if (b.whole <= 0 and not unknown) or (not len(rows) and base[1] <= 0):
-        # No institution surely counted: the share may be one over an empty set (no verdict).
+    if b.whole <= 0 or (not len(rows) and base[1] <= 0):
+        # No whole surely counted: the complete table may have none either (0 / 0), so no verdict.
         return {"level": level, "unit": unit, "share_low": np.nan, "share_high": np.nan, "status": "not_evaluable",
                 "reason": "; ".join([f"no {p['whole']} stated"] + unknown)}
     return {"level": level, "unit": unit, "whole": b.whole, "part_known": b.part_known, "share_low": low,

@@ -268,9 +268,11 @@ def share(rule: Rule, ctx: CheckInputs) -> RuleResult:
     if b.whole_unknown:
         res.figures["whole_unknown"] = b.whole_unknown
     unknown = b.unknown(rows, maybe) + [f"no {o} file: its institutions are unknown" for o in absent]
-    if b.whole <= 0 and not unknown:
+    if b.whole <= 0:
+        # no whole is known: the complete table may still have none (0 / 0), so even a share of 0 cannot pass
         return RuleResult(rule.id, rule.kind, rule.title, "not_evaluable",
-                          f"no {p['denominator']} stated by any institution or baseline", figures=res.figures, params=dict(p))
+                          "; ".join([f"no {p['denominator']} stated by any institution or baseline", *unknown]),
+                          figures=res.figures, params=dict(p))
     lo, hi = (0.0, 1.0) if absent else b.bounds()
     res.figures["share_low"] = lo
     res.figures["share_high"] = hi
