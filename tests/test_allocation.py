@@ -412,3 +412,34 @@ def test_cli_single_source_and_cost_weight(tmp_path, capsys) -> None:  # type: i
     assert "single sourcing applies to cmclp, cpmedian" in capsys.readouterr().err
     assert main(["allocate", "--model", "cmclp", *files, "--p", "2", "--cutoff", "5", "--cost-weight", "none"]) == 2
     assert "cost weight applies to cpmedian" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_single_source_service_from_a_start_is_the_brute_force_assignment(seed: int) -> None:
+    # sites fixed: every way to send 7 points to 2 sites within capacity, by enumeration; the assignment MIP
+    # started from the worst feasible one must end at the best (the quick regret assignment is not exact)
+    from siting.allocation.base import SolveOptions
+    from siting.allocation.capacitated import KnapsackSolve
+    from siting.allocation.capacity import AssignWithinCapacity
+
+    rng = np.random.default_rng(seed)
+    n, m = 7, 4
+    cost = rng.integers(1, 20, (n, m)).astype(float)
+    load = rng.integers(1, 6, n).astype(float)
+    cap = np.full(m, np.ceil(0.6 * load.sum()))
+    model = CPMedian.from_cost_matrix(cost, None, p=2, capacity=cap, load=load, single_source=True, cost_weight="none")
+    sites = [0, 1]
+    feasible = {}
+    for pick in itertools.product(sites, repeat=n):
+        to = np.array(pick)
+        if all(load[to == j].sum() <= cap[j] for j in sites):
+            feasible[pick] = float(cost[np.arange(n), to].sum())
+    worst = max(feasible, key=feasible.__getitem__)
+    cm = AssignWithinCapacity(model, model.modules, cost_weight=model.cost_weights(), active=model.active(), single=True)
+    solve = KnapsackSolve(cm, SolveOptions(30.0, "auto", 10**6, 1e-9, False))
+    _, idx, _ = solve.serve(sites)
+    start = np.zeros(idx.x0 + len(idx.pair_row))
+    start[sites] = 1.0
+    start[idx.x0 + np.flatnonzero(np.asarray(worst)[idx.pair_row] == idx.pair_site)] = 1.0
+    sol, _, _ = solve.serve(sites, start=start)
+    assert sol.objective == pytest.approx(min(feasible.values()))
