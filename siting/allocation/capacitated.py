@@ -334,9 +334,9 @@ class KnapsackSolve(CapacitatedSolve):
     (:meth:`~siting.allocation.capacity.CapacityLp.uncapacitated_sites`), each served exactly, then moved
     site by site towards its customers (:func:`~siting.allocation.heuristics.capacitated.relocate_sites`);
     subgradient steps raise the bound, and the sites each round of steps opens are served exactly, as a
-    Lagrangian heuristic; swaps follow, and a single-source incumbent gets its assignment solved exactly. Reduced costs
-    and probing then close sites, and for single sourcing pairs, that no better solution uses; the MIP
-    runs on the rest, cut off at the threshold, so that its bound holds for the whole model.
+    Lagrangian heuristic; swaps follow, and a single-source incumbent gets its assignment solved exactly.
+    Reduced costs and probing then close sites, and for single sourcing pairs, that no better solution
+    uses; the MIP runs on the rest, cut off at the threshold, so that its bound holds for the whole model.
     """
 
     def run(self) -> AllocationResult:

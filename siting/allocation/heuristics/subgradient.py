@@ -110,15 +110,21 @@ def _choose(sp_: SiteProblem, rho: np.ndarray, forced: np.ndarray, allowed: np.n
         return sel, float(rho[sel].sum()) + mu * (short - held), short - held
 
     lo, hi = 0.0, max(1e-12, float(np.ptp(rho[allowed | forced])) / max(float(cap[allowed].mean()), 1e-12))
-    while at(hi)[2] > 0 and hi < 1e30:
+    high = at(hi)
+    while high[2] > 0 and hi < 1e30:
         lo, hi = hi, 2 * hi
-    if at(hi)[2] > 0:  # no k sites hold the need: keep the plain bound
+        high = at(hi)
+    if high[2] > 0:  # no k sites hold the need: keep the plain bound
         return pick, float(rho[pick].sum())
+    low = at(lo)
     for _ in range(40):
         mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if at(mid)[2] > 0 else (lo, mid)
-    sel, v_hi, _ = at(hi)
-    return sel, max(v_hi, at(lo)[1])
+        here = at(mid)
+        if here[2] > 0:
+            lo, low = mid, here
+        else:
+            hi, high = mid, here
+    return high[0], max(high[1], low[1])
 
 
 def plain_dual(sp_: SiteProblem, dual: SiteDual) -> SiteDual:
