@@ -39,8 +39,10 @@ from siting.allocation.heuristics.median import (
     sorted_costs,
     teitz_bart,
 )
+from siting.allocation.heuristics.site_tree import TreeSearch, site_tree_search
 from siting.allocation.heuristics.sites import Pairs, SiteRules, projects_fit
 from siting.allocation.heuristics.subgradient import (
+    SiteDual,
     SiteProblem,
     StepSize,
     closed_by_reduced_cost,
@@ -270,6 +272,52 @@ def test_lagrangian_median_bound_is_at_most_the_optimum(seed: int, p: int) -> No
     greedy = greedy_median(sc, site_rules, p)
     swapped, _ = teitz_bart(sc, site_rules, greedy)
     assert best - 1e-9 <= median_cost(D, w, [0, *swapped]) <= median_cost(D, w, [0, *greedy]) + 1e-9
+
+
+@pytest.mark.parametrize("seed", [101, 194, 246, 288, 307])
+def test_site_tree_search_finds_and_proves_the_enumerated_optimum(seed: int) -> None:
+    # started from the worst set of sites, the tree must reach the optimum by its own relaxed solutions
+    # and settle every node; started at the optimum, it proves it and finds nothing better. The seeds
+    # are draws whose root bound leaves a gap (most small draws close at the root: no branching to test)
+    D, w = random_median(seed, n=16, m=14)
+    m, p = D.shape[1], 4
+    order = np.argsort(D, axis=1, kind="stable").astype(np.int32)
+    sc = SortedCosts(order, np.take_along_axis(D, order, axis=1), w, float(D.max()) + 1.0)
+    sp_ = median_site_problem(sc, rules(m, fixed=[0], closed=[13]), p)
+    cost = {s: median_cost(D, w, (0, *s)) for s in itertools.combinations(range(1, 13), p)}
+    best, worst = min(cost.values()), max(cost.values())
+
+    def search(upper: float, budget: float = 30.0) -> TreeSearch:
+        return site_tree_search(sp_, np.zeros(len(w)), np.zeros(m, dtype=bool), upper=upper, root_bound=-np.inf,
+                                price=lambda sites: median_cost(D, w, [0, *sites.tolist()]),
+                                threshold=lambda v: (v - 1e-6, v - 1e-6), time_budget=budget)
+
+    found = search(worst)
+    assert found.proven and found.sites is not None and found.nodes > 1
+    assert found.value == pytest.approx(best) and median_cost(D, w, [0, *found.sites.tolist()]) == pytest.approx(best)
+    assert 13 not in found.sites.tolist() and found.bound == pytest.approx(best - 1e-6)
+    again = search(best)
+    assert again.proven and again.sites is None and again.value == best
+    # out of time at once: not proven, and the bound left is still below the optimum
+    cut = search(worst, budget=0.0)
+    assert not cut.proven and cut.bound <= best
+
+
+def test_reduced_cost_test_in_a_branch_keeps_forced_sites_by_hand() -> None:
+    # values -9 (forced), -5, -4 picked (p = 3), -1 and 0 left out; bound 10, threshold 12.5:
+    # opening 3 (value -1) in place of the worst movable pick (-4) costs 3 > 2.5, opening 4 costs 4;
+    # closing 2 (-4) for 3 (-1) costs 3, closing 1 (-5) costs 4: all decided. The forced site 0 is never
+    # traded, though swapping it out (-9 for -1) would cost the most.
+    rho = np.array([-9.0, -5.0, -4.0, -1.0, 0.0])
+    sp_ = SiteProblem(values=lambda lam: rho, subgradient=lambda lam, o: np.zeros(1), fixed=np.zeros(5, dtype=bool),
+                      free=np.ones(5, dtype=bool), p=3, lam_lo=np.zeros(1), lam_hi=np.ones(1))
+    dual = SiteDual(10.0, np.zeros(1), rho, np.array([0, 1, 2]))
+    forced = np.array([True, False, False, False, False])
+    closed, opened = closed_by_reduced_cost(sp_, dual, 12.5, forced=forced, allowed=np.ones(5, dtype=bool))
+    assert closed.tolist() == [False, False, False, True, True]
+    assert opened.tolist() == [False, True, True, False, False]
+    closed, opened = closed_by_reduced_cost(sp_, dual, 13.5, forced=forced, allowed=np.ones(5, dtype=bool))
+    assert closed.tolist() == [False, False, False, False, True] and opened.tolist() == [False, True, False, False, False]
 
 
 # ---------------------------------------------------------------- p-center

@@ -2,7 +2,9 @@
 
 Warm start: greedy, Teitz–Bart swaps, a restart from the Lagrangian relaxation's sites and an
 iterated local search; the Lagrangian bound certifies it or closes candidates that cannot be
-in a better solution, whose pairs the MIP then leaves out.
+in a better solution. What is left goes to a Lagrangian branch and bound over the sites
+(:mod:`~siting.allocation.heuristics.site_tree`: proves pmed36, where HiGHS' tree stalls at a
+1 % gap), then, if the time runs out first, to the radius-formulation MIP over the pairs left.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from siting.allocation.heuristics.median import (
     sorted_costs,
     teitz_bart,
 )
+from siting.allocation.heuristics.site_tree import site_tree_search
 from siting.allocation.heuristics.sites import SiteRules
 from siting.allocation.heuristics.subgradient import (
     SiteDual,
+    SiteProblem,
     closed_by_reduced_cost,
     probe_sites,
     site_lagrangian,
@@ -43,6 +47,9 @@ from siting.allocation.problem import AllocationProblem
 from siting.allocation.result import AllocationResult
 from siting.allocation.status import proof_threshold, relative_gap
 from siting.errors import SitingError
+
+#: Share of the time left that the site tree search gets before the MIP (which gets the rest).
+TREE_SHARE = 0.7
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,11 @@ class PMedian(AllocationModel):
             details["certified_by"] = "lagrangian probing"
             return self.result(self.open_sites(best.sites), status="feasible", objective=best.cost,
                                bound=max(lag, floor), method="heuristic", t0=t0, details=details)
+        if self.site_rules().region_ok is None and opts.method != "mip":
+            best, lag, done = self._tree(mc, sp_, dual, closed, best, lag, details, opts, t0)
+            if done is not None:
+                return done
+            thr, floor = proof_threshold(best.cost, self.integral_objective())
         use = self._kept_pairs(mc, dual, closed, thr)
         nnz = 2 * int(use.sum()) + self.problem.n_candidates
         if opts.method == "auto" and nnz > opts.max_mip_nnz:
@@ -207,6 +219,33 @@ class PMedian(AllocationModel):
             return self.result(self.open_sites(best.sites), status="feasible", objective=best.cost, bound=lag,
                                method="heuristic", t0=t0, details=details)
         return self._mip(mc, use, best, (lag, thr, floor), closed, details, opts, t0)
+
+    def _tree(self, mc: MedianCosts, sp_: SiteProblem, dual: SiteDual, closed: np.ndarray, best: MedianSites,
+              lag: float, details: dict[str, Any], opts: SolveOptions, t0: float
+              ) -> tuple[MedianSites, float, AllocationResult | None]:
+        """The Lagrangian site tree (:func:`site_tree_search`) with most of the time left, before any MIP.
+
+        Returns the incumbent (the tree's sites when they are better), the bound, and the result when
+        the tree settled every node.
+        """
+        integral = self.integral_objective()
+        left = opts.time_left(t0)
+        t1 = time.perf_counter()
+        tree = site_tree_search(sp_, dual.lam, closed, upper=best.cost, root_bound=lag,
+                                price=lambda sites: self._priced(mc, [int(j) for j in sites]).cost,
+                                threshold=lambda value: proof_threshold(value, integral),
+                                time_budget=TREE_SHARE * (left if left is not None else 600.0))
+        details.update(tree_nodes=tree.nodes, tree_seconds=time.perf_counter() - t1)
+        if tree.sites is not None:
+            best = self._priced(mc, [int(j) for j in tree.sites])
+            details.update(heuristic="greedy+teitz-bart+ils+tree", heuristic_objective=best.cost)
+        lag = max(min(lag, best.cost), tree.bound)
+        details["lagrangian_bound"] = lag
+        if not tree.proven:
+            return best, lag, None
+        details["certified_by"] = "lagrangian branch and bound"
+        return best, lag, self.result(self.open_sites(best.sites), status="feasible", objective=best.cost,
+                                      bound=lag, method="heuristic", t0=t0, details=details)
 
     def _kept_pairs(self, mc: MedianCosts, dual: SiteDual, closed: np.ndarray, threshold: float) -> np.ndarray:
         """The pairs a solution worth at most ``threshold`` may use: open candidates, reduced cost within reach.

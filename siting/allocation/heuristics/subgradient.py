@@ -187,18 +187,23 @@ def site_lagrangian(sp_: SiteProblem, upper: float, lam0: np.ndarray, *, forced:
     return best
 
 
-def closed_by_reduced_cost(sp_: SiteProblem, dual: SiteDual, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def closed_by_reduced_cost(sp_: SiteProblem, dual: SiteDual, threshold: float, *, forced: np.ndarray | None = None,
+                           allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(closed, opened): free sites that no solution worth at most ``threshold`` can open, or leave closed.
 
     Opening a site the relaxation left closed raises the bound by at least its value minus the
     largest value picked; closing a picked one, by the smallest value left out minus its own.
+    In a branch (``dual`` computed with ``forced`` sites open and only ``allowed`` ones openable)
+    the forced sites stay put: only the other picked sites trade places with the allowed rest.
     """
     dual = plain_dual(sp_, dual)
     m = len(sp_.fixed)
+    forced = np.zeros(m, dtype=bool) if forced is None else forced
+    allowed = sp_.free if allowed is None else allowed
     closed = np.zeros(m, dtype=bool)
     opened = np.zeros(m, dtype=bool)
-    pick = dual.pick
-    out = np.flatnonzero(sp_.free & ~np.isin(np.arange(m), pick))
+    pick = dual.pick[~forced[dual.pick]]
+    out = np.flatnonzero(allowed & ~forced & ~np.isin(np.arange(m), dual.pick))
     if len(pick) == 0:
         return closed, opened
     worst = float(dual.rho[pick].max())
