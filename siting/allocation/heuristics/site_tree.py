@@ -63,12 +63,17 @@ class _Node:
 
 def site_tree_search(sp_: SiteProblem, lam: np.ndarray, closed: np.ndarray, *, upper: float, root_bound: float,
                      price: Callable[[np.ndarray], float], threshold: Callable[[float], tuple[float, float]],
-                     time_budget: float, iterations: int = 300) -> TreeSearch:
+                     time_budget: float, iterations: int = 300, patience: int = 10,
+                     abandon: int | None = 60) -> TreeSearch:
     """Branch and bound on which free sites open, from the root's multipliers ``lam`` and ``closed`` sites.
 
     ``price`` gives a set of free sites' exact value (fixed sites included); ``threshold(value)`` gives
     (threshold, floor) as :func:`~siting.allocation.status.proof_threshold`: a better solution is worth at
     most the threshold. Stops after ``time_budget`` seconds with the nodes left open counted in ``bound``.
+    A node's ascent stops after ``abandon`` steps when its bound has not come a third of the way to the
+    threshold: branching then is cheaper than more steps (pmed36: 81 s, against 130 s with every ascent run
+    out). Abandoning sooner backfires: at 40 steps pmed36 takes 58 s but pmed34 12,549 nodes and 122 s
+    (85 nodes, 0.7 s at 60).
     """
     if sp_.capacity is not None:
         raise ValueError("the site tree search reasons on the plain site choice: no capacity cut")
@@ -85,7 +90,8 @@ def site_tree_search(sp_: SiteProblem, lam: np.ndarray, closed: np.ndarray, *, u
         if int((allowed | node.forced).sum()) < sp_.p:
             continue  # too few sites left to open p: no solution here
         d = site_lagrangian(sp_, upper, node.lam, forced=node.forced, closed=node.closed, stop=thr,
-                            iterations=iterations, patience=10, theta=0.5, time_budget=time_budget)
+                            iterations=iterations, patience=patience, theta=0.5, time_budget=time_budget,
+                            abandon=abandon)
         value = price(d.pick)
         if value < upper:
             upper, best_sites = value, d.pick.copy()
