@@ -205,9 +205,11 @@ class LSCP(SiteCountModel):
             # row weighting finds smaller covers than the cluster swaps (104 against 107 sites at 20,000 x
             # 2,000); the swaps then polish what it found
             left = max(0.0, (opts.time_left(t0) or 60.0) - 0.5)
+            before = len(best)
             best, swaps = weighted_cover_search(H, best, time_budget=SEARCH_SHARE * left, lower=bound)
             best, moves = cover_lns(H, best, time_budget=max(0.0, (opts.time_left(t0) or 60.0) - 0.5), lower=bound)
             details.update(search_swaps=swaps, search_moves=moves, heuristic="greedy+row-weighting+lns")
+            method = "heuristic" if len(best) < before else method
             status = "feasible" if len(best) > bound else "optimal"
         open_ = self.open_sites([int(cols[j]) for j in best])
         return self.result(open_, status=status, objective=float((open_ & ~prob.fixed).sum()), bound=bound,
